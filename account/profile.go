@@ -1,0 +1,548 @@
+package account
+
+// Profile: the non-secret, on-disk settings of one Sotto user. Passwords and
+// private keys live in a SecretStore, message text nowhere here; the types
+// stored below have no field that could hold them.
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sotto-im/sotto/otr"
+)
+
+// Prefs are application-wide preferences.
+type Prefs struct {
+	DefaultPolicy Policy
+	// PlainHistory keeps a local log of conversations that were not private.
+	PlainHistory bool
+	Theme        string
+	WindowW      float32
+	WindowH      float32
+	// OpenChats are reopened at start-up (which chats, never their text).
+	OpenChats []Conversation
+}
+
+// Files in the profile directory. Each concern has its own file so that a
+// damaged file costs only that concern.
+const (
+	accountsFile     = "accounts.json"
+	fingerprintsFile = "fingerprints.json"
+	contactsFile     = "contacts.json"
+	prefsFile        = "prefs.json"
+	certPinsFile     = "certpins.json"
+
+	profileVersion = 1
+	maxProfileFile = 16 << 20
+)
+
+type contactPolicy struct {
+	Account, Contact string
+	Policy           Policy
+}
+
+// On-disk shapes. Version lets a future Sotto migrate; a file from a newer
+// version is refused rather than rewritten (and is not "corrupt").
+type (
+	accountsDoc struct {
+		Version  int
+		Accounts []Settings
+	}
+	fingerprintsDoc struct {
+		Version      int
+		Fingerprints []KnownFingerprint
+	}
+	contactsDoc struct {
+		Version  int
+		Policies []contactPolicy
+	}
+	prefsDoc struct {
+		Version int
+		Prefs   Prefs
+	}
+	certPinsDoc struct {
+		Version int
+		Pins    map[string]string // account -> SHA-256 hex of the certificate
+	}
+)
+
+// Profile is one user's settings directory. Methods are safe for concurrent
+// use; each change is written to disk before the method returns.
+type Profile struct {
+	Dir string
+
+	mu       sync.Mutex
+	accounts accountsDoc
+	fps      fingerprintsDoc
+	contacts contactsDoc
+	prefs    prefsDoc
+	pins     certPinsDoc
+}
+
+// CorruptFileError reports a profile file that could not be parsed. The
+// file was renamed to MovedTo (never deleted) and defaults are used instead.
+type CorruptFileError struct {
+	Path    string
+	MovedTo string
+	Err     error
+}
+
+func (e *CorruptFileError) Error() string {
+	return fmt.Sprintf("account: settings file %s was damaged (%v); it was kept as %s and defaults are used",
+		filepath.Base(e.Path), e.Err, filepath.Base(e.MovedTo))
+}
+
+func (e *CorruptFileError) Unwrap() error { return e.Err }
+
+// DefaultProfileDir is the "sotto" directory in the user's configuration
+// directory ($XDG_CONFIG_HOME or ~/.config on Linux, %AppData% on Windows).
+func DefaultProfileDir() (string, error) {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("account: no configuration directory: %w", err)
+	}
+	return filepath.Join(d, "sotto"), nil
+}
+
+// OpenProfile opens (creating if needed) the profile in dir, which is made
+// 0700. If some files were damaged it returns a usable profile together with
+// an error that wraps one *CorruptFileError per file (errors.As finds them):
+// the caller should tell the user and may carry on. Any other error comes
+// with a nil profile.
+func OpenProfile(dir string) (*Profile, error) {
+	if err := ensurePrivateDir(dir); err != nil {
+		return nil, err
+	}
+	p := &Profile{Dir: dir}
+	var corrupt []error
+	for _, err := range []error{
+		loadJSON(filepath.Join(dir, accountsFile), &p.accounts),
+		loadJSON(filepath.Join(dir, fingerprintsFile), &p.fps),
+		loadJSON(filepath.Join(dir, contactsFile), &p.contacts),
+		loadJSON(filepath.Join(dir, prefsFile), &p.prefs),
+		loadJSON(filepath.Join(dir, certPinsFile), &p.pins),
+	} {
+		var ce *CorruptFileError
+		if errors.As(err, &ce) {
+			corrupt = append(corrupt, err)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	// Whatever the files said, we write the current format from now on.
+	p.accounts.Version, p.fps.Version, p.contacts.Version = profileVersion, profileVersion, profileVersion
+	p.prefs.Version, p.pins.Version = profileVersion, profileVersion
+	if p.pins.Pins == nil {
+		p.pins.Pins = map[string]string{}
+	}
+	return p, errors.Join(corrupt...)
+}
+
+// ensurePrivateDir creates dir 0700, or tightens an existing one to 0700.
+func ensurePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("account: create profile directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("account: profile directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("account: profile path %s is not a directory", dir)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("account: restrict profile directory: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadJSON decodes path into doc. A missing file leaves doc alone. A file
+// that does not parse is moved aside and reported as *CorruptFileError,
+// leaving doc untouched (a partial decode never leaks into the profile).
+func loadJSON[T any](path string, doc *T) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("account: open %s: %w", filepath.Base(path), err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxProfileFile+1))
+	if fi, serr := f.Stat(); serr == nil && fi.Mode().Perm()&0o077 != 0 {
+		_ = os.Chmod(path, 0o600) // tighten files a user or older tool loosened
+	}
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("account: read %s: %w", filepath.Base(path), err)
+	}
+	var perr error
+	if len(data) > maxProfileFile {
+		perr = errors.New("file too large")
+	} else {
+		var probe struct{ Version int }
+		if perr = json.Unmarshal(data, &probe); perr == nil && probe.Version > profileVersion {
+			return fmt.Errorf("account: %s was written by a newer Sotto (format %d); not touching it",
+				filepath.Base(path), probe.Version)
+		}
+		if perr == nil {
+			var tmp T
+			if perr = json.Unmarshal(data, &tmp); perr == nil {
+				*doc = tmp
+				return nil
+			}
+		}
+	}
+	moved, err := moveAside(path)
+	if err != nil {
+		return fmt.Errorf("account: %s is damaged (%v) and could not be moved aside: %w",
+			filepath.Base(path), perr, err)
+	}
+	return &CorruptFileError{Path: path, MovedTo: moved, Err: perr}
+}
+
+// moveAside renames path to path.corrupt-<UTC time>, never overwriting.
+func moveAside(path string) (string, error) {
+	base := path + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
+	dst := base
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if i > 100 {
+			return "", errors.New("too many corrupt copies")
+		}
+		dst = fmt.Sprintf("%s-%d", base, i)
+	}
+	return dst, os.Rename(path, dst)
+}
+
+// writeFileAtomic replaces path with data, mode 0600: write a temporary file
+// in the same directory, fsync it, rename it over path, fsync the directory.
+// A crash leaves either the old or the new file, never a torn one.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*") // created 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync() // not supported everywhere (Windows); the rename is done either way
+		d.Close()
+	}
+	return nil
+}
+
+// save writes one document; the caller holds p.mu.
+func (p *Profile) save(name string, doc any) error {
+	data, err := json.MarshalIndent(doc, "", "\t")
+	if err != nil {
+		return fmt.Errorf("account: encode %s: %w", name, err)
+	}
+	if err := writeFileAtomic(filepath.Join(p.Dir, name), append(data, '\n')); err != nil {
+		return fmt.Errorf("account: save %s: %w", name, err)
+	}
+	return nil
+}
+
+// checkBareJID accepts user@domain without a resource or spaces.
+func checkBareJID(what, jid string) error {
+	at := strings.IndexByte(jid, '@')
+	if at <= 0 || at == len(jid)-1 || strings.ContainsAny(jid, "/ \t\r\n") ||
+		strings.Count(jid, "@") != 1 {
+		return fmt.Errorf("account: %s %q is not an address like user@example.org", what, jid)
+	}
+	return nil
+}
+
+// Accounts returns a copy of the configured accounts, in the order added.
+func (p *Profile) Accounts() []Settings {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.accounts.Accounts)
+}
+
+// SaveAccount adds s, or replaces the account with the same JID.
+func (p *Profile) SaveAccount(s Settings) error {
+	if err := checkBareJID("account", s.JID); err != nil {
+		return err
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		return fmt.Errorf("account: port %d is out of range", s.Port)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := slices.Clone(p.accounts.Accounts)
+	i := slices.IndexFunc(p.accounts.Accounts, func(a Settings) bool { return a.JID == s.JID })
+	if i >= 0 {
+		p.accounts.Accounts[i] = s
+	} else {
+		p.accounts.Accounts = append(p.accounts.Accounts, s)
+	}
+	if err := p.save(accountsFile, &p.accounts); err != nil {
+		p.accounts.Accounts = old
+		return err
+	}
+	return nil
+}
+
+// RemoveAccount removes the account, its per-contact policies and its
+// certificate pin. It is not an error if the account does not exist.
+// Known fingerprints are kept on purpose: they record verification work
+// that should survive removing and re-adding an account; use
+// ForgetFingerprint to drop them.
+func (p *Profile) RemoveAccount(jid string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	accts := slices.DeleteFunc(slices.Clone(p.accounts.Accounts), func(a Settings) bool { return a.JID == jid })
+	if len(accts) != len(p.accounts.Accounts) {
+		old := p.accounts.Accounts
+		p.accounts.Accounts = accts
+		if err := p.save(accountsFile, &p.accounts); err != nil {
+			p.accounts.Accounts = old
+			return err
+		}
+	}
+	pols := slices.DeleteFunc(slices.Clone(p.contacts.Policies), func(c contactPolicy) bool { return c.Account == jid })
+	if len(pols) != len(p.contacts.Policies) {
+		old := p.contacts.Policies
+		p.contacts.Policies = pols
+		if err := p.save(contactsFile, &p.contacts); err != nil {
+			p.contacts.Policies = old
+			return err
+		}
+	}
+	if pin, ok := p.pins.Pins[jid]; ok {
+		delete(p.pins.Pins, jid)
+		if err := p.save(certPinsFile, &p.pins); err != nil {
+			p.pins.Pins[jid] = pin
+			return err
+		}
+	}
+	return nil
+}
+
+// Fingerprints returns a copy of all known fingerprints.
+func (p *Profile) Fingerprints() []KnownFingerprint {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.fps.Fingerprints)
+}
+
+// normFingerprint accepts 40 hex digits with or without spaces and returns
+// the display form (five groups of eight upper-case hex digits).
+func normFingerprint(fp string) (string, error) {
+	f, err := otr.ParseFingerprint(fp)
+	if err != nil {
+		return "", fmt.Errorf("account: fingerprint %q: %w", fp, err)
+	}
+	return f.String(), nil
+}
+
+// SetFingerprint adds or updates (by account, contact, fingerprint) a known
+// fingerprint. The fingerprint is stored in display form.
+func (p *Profile) SetFingerprint(k KnownFingerprint) error {
+	if err := checkBareJID("account", k.Account); err != nil {
+		return err
+	}
+	if err := checkBareJID("contact", k.Contact); err != nil {
+		return err
+	}
+	fp, err := normFingerprint(k.Fingerprint)
+	if err != nil {
+		return err
+	}
+	k.Fingerprint = fp
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := slices.Clone(p.fps.Fingerprints)
+	i := slices.IndexFunc(p.fps.Fingerprints, func(e KnownFingerprint) bool {
+		return e.Account == k.Account && e.Contact == k.Contact && e.Fingerprint == fp
+	})
+	if i >= 0 {
+		p.fps.Fingerprints[i] = k
+	} else {
+		p.fps.Fingerprints = append(p.fps.Fingerprints, k)
+	}
+	if err := p.save(fingerprintsFile, &p.fps); err != nil {
+		p.fps.Fingerprints = old
+		return err
+	}
+	return nil
+}
+
+// ForgetFingerprint removes one known fingerprint; not an error if absent.
+func (p *Profile) ForgetFingerprint(account, contact, fingerprint string) error {
+	fp, err := normFingerprint(fingerprint)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kept := slices.DeleteFunc(slices.Clone(p.fps.Fingerprints), func(e KnownFingerprint) bool {
+		return e.Account == account && e.Contact == contact && e.Fingerprint == fp
+	})
+	if len(kept) == len(p.fps.Fingerprints) {
+		return nil
+	}
+	old := p.fps.Fingerprints
+	p.fps.Fingerprints = kept
+	if err := p.save(fingerprintsFile, &p.fps); err != nil {
+		p.fps.Fingerprints = old
+		return err
+	}
+	return nil
+}
+
+// ContactPolicy returns the policy set for one contact, if any.
+func (p *Profile) ContactPolicy(account, contact string) (Policy, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.contacts.Policies {
+		if c.Account == account && c.Contact == contact {
+			return c.Policy, true
+		}
+	}
+	return 0, false
+}
+
+// SetContactPolicy sets the policy for one contact of an account.
+func (p *Profile) SetContactPolicy(account, contact string, pol Policy) error {
+	if pol < Opportunistic || pol > Always {
+		return fmt.Errorf("account: unknown policy %d", pol)
+	}
+	if account == "" || contact == "" {
+		return errors.New("account: a contact policy needs an account and a contact")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := slices.Clone(p.contacts.Policies)
+	i := slices.IndexFunc(p.contacts.Policies, func(c contactPolicy) bool {
+		return c.Account == account && c.Contact == contact
+	})
+	if i >= 0 {
+		p.contacts.Policies[i].Policy = pol
+	} else {
+		p.contacts.Policies = append(p.contacts.Policies, contactPolicy{account, contact, pol})
+	}
+	if err := p.save(contactsFile, &p.contacts); err != nil {
+		p.contacts.Policies = old
+		return err
+	}
+	return nil
+}
+
+// ClearContactPolicy removes a contact's own policy, so the account's
+// policy applies again.
+func (p *Profile) ClearContactPolicy(account, contact string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kept := slices.DeleteFunc(slices.Clone(p.contacts.Policies), func(c contactPolicy) bool {
+		return c.Account == account && c.Contact == contact
+	})
+	if len(kept) == len(p.contacts.Policies) {
+		return nil
+	}
+	old := p.contacts.Policies
+	p.contacts.Policies = kept
+	if err := p.save(contactsFile, &p.contacts); err != nil {
+		p.contacts.Policies = old
+		return err
+	}
+	return nil
+}
+
+// Prefs returns a copy of the preferences.
+func (p *Profile) Prefs() Prefs {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr := p.prefs.Prefs
+	pr.OpenChats = slices.Clone(pr.OpenChats)
+	return pr
+}
+
+// SavePrefs replaces the preferences.
+func (p *Profile) SavePrefs(pr Prefs) error {
+	if pr.DefaultPolicy < Opportunistic || pr.DefaultPolicy > Always {
+		return fmt.Errorf("account: unknown policy %d", pr.DefaultPolicy)
+	}
+	pr.OpenChats = slices.Clone(pr.OpenChats)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := p.prefs.Prefs
+	p.prefs.Prefs = pr
+	if err := p.save(prefsFile, &p.prefs); err != nil {
+		p.prefs.Prefs = old
+		return err
+	}
+	return nil
+}
+
+// CertPin returns the pinned server certificate (SHA-256, lower-case hex)
+// for an account, or "".
+func (p *Profile) CertPin(account string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pins.Pins[account]
+}
+
+// SetCertPin pins the SHA-256 (64 hex digits) of an account's server
+// certificate; "" removes the pin.
+func (p *Profile) SetCertPin(account, sha256hex string) error {
+	if account == "" {
+		return errors.New("account: a certificate pin needs an account")
+	}
+	pin := strings.ToLower(strings.ReplaceAll(sha256hex, ":", ""))
+	if b, err := hex.DecodeString(pin); pin != "" && (err != nil || len(b) != 32) {
+		return fmt.Errorf("account: certificate pin %q is not a SHA-256 in hex", sha256hex)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old, had := p.pins.Pins[account]
+	if pin == "" {
+		delete(p.pins.Pins, account)
+	} else {
+		p.pins.Pins[account] = pin
+	}
+	if err := p.save(certPinsFile, &p.pins); err != nil {
+		if had {
+			p.pins.Pins[account] = old
+		} else {
+			delete(p.pins.Pins, account)
+		}
+		return err
+	}
+	return nil
+}
