@@ -1,0 +1,72 @@
+package testbed_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sotto-im/sotto/internal/testbed"
+)
+
+// TestServerDiesWithTestBinary runs this test binary again as a child that
+// starts a server and hangs; the parent SIGKILLs the child (no cleanup can
+// run) and checks that the kernel took Prosody down with it.
+func TestServerDiesWithTestBinary(t *testing.T) {
+	if os.Getenv("TESTBED_CHILD") == "1" {
+		srv := testbed.Start(t)
+		os.Stdout.WriteString("PID " + strconv.Itoa(srv.PID()) + "\n")
+		time.Sleep(time.Minute)
+		return
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("relies on PR_SET_PDEATHSIG (Linux only)")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServerDiesWithTestBinary$", "-test.v")
+	cmd.Env = append(os.Environ(), "TESTBED_CHILD=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	pid := 0
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "PID ") {
+			pid, _ = strconv.Atoi(strings.TrimPrefix(sc.Text(), "PID "))
+			break
+		}
+		if strings.Contains(sc.Text(), "SKIP") || strings.Contains(sc.Text(), "FAIL") {
+			t.Fatalf("child: %s", sc.Text())
+		}
+	}
+	if pid == 0 {
+		t.Fatal("child never reported a prosody pid")
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("prosody %d not running in child: %v", pid, err)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		// A zombie still answers kill(0); it is reaped by init shortly.
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil && strings.Contains(string(b), ") Z ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("prosody %d outlived the killed test binary", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("prosody %d ended with the killed test binary", pid)
+}
