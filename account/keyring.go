@@ -56,6 +56,9 @@ func (k *keyringStore) call(ctx context.Context, op string, fn func() (string, e
 		v   string
 		err error
 	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("account: keyring %s: %w", op, err)
+	}
 	ch := make(chan result, 1) // buffered: a late answer must not block the goroutine
 	go func() {
 		v, err := fn()
