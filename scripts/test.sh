@@ -18,11 +18,23 @@ echo "== go test -race (all packages; libotr interop via -tags libotr)"
 # -p 2: this machine has 2 cores. Integration tests start their own Prosody,
 # libotr harness and Secret Service; with CI=true a missing one fails.
 mkdir -p build
-go test -race -p 2 -timeout 15m -tags libotr ./... 2>&1 | tee build/test.log
+set +e
+go test -race -p 2 -timeout 15m -tags libotr -v ./... 2>&1 | tee build/test.log
 status=${PIPESTATUS[0]}
-[ "$status" -eq 0 ] || { echo "go test failed"; exit "$status"; }
+set -e
+echo "== go test packages"
+grep -E '^(ok|FAIL|---|\?) ' build/test.log | grep -vE '^--- (PASS|SKIP)' || true
+passed=$(grep -cE '^\s*--- PASS' build/test.log || true)
+failed=$(grep -cE '^\s*--- FAIL' build/test.log || true)
+skipped=$(grep -cE '^\s*--- SKIP' build/test.log || true)
+if [ "$status" -ne 0 ]; then
+  echo "go test failed (exit $status)"
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+  exit "$status"
+fi
 
 echo "== a real window under Xvfb"
 scripts/gui-smoke.sh
 
 echo "== total $(( $(date +%s) - start )) s"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
