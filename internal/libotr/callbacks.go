@@ -10,6 +10,7 @@ import "C"
 import (
 	"fmt"
 	"runtime/cgo"
+	"unsafe"
 )
 
 // EventKind says which libotr callback produced an Event.
@@ -21,7 +22,7 @@ const (
 	EventGoneInsecure                         // gone_insecure
 	EventStillSecure                          // still_secure; IsReply set
 	EventNewFingerprint                       // new_fingerprint
-	EventSymKey                               // received_symkey; Use set
+	EventSymKey                               // received_symkey; Use, UseData, Key set
 	EventMessage                              // handle_msg_event; Msg, Text, Err set
 	EventSMPError                             // OTRL_SMPEVENT_ERROR
 	EventSMPAbort                             // OTRL_SMPEVENT_ABORT
@@ -99,7 +100,9 @@ type Event struct {
 	Msg      MsgEvent // for EventMessage
 	Text     string   // message text for EventMessage (error text, plaintext)
 	Err      string   // gcry error text for EventMessage
-	Use      int      // received_symkey use
+	Use      uint32   // received_symkey use
+	UseData  []byte   // received_symkey use-specific data
+	Key      [32]byte // received_symkey extra symmetric key
 }
 
 func (e Event) String() string {
@@ -158,8 +161,6 @@ func sottoGoEvent(h C.uintptr_t, kind C.int, peer, text *C.char, a, b C.int) {
 		ev.Kind, ev.Version, ev.IsReply = EventStillSecure, int(a), b != 0
 	case C.SOTTO_EV_NEW_FINGERPRINT:
 		ev.Kind = EventNewFingerprint
-	case C.SOTTO_EV_SYMKEY:
-		ev.Kind, ev.Use = EventSymKey, int(a)
 	default:
 		return
 	}
@@ -192,4 +193,15 @@ func sottoGoMsgEvent(h C.uintptr_t, ev C.int, peer, message, errText *C.char) {
 	p := peerOf(h)
 	p.events = append(p.events, Event{Kind: EventMessage, Msg: MsgEvent(ev), Peer: goStr(peer),
 		Text: goStr(message), Err: goStr(errText)})
+}
+
+//export sottoGoSymKey
+func sottoGoSymKey(h C.uintptr_t, peer *C.char, use C.uint, usedata *C.uchar, n C.size_t, key *C.uchar) {
+	p := peerOf(h)
+	ev := Event{Kind: EventSymKey, Peer: goStr(peer), Use: uint32(use)}
+	if n > 0 {
+		ev.UseData = C.GoBytes(unsafe.Pointer(usedata), C.int(n))
+	}
+	copy(ev.Key[:], C.GoBytes(unsafe.Pointer(key), C.OTRL_EXTRAKEY_BYTES))
+	p.events = append(p.events, ev)
 }

@@ -143,3 +143,22 @@ func (p *Peer) AbortSMP(peer string) error {
 	C.sotto_smp_abort(p.us, C.uintptr_t(p.h), ctx)
 	return nil
 }
+
+// ExtraSymmetricKey sends the extra symmetric key TLV to peer
+// (otrl_message_symkey, v3 only) and returns the key.
+func (p *Peer) ExtraSymmetricKey(peer string, use uint32, useData []byte) ([32]byte, error) {
+	var key [32]byte
+	ctx, err := p.smpContext(peer)
+	if err != nil {
+		return key, err
+	}
+	ud := C.CBytes(append(useData, 0))
+	defer C.free(ud)
+	var ck [C.OTRL_EXTRAKEY_BYTES]C.uchar
+	e := C.sotto_symkey(p.us, C.uintptr_t(p.h), ctx, C.uint(use), (*C.uchar)(ud), C.size_t(len(useData)), &ck[0])
+	if err := gcryErr("otrl_message_symkey", e); err != nil {
+		return key, err
+	}
+	copy(key[:], C.GoBytes(unsafe.Pointer(&ck[0]), C.OTRL_EXTRAKEY_BYTES))
+	return key, nil
+}

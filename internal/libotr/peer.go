@@ -290,6 +290,17 @@ func (p *Peer) PeerInstanceTag(peer string) uint32 {
 	return uint32(ctx.their_instance)
 }
 
+// SSID is the secure session id of the session with peer and whether our
+// user reads the first half in bold (OTRL_SESSIONID_FIRST_HALF_BOLD).
+func (p *Peer) SSID(peer string) (ssid []byte, firstHalfBold bool) {
+	ctx := p.context(peer)
+	if ctx == nil || ctx.msgstate != C.OTRL_MSGSTATE_ENCRYPTED {
+		return nil, false
+	}
+	ssid = C.GoBytes(unsafe.Pointer(&ctx.sessionid[0]), C.int(ctx.sessionid_len))
+	return ssid, ctx.sessionid_half == C.OTRL_SESSIONID_FIRST_HALF_BOLD
+}
+
 func gcryErr(op string, e C.gcry_error_t) error {
 	if e == 0 {
 		return nil

@@ -98,9 +98,8 @@ static void cb_received_symkey(void *opdata, ConnContext *ctx,
 	unsigned int use, const unsigned char *usedata, size_t usedatalen,
 	const unsigned char *symkey)
 {
-    (void)usedata; (void)usedatalen; (void)symkey;
-    sottoGoEvent(H(opdata), SOTTO_EV_SYMKEY, ctx->username, NULL,
-	    (int)use, 0);
+    sottoGoSymKey(H(opdata), ctx->username, use, (unsigned char *)usedata,
+	    usedatalen, (unsigned char *)symkey);
 }
 
 static const char *cb_error_message(void *opdata, ConnContext *ctx,
@@ -242,4 +241,12 @@ Fingerprint *sotto_peer_fingerprint(ConnContext *ctx)
     if (ctx->m_context && ctx->m_context->fingerprint_root.next)
 	return ctx->m_context->fingerprint_root.next;
     return NULL;
+}
+
+gcry_error_t sotto_symkey(OtrlUserState us, uintptr_t h, ConnContext *ctx,
+	unsigned int use, const unsigned char *usedata, size_t len,
+	unsigned char *key)
+{
+    return otrl_message_symkey(us, &sotto_ops, (void *)h, ctx, use, usedata,
+	    len, key);
 }

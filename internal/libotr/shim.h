@@ -22,8 +22,7 @@ enum {
     SOTTO_EV_GONE_SECURE = 1,
     SOTTO_EV_GONE_INSECURE,
     SOTTO_EV_STILL_SECURE,
-    SOTTO_EV_NEW_FINGERPRINT,
-    SOTTO_EV_SYMKEY
+    SOTTO_EV_NEW_FINGERPRINT
 };
 
 int sotto_init(void);
@@ -44,6 +43,10 @@ void sotto_smp_init(OtrlUserState us, uintptr_t h, ConnContext *ctx,
 void sotto_smp_respond(OtrlUserState us, uintptr_t h, ConnContext *ctx,
 	const unsigned char *secret, size_t len);
 void sotto_smp_abort(OtrlUserState us, uintptr_t h, ConnContext *ctx);
+
+gcry_error_t sotto_symkey(OtrlUserState us, uintptr_t h, ConnContext *ctx,
+	unsigned int use, const unsigned char *usedata, size_t len,
+	unsigned char *key);
 
 /* Fingerprint of the context's active key, or of the master's first known
  * key when no session is up; NULL when none. */
