@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// The interfaces below are the slices of *account.Manager each window
+// needs. Their method sets are copied from account.Manager (see
+// notes/ACCOUNT_API.md) so the manager satisfies Backend as is; tests use
+// a fake.
+
+// Sender sends chat messages.
+type Sender interface {
+	// Send returns the message id; its fate arrives as MessageStateChanged.
+	Send(ctx context.Context, conv account.Conversation, body string) (string, error)
+}
+
+// Privacy drives OTR for one conversation.
+type Privacy interface {
+	StartPrivate(ctx context.Context, conv account.Conversation) error
+	EndPrivate(ctx context.Context, conv account.Conversation) error
+	Authenticate(ctx context.Context, conv account.Conversation, question, secret string) error
+	AnswerSMP(ctx context.Context, conv account.Conversation, secret string) error
+	AbortSMP(ctx context.Context, conv account.Conversation) error
+	Security(conv account.Conversation) account.SecurityChanged
+	SetPolicy(ctx context.Context, acct, contact string, p account.Policy) error
+}
+
+// Keys manages our own keys and the fingerprints of contacts.
+type Keys interface {
+	SetVerified(ctx context.Context, acct, contact, fingerprint string, verified bool) error
+	Fingerprints() []account.KnownFingerprint
+	ForgetFingerprint(ctx context.Context, acct, contact, fingerprint string) error
+	OwnFingerprint(ctx context.Context, acct string) (string, error)
+	GenerateKey(ctx context.Context, acct string) (fingerprint string, err error)
+}
+
+// Roster changes contacts and presence.
+type Roster interface {
+	SetPresence(ctx context.Context, acct string, show account.Show, status string) error
+	AddContact(ctx context.Context, acct, jid, name string, groups []string) error
+	RemoveContact(ctx context.Context, acct, jid string) error
+	AnswerSubscription(ctx context.Context, acct, from string, accept bool) error
+}
+
+// Accounts adds, removes and connects accounts.
+type Accounts interface {
+	Accounts() []account.Settings
+	AddAccount(ctx context.Context, s account.Settings, password string) error
+	// UpdateAccount changes settings; password "" keeps the stored one.
+	UpdateAccount(ctx context.Context, s account.Settings, password string) error
+	RemoveAccount(ctx context.Context, jid string) error
+	Connect(ctx context.Context, jid string) error
+	Disconnect(ctx context.Context, jid string) error
+	TestConnection(ctx context.Context, s account.Settings, password string) error
+	TrustCertificate(ctx context.Context, acct, sha256hex string) error
+}
+
+// Importer imports accounts, OTR keys and fingerprints from a Pidgin
+// profile folder (~/.purple). It stores what it found (passwords are not
+// imported) and returns the accounts it added. The account helper provides
+// it on *account.Manager.
+type Importer interface {
+	ImportPidgin(ctx context.Context, dir string) ([]account.Settings, error)
+}
+
+// Backend is everything the UI asks of the account layer.
+type Backend interface {
+	Sender
+	Privacy
+	Keys
+	Roster
+	Accounts
+	Importer
+}

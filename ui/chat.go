@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// convKey identifies a conversation regardless of the peer's resource.
+type convKey struct{ acct, peer string }
+
+func keyOf(c account.Conversation) convKey { return convKey{c.Account, c.Peer} }
+
+// chatWindow is the one chat window: a tab per conversation.
+type chatWindow struct {
+	u      *UI
+	win    fyne.Window
+	tabs   *container.DocTabs
+	views  map[convKey]*convView
+	unread map[convKey]int
+	shown  bool // the window is on screen (fyne.Window cannot tell us)
+}
+
+func newChatWindow(u *UI) *chatWindow {
+	c := &chatWindow{u: u, views: map[convKey]*convView{}, unread: map[convKey]int{}}
+	c.tabs = container.NewDocTabs()
+	c.tabs.OnClosed = c.closed
+	c.tabs.OnSelected = func(t *container.TabItem) {
+		if v := c.viewOf(t); v != nil {
+			c.markRead(v)
+			v.focusInput()
+		}
+	}
+	return c
+}
+
+// ensureWindow creates the window on first use.
+func (c *chatWindow) ensureWindow() {
+	if c.win != nil {
+		return
+	}
+	c.win = c.u.app.NewWindow("Sotto — Chats")
+	c.win.SetContent(c.tabs)
+	c.win.Resize(fyne.NewSize(640, 560))
+	// Closing the window hides it; the conversations stay so a new
+	// message brings them back with their history.
+	c.win.SetCloseIntercept(c.hide)
+}
+
+func (c *chatWindow) show() {
+	c.ensureWindow()
+	c.shown = true
+	c.win.Show()
+}
+
+func (c *chatWindow) hide() {
+	c.shown = false
+	c.win.Hide()
+}
+
+func (c *chatWindow) viewOf(t *container.TabItem) *convView {
+	for _, v := range c.views {
+		if v.tab == t {
+			return v
+		}
+	}
+	return nil
+}
+
+// get returns the conversation's view, creating its tab if needed
+// (without selecting it).
+func (c *chatWindow) get(conv account.Conversation) *convView {
+	k := keyOf(conv)
+	if v, ok := c.views[k]; ok {
+		if conv.Resource != "" {
+			v.conv.Resource = conv.Resource
+		}
+		return v
+	}
+	c.ensureWindow()
+	v := newConvView(c.u, conv)
+	c.views[k] = v
+	c.tabs.Append(v.tab)
+	c.show()
+	c.saveOpen()
+	return v
+}
+
+// open shows a conversation; with focus it selects the tab, raises the
+// window and, under an opportunistic policy, starts OTR with an online
+// contact so the chat is private before the first message.
+func (c *chatWindow) open(conv account.Conversation, focus bool) *convView {
+	_, existed := c.views[keyOf(conv)]
+	v := c.get(conv)
+	if focus {
+		c.tabs.Select(v.tab)
+		c.show()
+		c.markRead(v)
+		c.win.RequestFocus()
+		v.focusInput()
+		if !existed {
+			v.autoStart()
+		}
+	}
+	return v
+}
+
+func (c *chatWindow) closed(t *container.TabItem) {
+	v := c.viewOf(t)
+	if v == nil {
+		return
+	}
+	if v.auth != nil {
+		v.auth.d.Hide()
+	}
+	delete(c.views, keyOf(v.conv))
+	delete(c.unread, keyOf(v.conv))
+	c.u.roster.refreshUnread()
+	c.saveOpen()
+	if len(c.views) == 0 {
+		c.hide()
+	}
+}
+
+func (c *chatWindow) saveOpen() {
+	open := make([]account.Conversation, 0, len(c.tabs.Items))
+	for _, t := range c.tabs.Items {
+		if v := c.viewOf(t); v != nil {
+			open = append(open, account.Conversation{Account: v.conv.Account, Peer: v.conv.Peer})
+		}
+	}
+	c.u.prefs.OpenChats = open
+	c.u.savePrefs()
+}
+
+// isActive: the conversation is the selected tab of a focused window.
+func (c *chatWindow) isActive(v *convView) bool {
+	return c.u.foreground && c.shown && c.tabs.Selected() == v.tab
+}
+
+func (c *chatWindow) markRead(v *convView) {
+	k := keyOf(v.conv)
+	if c.unread[k] == 0 {
+		return
+	}
+	delete(c.unread, k)
+	v.updateTitle()
+	c.u.roster.refreshUnread()
+}
+
+func (c *chatWindow) unreadFor(acct, jid string) int { return c.unread[convKey{acct, jid}] }
+
+func (c *chatWindow) received(e account.MessageReceived) {
+	v := c.get(e.Conv)
+	v.addIncoming(e)
+	if !c.isActive(v) {
+		c.unread[keyOf(e.Conv)]++
+		v.updateTitle()
+		c.u.roster.refreshUnread()
+	}
+}
+
+func (c *chatWindow) messageState(e account.MessageStateChanged) { c.get(e.Conv).outState(e) }
+
+func (c *chatWindow) security(e account.SecurityChanged) {
+	// A security change for a conversation with no tab (e.g. the peer
+	// started OTR) still gets a tab: the user must see who is talking.
+	c.get(e.Conv).setSecurity(e)
+}
+
+func (c *chatWindow) smpRequested(e account.SMPRequested) {
+	c.open(e.Conv, true).smpRequested(e)
+}
+
+func (c *chatWindow) smpResult(e account.SMPResult) { c.get(e.Conv).smpResult(e) }
+
+func (c *chatWindow) notice(e account.Notice) { c.get(e.Conv).system(e.Text, widget.WarningImportance) }
+
+func (c *chatWindow) rosterChanged() {
+	for _, v := range c.views {
+		v.updateTitle()
+	}
+}
+
+func tabTitle(name string, unread int) string {
+	if unread > 0 {
+		return fmt.Sprintf("%s (%d)", name, unread)
+	}
+	return name
+}

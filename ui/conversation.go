@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// convView is one conversation tab: header with the OTR status button,
+// security bars, the message list and the input.
+type convView struct {
+	u    *UI
+	conv account.Conversation
+	sec  account.SecurityChanged
+
+	tab      *container.TabItem
+	name     *widget.Label
+	sub      *widget.Label
+	status   *statusButton
+	msgs     *messageList
+	input    *widget.Entry
+	send     *widget.Button
+	finished *banner // peer ended OTR: restart or end
+	keyWarn  *banner // verified contact, different key
+	authHint *banner // Unverified: offer to authenticate
+	// hintDismissed is the fingerprint the user dismissed the hint for.
+	hintDismissed string
+	auth          *authDialog
+}
+
+func newConvView(u *UI, conv account.Conversation) *convView {
+	v := &convView{u: u, conv: conv, msgs: newMessageList()}
+	v.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.sub = widget.NewLabel("")
+	v.sub.Importance = widget.LowImportance
+	v.sub.Truncation = fyne.TextTruncateEllipsis
+	v.status = newStatusButton(v.action)
+
+	v.finished = newBanner(theme.ColorNameDisabled, theme.InfoIcon(),
+		widget.NewButtonWithIcon("Restart private conversation", lockIcon, v.startPrivate),
+		widget.NewButton("End (send unencrypted)", v.endPrivate))
+	v.keyWarn = newBanner(theme.ColorNameError, theme.ErrorIcon(),
+		widget.NewButton("Authenticate", v.openAuth),
+		widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.keyWarn.hide() }))
+	authBtn := widget.NewButtonWithIcon("Authenticate", theme.ConfirmIcon(), v.openAuth)
+	authBtn.Importance = widget.HighImportance
+	v.authHint = newBanner(theme.ColorNameWarning, theme.WarningIcon(), authBtn,
+		widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
+			v.hintDismissed = v.sec.Fingerprint
+			v.authHint.hide()
+		}))
+
+	v.input = widget.NewEntry()
+	v.input.SetPlaceHolder("Write a message…")
+	v.input.OnSubmitted = func(string) { v.submit() }
+	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
+	v.send.Importance = widget.HighImportance
+
+	header := container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), v.status,
+		container.NewVBox(v.name, v.sub))
+	top := container.NewVBox(header, widget.NewSeparator(), v.keyWarn.box, v.authHint.box)
+	bottom := container.NewVBox(v.finished.box, container.NewBorder(nil, nil, nil, v.send, v.input))
+	content := container.NewPadded(container.NewBorder(top, bottom, nil, nil, v.msgs.view))
+	v.tab = container.NewTabItemWithIcon("", lockOpenIcon, content)
+
+	v.sec = u.b.Security(conv)
+	v.sec.Conv = conv
+	v.applySecurity()
+	v.updateTitle()
+	return v
+}
+
+func (v *convView) peerName() string { return v.u.name(v.conv.Account, v.conv.Peer) }
+
+func (v *convView) updateTitle() {
+	n := v.peerName()
+	v.name.SetText(n)
+	sub := v.conv.Peer
+	if c, ok := v.u.contact(v.conv.Account, v.conv.Peer); ok {
+		sub += " · " + c.Show().String()
+		if st := c.Status(); st != "" {
+			sub += " — " + st
+		}
+	}
+	v.sub.SetText(sub)
+	v.tab.Text = tabTitle(n, v.u.chats.unreadFor(v.conv.Account, v.conv.Peer))
+	if v.u.chats.tabs != nil {
+		v.u.chats.tabs.Refresh()
+	}
+}
+
+func (v *convView) focusInput() {
+	if w := v.u.chats.win; w != nil {
+		w.Canvas().Focus(v.input)
+	}
+}
+
+func (v *convView) window() fyne.Window {
+	v.u.chats.ensureWindow()
+	return v.u.chats.win
+}
+
+// system adds a system line (security changes, notices, SMP results).
+func (v *convView) system(text string, imp widget.Importance) {
+	v.msgs.add(chatLine{kind: lineSystem, when: v.u.opts.Now(), body: text, imp: imp})
+}
+
+func (v *convView) addIncoming(e account.MessageReceived) {
+	when := e.Time
+	if when.IsZero() {
+		when = v.u.opts.Now()
+	}
+	v.msgs.add(chatLine{kind: lineIn, when: when, who: v.peerName(), body: e.Body, encrypted: e.Encrypted})
+}
+
+// submit sends the input. While Finished nothing is sent: the user must
+// first restart OTR or end it, so a message meant to be private can never
+// go out in plain by accident. The text stays in the input.
+func (v *convView) submit() {
+	text := strings.TrimSpace(v.input.Text)
+	if text == "" {
+		return
+	}
+	if v.sec.Level == account.Finished {
+		v.system("Not sent: "+v.peerName()+" ended the private conversation. "+
+			"Restart it, or end it to send unencrypted.", widget.DangerImportance)
+		v.finished.show(v.finishedText())
+		return
+	}
+	v.input.SetText("")
+	i := v.msgs.add(chatLine{kind: lineOut, when: v.u.opts.Now(), who: "You", body: text, pending: true})
+	conv := v.conv
+	var id string
+	v.u.do(func(ctx context.Context) error {
+		var err error
+		id, err = v.u.b.Send(ctx, conv, text)
+		return err
+	}, func(err error) { v.sent(i, id, err) })
+}
+
+// sent records Send's result on the placeholder line i. If a state event
+// for id arrived first, it created its own line: fold it into i.
+func (v *convView) sent(i int, id string, err error) {
+	if i >= len(v.msgs.lines) {
+		return
+	}
+	l := v.msgs.lines[i]
+	if err != nil {
+		l.pending, l.state, l.reason = false, account.NotSent, plain(err)
+		v.msgs.update(i, l)
+		return
+	}
+	l.id = id
+	if j := v.msgs.findID(id); j > i {
+		early := v.msgs.lines[j]
+		l.pending, l.state, l.reason = early.pending, early.state, early.reason
+		v.msgs.remove(j)
+	}
+	v.msgs.update(i, l)
+}
+
+func (v *convView) outState(e account.MessageStateChanged) {
+	i := v.msgs.findID(e.ID)
+	if i < 0 {
+		when := e.Time
+		if when.IsZero() {
+			when = v.u.opts.Now()
+		}
+		v.msgs.add(chatLine{kind: lineOut, when: when, who: "You", body: e.Body, id: e.ID,
+			state: e.State, reason: e.Reason})
+		return
+	}
+	l := v.msgs.lines[i]
+	l.pending, l.state, l.reason = false, e.State, e.Reason
+	v.msgs.update(i, l)
+}
+
+// action handles the status menu.
+func (v *convView) action(a secAction) {
+	switch a {
+	case actStart:
+		v.startPrivate()
+	case actEnd:
+		v.endPrivate()
+	case actAuthenticate:
+		v.openAuth()
+	case actFingerprints:
+		v.u.showFingerprints(v.conv.Peer)
+	case actHelp:
+		showPrivacyHelp(v.window())
+	}
+}
+
+func (v *convView) startPrivate() {
+	conv := v.conv
+	v.u.do(func(ctx context.Context) error { return v.u.b.StartPrivate(ctx, conv) }, v.reportErr("start the private conversation"))
+}
+
+func (v *convView) endPrivate() {
+	conv := v.conv
+	v.u.do(func(ctx context.Context) error { return v.u.b.EndPrivate(ctx, conv) }, v.reportErr("end the private conversation"))
+}
+
+func (v *convView) reportErr(what string) func(error) {
+	return func(err error) {
+		if err != nil {
+			v.system("Could not "+what+": "+plain(err), widget.DangerImportance)
+		}
+	}
+}
+
+// autoStart starts OTR when a chat is opened with an online contact and
+// the policy is not Manual, so the first message is already encrypted.
+func (v *convView) autoStart() {
+	if v.sec.Level != account.NotPrivate || v.u.prefs.DefaultPolicy == account.Manual {
+		return
+	}
+	if c, ok := v.u.contact(v.conv.Account, v.conv.Peer); !ok || c.Show() == account.Offline {
+		return
+	}
+	v.startPrivate()
+}
+
+func (v *convView) openAuth() {
+	if v.auth != nil {
+		v.auth.d.Show()
+		return
+	}
+	v.auth = newAuthDialog(v, "")
+	v.auth.showAsk()
+}
+
+func (v *convView) smpRequested(e account.SMPRequested) {
+	if v.auth != nil {
+		v.auth.d.Hide()
+	}
+	v.auth = newAuthDialog(v, e.Question)
+	v.auth.showAnswer()
+}
+
+func (v *convView) smpResult(e account.SMPResult) {
+	text, imp := smpResultLine(v.peerName(), e)
+	v.system(text, imp)
+	if v.auth == nil {
+		v.auth = newAuthDialog(v, "")
+	}
+	v.auth.showResult(e)
+}
+
+// showKeyChanged is loud on purpose: a verified contact with a new key
+// is either a new device or an attack.
+func (v *convView) showKeyChanged() {
+	n := v.peerName()
+	v.keyWarn.show("Warning: " + n + "'s key has changed. You had verified " + n +
+		", but this conversation uses a different key. Someone may be listening in — or " + n +
+		" set up a new computer. Do not share anything sensitive until you authenticate " + n + " again.")
+	dialog.ShowInformation("Key changed — "+n, n+"'s identity key is not the one you verified.\n\n"+
+		"Authenticate "+n+" again before you trust this conversation.", v.window())
+}

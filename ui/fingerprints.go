@@ -1,0 +1,146 @@
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// fingerprintsWindow lists known fingerprints: contact, account,
+// verified or not, with Verify/Unverify and Forget.
+type fingerprintsWindow struct {
+	u      *UI
+	win    fyne.Window
+	filter *widget.Entry
+	list   *widget.List
+	rows   []account.KnownFingerprint
+	status *widget.Label
+}
+
+// showFingerprints opens the manager, filtered to contact when given.
+func (u *UI) showFingerprints(contact string) {
+	if u.fps == nil {
+		u.fps = newFingerprintsWindow(u)
+	}
+	u.fps.filter.SetText(contact)
+	u.fps.reload()
+	u.fps.win.Show()
+	u.fps.win.RequestFocus()
+}
+
+type fpRow struct {
+	*fyne.Container
+	who, acct, fp, state *widget.Label
+	verify, forget       *widget.Button
+}
+
+func newFingerprintsWindow(u *UI) *fingerprintsWindow {
+	f := &fingerprintsWindow{u: u, win: u.app.NewWindow("Sotto — Fingerprints"), status: wrapLabel("")}
+	f.filter = widget.NewEntry()
+	f.filter.SetPlaceHolder("Filter by contact")
+	f.filter.OnChanged = func(string) { f.reload() }
+	f.list = widget.NewList(func() int { return len(f.rows) }, f.newRow, f.updateRow)
+	help := wrapLabel("A fingerprint identifies the key a contact's app uses. Verify it once (Authenticate " +
+		"buddy in a chat, or compare it by phone); Sotto warns you if it ever changes.")
+	help.Importance = widget.LowImportance
+	f.win.SetContent(container.NewPadded(container.NewBorder(
+		container.NewVBox(help, f.filter), f.status, nil, nil, f.list)))
+	f.win.Resize(fyne.NewSize(620, 460))
+	return f
+}
+
+func (f *fingerprintsWindow) newRow() fyne.CanvasObject {
+	r := &fpRow{
+		who:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		acct:  widget.NewLabel(""),
+		fp:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}),
+		state: widget.NewLabel(""),
+	}
+	r.acct.Importance = widget.LowImportance
+	r.verify = widget.NewButton("Verify", nil)
+	r.forget = widget.NewButtonWithIcon("Forget", theme.DeleteIcon(), nil)
+	r.Container = container.NewBorder(nil, nil, nil, container.NewHBox(r.verify, r.forget),
+		container.NewVBox(container.NewHBox(r.who, r.acct, r.state), r.fp))
+	return r
+}
+
+func (f *fingerprintsWindow) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	if id >= len(f.rows) {
+		return
+	}
+	r, k := o.(*fpRow), f.rows[id]
+	r.who.SetText(f.u.name(k.Account, k.Contact))
+	r.acct.SetText("via " + k.Account)
+	r.fp.SetText(groupFingerprint(k.Fingerprint))
+	if k.Verified {
+		r.state.Importance = widget.SuccessImportance
+		how := "Verified"
+		if k.How != "" {
+			how += " (" + k.How + ")"
+		}
+		r.state.SetText(how)
+		r.verify.SetText("Unverify")
+	} else {
+		r.state.Importance = widget.WarningImportance
+		r.state.SetText("Not verified")
+		r.verify.SetText("Verify")
+	}
+	r.state.Refresh()
+	r.verify.OnTapped = func() { f.setVerified(k, !k.Verified) }
+	r.forget.OnTapped = func() { f.confirmForget(k) }
+}
+
+func (f *fingerprintsWindow) reload() {
+	q := strings.ToLower(strings.TrimSpace(f.filter.Text))
+	f.rows = f.rows[:0]
+	for _, k := range f.u.b.Fingerprints() {
+		if q == "" || strings.Contains(strings.ToLower(k.Contact+" "+f.u.name(k.Account, k.Contact)), q) {
+			f.rows = append(f.rows, k)
+		}
+	}
+	if len(f.rows) == 0 {
+		f.status.SetText("No fingerprints yet. They appear after your first private conversation.")
+	} else {
+		f.status.SetText("")
+	}
+	f.list.Refresh()
+}
+
+// setVerified marks a fingerprint verified (manual check) or not.
+func (f *fingerprintsWindow) setVerified(k account.KnownFingerprint, verified bool) {
+	f.u.do(func(ctx context.Context) error {
+		return f.u.b.SetVerified(ctx, k.Account, k.Contact, k.Fingerprint, verified)
+	}, f.after("change the fingerprint"))
+}
+
+func (f *fingerprintsWindow) confirmForget(k account.KnownFingerprint) {
+	msg := "Forget this fingerprint of " + f.u.name(k.Account, k.Contact) + "?\n\n" + groupFingerprint(k.Fingerprint) +
+		"\n\nNext time this key is used, Sotto will treat it as unrecognized."
+	dialog.ShowConfirm("Forget fingerprint", msg, func(ok bool) {
+		if ok {
+			f.forget(k)
+		}
+	}, f.win)
+}
+
+func (f *fingerprintsWindow) forget(k account.KnownFingerprint) {
+	f.u.do(func(ctx context.Context) error {
+		return f.u.b.ForgetFingerprint(ctx, k.Account, k.Contact, k.Fingerprint)
+	}, f.after("forget the fingerprint"))
+}
+
+func (f *fingerprintsWindow) after(what string) func(error) {
+	return func(err error) {
+		f.reload()
+		if err != nil {
+			f.status.SetText("Could not " + what + ": " + plain(err))
+		}
+	}
+}

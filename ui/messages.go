@@ -1,0 +1,263 @@
+package ui
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// The message list of one conversation. It is a widget.List over a slice
+// of chatLine values: only the visible rows are widgets, so 10,000
+// messages cost 10,000 small structs, not 10,000 widget trees.
+
+type lineKind int
+
+const (
+	lineIn lineKind = iota
+	lineOut
+	lineSystem
+)
+
+// chatLine is one row: a message or a system line.
+type chatLine struct {
+	kind      lineKind
+	when      time.Time
+	who       string
+	body      string
+	encrypted bool // incoming: arrived inside OTR
+	// outgoing delivery state; pending until Send returns or an event
+	// tells us more.
+	pending bool
+	state   account.OutState
+	reason  string
+	id      string
+	// system lines: colour of the text.
+	imp widget.Importance
+}
+
+// stateText describes an outgoing or incoming message's protection.
+func (l chatLine) stateText() (string, widget.Importance) {
+	switch {
+	case l.kind == lineIn && l.encrypted:
+		return "encrypted", widget.SuccessImportance
+	case l.kind == lineIn:
+		return "received in plain", widget.WarningImportance
+	case l.pending:
+		return "sending…", widget.LowImportance
+	}
+	switch l.state {
+	case account.SentEncrypted:
+		return "sent encrypted", widget.SuccessImportance
+	case account.SentPlain:
+		return "sent in plain", widget.WarningImportance
+	case account.Queued:
+		return "queued until private", widget.LowImportance
+	}
+	if l.reason != "" {
+		return "not sent: " + l.reason, widget.DangerImportance
+	}
+	return "not sent", widget.DangerImportance
+}
+
+// msgRow is the reusable row template.
+type msgRow struct {
+	*fyne.Container
+	msg   *fyne.Container
+	who   *widget.Label
+	when  *widget.Label
+	state *widget.Label
+	body  *widget.Label
+	sys   *widget.Label
+}
+
+func newMsgRow() *msgRow {
+	r := &msgRow{
+		who:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		when:  widget.NewLabel(""),
+		state: widget.NewLabel(""),
+		body:  widget.NewLabel(""),
+		sys:   widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true}),
+	}
+	r.when.Importance = widget.LowImportance
+	r.when.SizeName = theme.SizeNameCaptionText
+	r.state.SizeName = theme.SizeNameCaptionText
+	r.body.Wrapping = fyne.TextWrapWord
+	r.sys.Wrapping = fyne.TextWrapWord
+	head := container.NewHBox(r.who, r.when, layoutSpacer(), r.state)
+	r.msg = container.NewBorder(head, nil, nil, nil, r.body)
+	r.sys.Hide()
+	r.Container = container.NewStack(r.msg, r.sys)
+	return r
+}
+
+func (r *msgRow) set(l chatLine) {
+	if l.kind == lineSystem {
+		r.msg.Hide()
+		r.sys.Importance = l.imp
+		r.sys.SetText(l.body)
+		r.sys.Show()
+		return
+	}
+	r.sys.Hide()
+	r.msg.Show()
+	r.who.SetText(l.who)
+	r.when.SetText(l.when.Format("15:04"))
+	st, imp := l.stateText()
+	r.state.Importance = imp
+	r.state.SetText(st)
+	r.body.SetText(l.body)
+}
+
+// messageList owns the lines and the list widget.
+type messageList struct {
+	lines []chatLine
+	list  *widget.List
+	view  fyne.CanvasObject
+	width float32
+	// baseH is the template height (header + one body line); extra
+	// heights are set only for rows that differ, so short chats keep the
+	// list's fast uniform-height path.
+	baseH, sysH, lineH float32
+	custom             map[int]float32
+}
+
+func newMessageList() *messageList {
+	m := &messageList{custom: map[int]float32{}}
+	m.list = widget.NewList(
+		func() int { return len(m.lines) },
+		func() fyne.CanvasObject { return newMsgRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(m.lines) {
+				o.(*msgRow).set(m.lines[id])
+			}
+		})
+	m.list.HideSeparators = true
+	tmpl := newMsgRow()
+	m.baseH = tmpl.MinSize().Height
+	tmpl.set(chatLine{kind: lineSystem, body: "x"})
+	m.sysH = tmpl.sys.MinSize().Height
+	m.lineH = fyne.MeasureText("Mg", theme.TextSize(), fyne.TextStyle{}).Height + theme.LineSpacing()
+	m.view = container.New(&widthWatcher{onWidth: m.setWidth}, m.list)
+	return m
+}
+
+// add appends a line, sizes it and scrolls to it.
+func (m *messageList) add(l chatLine) int {
+	m.lines = append(m.lines, l)
+	i := len(m.lines) - 1
+	m.sizeLine(i)
+	m.list.Refresh()
+	m.list.ScrollToBottom()
+	return i
+}
+
+// update replaces line i in place.
+func (m *messageList) update(i int, l chatLine) {
+	m.lines[i] = l
+	m.sizeLine(i)
+	m.list.RefreshItem(i)
+}
+
+// findID returns the index of the outgoing line with id, or -1. Recent
+// lines are searched first: that is where acknowledgements land.
+func (m *messageList) findID(id string) int {
+	for i := len(m.lines) - 1; i >= 0; i-- {
+		if m.lines[i].kind == lineOut && m.lines[i].id == id && id != "" {
+			return i
+		}
+	}
+	return -1
+}
+
+// remove deletes line i (rare: a duplicate found after a race between
+// Send returning and its first state event); heights below it move up.
+func (m *messageList) remove(i int) {
+	m.lines = append(m.lines[:i], m.lines[i+1:]...)
+	for j := i; j < len(m.lines); j++ {
+		m.sizeLine(j)
+	}
+	delete(m.custom, len(m.lines))
+	m.list.SetItemHeight(len(m.lines), m.baseH)
+	m.list.Refresh()
+}
+
+func (m *messageList) setWidth(w float32) {
+	if w == m.width {
+		return
+	}
+	m.width = w
+	for i := range m.lines {
+		if m.lines[i].kind == lineSystem || m.custom[i] != 0 || m.longBody(i) {
+			m.sizeLine(i)
+		}
+	}
+}
+
+func (m *messageList) longBody(i int) bool {
+	return len(m.lines[i].body) > 40 || strings.Contains(m.lines[i].body, "\n")
+}
+
+// sizeLine sets row i's height from an estimate of its wrapped text.
+func (m *messageList) sizeLine(i int) {
+	h := m.heightFor(m.lines[i])
+	old, ok := m.custom[i]
+	if !ok {
+		old = m.baseH
+	}
+	if h == old {
+		return
+	}
+	m.custom[i] = h
+	m.list.SetItemHeight(i, h)
+}
+
+func (m *messageList) heightFor(l chatLine) float32 {
+	w := m.width
+	if w <= 0 {
+		w = 560
+	}
+	avail := w - 4*theme.InnerPadding() - 2*theme.Padding()
+	if avail < 80 {
+		avail = 80
+	}
+	style := fyne.TextStyle{}
+	base := m.baseH
+	if l.kind == lineSystem {
+		style.Italic = true
+		base = m.sysH
+	}
+	lines := 0
+	for _, para := range strings.Split(l.body, "\n") {
+		tw := fyne.MeasureText(para, theme.TextSize(), style).Width
+		// Word wrap wastes part of each line; 0.85 keeps the estimate
+		// from clipping text.
+		lines += max(1, int(math.Ceil(float64(tw/(avail*0.85)))))
+	}
+	return base + float32(lines-1)*m.lineH
+}
+
+// widthWatcher lays its only child out full size and reports width
+// changes, so wrapped rows can be re-measured.
+type widthWatcher struct{ onWidth func(float32) }
+
+func (w *widthWatcher) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+	w.onWidth(size.Width)
+}
+
+func (w *widthWatcher) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) == 0 {
+		return fyne.Size{}
+	}
+	return objs[0].MinSize()
+}

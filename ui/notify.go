@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// Desktop integration: system tray, notifications, quitting.
+
+// setupTray adds Show/Chats/Quit to the system tray when the driver has
+// one; then closing the roster hides it instead of quitting.
+func (u *UI) setupTray() {
+	d, ok := u.app.(desktop.App)
+	if !ok {
+		return
+	}
+	u.hasTray = true
+	quit := fyne.NewMenuItem("Quit", u.quit)
+	quit.IsQuit = true
+	d.SetSystemTrayMenu(fyne.NewMenu("Sotto",
+		fyne.NewMenuItem("Show Sotto", u.showMain),
+		fyne.NewMenuItem("Show chats", func() {
+			if len(u.chats.views) > 0 {
+				u.chats.show()
+				u.chats.win.RequestFocus()
+			}
+		}),
+		fyne.NewMenuItemSeparator(), quit))
+	d.SetSystemTrayIcon(lockIcon)
+	d.SetSystemTrayWindow(u.roster.win)
+}
+
+// showMain brings back the roster (or the wizard while there is no
+// account).
+func (u *UI) showMain() {
+	if u.wizard != nil && len(u.b.Accounts()) == 0 {
+		u.wizard.win.Show()
+		u.wizard.win.RequestFocus()
+		return
+	}
+	u.roster.show()
+	u.roster.win.RequestFocus()
+}
+
+// quit saves what should be remembered, stops background calls and quits.
+func (u *UI) quit() {
+	if sz := u.roster.win.Canvas().Size(); sz.Width > 0 && sz.Height > 0 {
+		u.prefs.WindowW, u.prefs.WindowH = sz.Width, sz.Height
+	}
+	u.savePrefs()
+	u.cancel()
+	u.app.Quit()
+}
+
+// notify raises a desktop notification for a message the user cannot
+// see. It names the sender but never carries the message text: a
+// notification daemon may log or display it on a lock screen, which
+// would leak private conversations.
+func (u *UI) notify(e account.MessageReceived) {
+	if v, ok := u.chats.views[keyOf(e.Conv)]; ok && u.chats.isActive(v) {
+		return
+	}
+	n := u.name(e.Conv.Account, e.Conv.Peer)
+	u.app.SendNotification(fyne.NewNotification("Sotto", "New message from "+n))
+}

@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"context"
+	"image/color"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// Prefs are the user's UI and privacy preferences.
+type Prefs struct {
+	DefaultPolicy account.Policy
+	// PlainHistory keeps a log of conversations that are NOT private.
+	// Off by default; private conversations are never logged, whatever
+	// this says (the account layer enforces that).
+	PlainHistory bool
+	Theme        string // "system" (or ""), "light", "dark"
+	WindowW      float32
+	WindowH      float32
+	OpenChats    []account.Conversation
+}
+
+// PrefsStore loads and saves Prefs. main may pass an adapter to the
+// account profile so the account layer sees PlainHistory.
+type PrefsStore interface {
+	LoadPrefs() Prefs
+	SavePrefs(Prefs) error
+}
+
+// NewAppPrefs stores Prefs in fyne Preferences.
+func NewAppPrefs(p fyne.Preferences) PrefsStore { return appPrefs{p} }
+
+type appPrefs struct{ p fyne.Preferences }
+
+func (a appPrefs) LoadPrefs() Prefs {
+	pr := Prefs{
+		DefaultPolicy: account.Policy(a.p.IntWithFallback("policy", int(account.Opportunistic))),
+		PlainHistory:  a.p.Bool("plainHistory"),
+		Theme:         a.p.StringWithFallback("theme", "system"),
+		WindowW:       float32(a.p.Float("windowW")),
+		WindowH:       float32(a.p.Float("windowH")),
+	}
+	for _, s := range a.p.StringList("openChats") {
+		if acct, peer, ok := strings.Cut(s, "\t"); ok {
+			pr.OpenChats = append(pr.OpenChats, account.Conversation{Account: acct, Peer: peer})
+		}
+	}
+	return pr
+}
+
+func (a appPrefs) SavePrefs(pr Prefs) error {
+	a.p.SetInt("policy", int(pr.DefaultPolicy))
+	a.p.SetBool("plainHistory", pr.PlainHistory)
+	a.p.SetString("theme", pr.Theme)
+	a.p.SetFloat("windowW", float64(pr.WindowW))
+	a.p.SetFloat("windowH", float64(pr.WindowH))
+	list := make([]string, 0, len(pr.OpenChats))
+	for _, c := range pr.OpenChats {
+		list = append(list, c.Account+"\t"+c.Peer)
+	}
+	a.p.SetStringList("openChats", list)
+	return nil
+}
+
+// variantTheme forces the light or dark variant of the default theme.
+type variantTheme struct {
+	fyne.Theme
+	v fyne.ThemeVariant
+}
+
+func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.v)
+}
+
+func applyTheme(a fyne.App, name string) {
+	switch name {
+	case "light":
+		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantLight})
+	case "dark":
+		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantDark})
+	default:
+		a.Settings().SetTheme(theme.DefaultTheme())
+	}
+}
+
+var (
+	policyNames = []string{"Opportunistic (recommended)", "Manual", "Always private"}
+	themeNames  = []string{"System", "Light", "Dark"}
+)
+
+// prefsWindow edits Prefs.
+type prefsWindow struct {
+	u       *UI
+	win     fyne.Window
+	policy  *widget.Select
+	history *widget.Check
+	theme   *widget.RadioGroup
+	status  *widget.Label
+}
+
+func (u *UI) showPrefs() {
+	if u.prefsWin == nil {
+		u.prefsWin = newPrefsWindow(u)
+	}
+	u.prefsWin.win.Show()
+	u.prefsWin.win.RequestFocus()
+}
+
+func newPrefsWindow(u *UI) *prefsWindow {
+	p := &prefsWindow{u: u, win: u.app.NewWindow("Sotto — Preferences"), status: widget.NewLabel("")}
+	p.policy = widget.NewSelect(policyNames, nil)
+	p.policy.SetSelectedIndex(int(u.prefs.DefaultPolicy))
+	p.history = widget.NewCheck("Keep a history of conversations that are not private", nil)
+	p.history.SetChecked(u.prefs.PlainHistory)
+	p.theme = widget.NewRadioGroup(themeNames, nil)
+	p.theme.Horizontal = true
+	p.theme.SetSelected(themeLabel(u.prefs.Theme))
+	p.status.Wrapping = fyne.TextWrapWord
+
+	policyHelp := widget.NewLabel("Opportunistic starts a private conversation whenever your contact's app supports it. " +
+		"Always private never sends a message unencrypted.")
+	policyHelp.Wrapping = fyne.TextWrapWord
+	policyHelp.Importance = widget.LowImportance
+	histHelp := widget.NewLabel("Private conversations are never saved.")
+	histHelp.Importance = widget.LowImportance
+
+	form := widget.NewForm(
+		widget.NewFormItem("Privacy", container.NewVBox(p.policy, policyHelp)),
+		widget.NewFormItem("History", container.NewVBox(p.history, histHelp)),
+		widget.NewFormItem("Theme", p.theme),
+	)
+	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.save)
+	save.Importance = widget.HighImportance
+	p.win.SetContent(container.NewPadded(container.NewBorder(nil,
+		container.NewVBox(p.status, container.NewHBox(layoutSpacer(), save)), nil, nil, form)))
+	p.win.Resize(fyne.NewSize(520, 320))
+	return p
+}
+
+func themeLabel(name string) string {
+	switch name {
+	case "light":
+		return "Light"
+	case "dark":
+		return "Dark"
+	}
+	return "System"
+}
+
+// save stores the preferences and pushes the default policy to every
+// account (off the UI goroutine).
+func (p *prefsWindow) save() {
+	u := p.u
+	pol := account.Policy(p.policy.SelectedIndex())
+	if pol < 0 {
+		pol = account.Opportunistic
+	}
+	u.prefs.DefaultPolicy = pol
+	u.prefs.PlainHistory = p.history.Checked
+	u.prefs.Theme = strings.ToLower(p.theme.Selected)
+	if u.prefs.Theme == "" {
+		u.prefs.Theme = "system"
+	}
+	applyTheme(u.app, u.prefs.Theme)
+	u.savePrefs()
+	accts := u.b.Accounts()
+	p.status.SetText("Saving…")
+	u.do(func(ctx context.Context) error {
+		for _, a := range accts {
+			if err := u.b.SetPolicy(ctx, a.JID, "", pol); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(err error) {
+		if err != nil {
+			p.status.SetText("Could not change the privacy setting: " + plain(err))
+			return
+		}
+		p.status.SetText("Saved.")
+	})
+}

@@ -1,0 +1,264 @@
+package ui
+
+import (
+	"context"
+	"image/color"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// rosterList is a widget.List whose Enter key opens the focused contact.
+type rosterList struct {
+	widget.List
+	r        *rosterWindow
+	selected int
+}
+
+func newRosterList(r *rosterWindow) *rosterList {
+	l := &rosterList{r: r, selected: -1}
+	l.Length = func() int { return len(r.items) }
+	l.CreateItem = func() fyne.CanvasObject { return newRosterRow(l) }
+	l.UpdateItem = func(id widget.ListItemID, o fyne.CanvasObject) {
+		if id < len(r.items) {
+			o.(*rosterRow).set(id, r.items[id])
+		}
+	}
+	l.OnSelected = func(id widget.ListItemID) { l.selected = id }
+	l.OnUnselected = func(widget.ListItemID) { l.selected = -1 }
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// TypedKey adds Enter (open) to the list's arrow and space keys.
+func (l *rosterList) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter {
+		l.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace}) // select the focused row
+		l.r.openSelected()
+		return
+	}
+	l.List.TypedKey(ev)
+}
+
+// rosterRow shows a group header or a contact: presence dot, name,
+// status text and unread count. Tap selects, double tap opens the chat.
+type rosterRow struct {
+	widget.BaseWidget
+	l      *rosterList
+	id     int
+	header *widget.Label
+	dot    *canvas.Circle
+	name   *widget.Label
+	status *widget.Label
+	badge  *widget.Label
+	body   *fyne.Container
+	root   *fyne.Container
+}
+
+func newRosterRow(l *rosterList) *rosterRow {
+	r := &rosterRow{l: l, id: -1}
+	r.header = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.header.Importance = widget.LowImportance
+	r.dot = canvas.NewCircle(color.Transparent)
+	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.status = widget.NewLabel("")
+	r.status.Importance = widget.LowImportance
+	r.status.Truncation = fyne.TextTruncateEllipsis
+	r.badge = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	r.badge.Importance = widget.HighImportance
+	dot := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(10), r.dot))
+	r.body = container.NewBorder(nil, nil, dot, r.badge, container.NewGridWithColumns(2, r.name, r.status))
+	r.root = container.NewStack(r.header, r.body)
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *rosterRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.root) }
+
+func (r *rosterRow) set(id int, it rosterItem) {
+	r.id = id
+	if it.e == nil {
+		r.body.Hide()
+		r.header.SetText(it.header)
+		r.header.Show()
+		return
+	}
+	r.header.Hide()
+	r.body.Show()
+	c := it.e.c
+	r.name.SetText(c.DisplayName())
+	st := c.Status()
+	if st == "" {
+		st = c.Show().String()
+		if c.Pending {
+			st = "waiting for approval"
+		}
+	}
+	r.status.SetText(st)
+	r.dot.FillColor = theme.Color(presenceColor(c.Show()))
+	r.dot.Refresh()
+	if n := r.l.r.u.chats.unreadFor(it.e.acct, c.JID); n > 0 {
+		r.badge.SetText(strconv.Itoa(n))
+	} else {
+		r.badge.SetText("")
+	}
+}
+
+func presenceColor(s account.Show) fyne.ThemeColorName {
+	switch s {
+	case account.Available, account.Chat:
+		return theme.ColorNameSuccess
+	case account.Away, account.XA:
+		return theme.ColorNameWarning
+	case account.DND:
+		return theme.ColorNameError
+	}
+	return theme.ColorNameDisabled
+}
+
+// Tapped selects the row and focuses the list for keyboard use.
+func (r *rosterRow) Tapped(*fyne.PointEvent) {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(r.l); c != nil {
+		c.Focus(r.l)
+	}
+	r.l.Select(r.id)
+}
+
+// DoubleTapped opens the chat.
+func (r *rosterRow) DoubleTapped(*fyne.PointEvent) { r.l.r.openItem(r.id) }
+
+// acctRow shows one account's connection state with a connect toggle.
+type acctRow struct {
+	box    *fyne.Container
+	state  *widget.Label
+	toggle *widget.Button
+	conn   account.ConnState
+}
+
+func (r *rosterWindow) row(jid string) *acctRow {
+	if a, ok := r.acctRows[jid]; ok {
+		return a
+	}
+	a := &acctRow{state: widget.NewLabel(account.Disconnected.String())}
+	a.state.Importance = widget.LowImportance
+	a.state.Wrapping = fyne.TextWrapWord
+	a.toggle = widget.NewButton("Connect", func() { r.toggle(jid, a) })
+	name := widget.NewLabelWithStyle(jid, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.Truncation = fyne.TextTruncateEllipsis
+	a.box = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), a.toggle,
+		container.NewVBox(name, a.state))
+	r.acctRows[jid] = a
+	r.accounts.Add(a.box)
+	return a
+}
+
+func (r *rosterWindow) toggle(jid string, a *acctRow) {
+	connect := a.conn == account.Disconnected || a.conn == account.Failed
+	a.toggle.Disable()
+	r.u.do(func(ctx context.Context) error {
+		if connect {
+			return r.u.b.Connect(ctx, jid)
+		}
+		return r.u.b.Disconnect(ctx, jid)
+	}, func(err error) {
+		a.toggle.Enable()
+		if err != nil {
+			a.state.SetText("Could not connect: " + plain(err))
+			a.state.Importance = widget.DangerImportance
+			a.state.Refresh()
+		}
+	})
+}
+
+func (r *rosterWindow) setConnection(e account.ConnectionChanged) {
+	a := r.row(e.Account)
+	a.conn = e.State
+	text := e.State.String()
+	switch e.State {
+	case account.Connected:
+		a.state.Importance = widget.SuccessImportance
+	case account.Connecting, account.Reconnecting:
+		a.state.Importance = widget.WarningImportance
+	case account.Failed:
+		a.state.Importance = widget.DangerImportance
+	default:
+		a.state.Importance = widget.LowImportance
+	}
+	if e.Err != "" {
+		text += " — " + e.Err
+	}
+	a.state.SetText(text)
+	if e.State == account.Disconnected || e.State == account.Failed {
+		a.toggle.SetText("Connect")
+	} else {
+		a.toggle.SetText("Disconnect")
+	}
+}
+
+// showAddContact asks for a JID (and account when there are several).
+func (r *rosterWindow) showAddContact() {
+	var names []string
+	for _, s := range r.u.b.Accounts() {
+		names = append(names, s.JID)
+	}
+	if len(names) == 0 {
+		dialog.ShowInformation("Add contact", "Add an account first.", r.win)
+		return
+	}
+	acct := widget.NewSelect(names, nil)
+	acct.SetSelectedIndex(0)
+	jid := widget.NewEntry()
+	jid.SetPlaceHolder("friend@example.org")
+	jid.Validator = func(s string) error {
+		if !strings.Contains(strings.TrimSpace(s), "@") {
+			return errPlain("enter an address like friend@example.org")
+		}
+		return nil
+	}
+	name := widget.NewEntry()
+	name.SetPlaceHolder("Optional")
+	group := widget.NewEntry()
+	group.SetPlaceHolder("Optional")
+	items := []*widget.FormItem{widget.NewFormItem("Address", jid), widget.NewFormItem("Name", name),
+		widget.NewFormItem("Group", group)}
+	if len(names) > 1 {
+		items = append([]*widget.FormItem{widget.NewFormItem("Account", acct)}, items...)
+	}
+	d := dialog.NewForm("Add contact", "Add", "Cancel", items, func(ok bool) {
+		if ok {
+			r.addContact(acct.Selected, strings.TrimSpace(jid.Text), strings.TrimSpace(name.Text), strings.TrimSpace(group.Text))
+		}
+	}, r.win)
+	d.Resize(fyne.NewSize(420, 260))
+	d.Show()
+}
+
+func (r *rosterWindow) addContact(acct, jid, name, group string) {
+	var groups []string
+	if group != "" {
+		groups = []string{group}
+	}
+	r.u.do(func(ctx context.Context) error {
+		return r.u.b.AddContact(ctx, acct, jid, name, groups)
+	}, func(err error) {
+		if err != nil {
+			r.setNotice("Could not add " + jid + ": " + plain(err))
+			return
+		}
+		r.setNotice("Asked " + jid + " to share their presence with you.")
+	})
+}
+
+// errPlain is a validation message shown under a form field.
+type errPlain string
+
+func (e errPlain) Error() string { return string(e) }

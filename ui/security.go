@@ -1,0 +1,121 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// setSecurity applies a SecurityChanged event to a conversation: status
+// button, tab icon, bars, and a system line for every change.
+func (v *convView) setSecurity(e account.SecurityChanged) {
+	prev := v.sec
+	v.sec = e
+	if e.Conv.Resource != "" {
+		v.conv.Resource = e.Conv.Resource
+	}
+	for _, l := range securityLines(prev, e, v.peerName()) {
+		v.system(l.text, l.imp)
+	}
+	v.applySecurity()
+	if e.KeyChanged {
+		v.showKeyChanged()
+	}
+}
+
+// applySecurity shows v.sec on the button, the tab and the bars.
+func (v *convView) applySecurity() {
+	look := lookOf(v.sec.Level)
+	v.status.setLevel(v.sec.Level)
+	v.tab.Icon = look.Icon
+	if v.sec.Level == account.Finished {
+		v.finished.show(v.finishedText())
+		v.input.SetPlaceHolder("Restart or end the private conversation to send")
+	} else {
+		v.finished.hide()
+		v.input.SetPlaceHolder("Write a message…")
+	}
+	if v.sec.Level == account.Unverified && v.hintDismissed != v.sec.Fingerprint {
+		n := v.peerName()
+		v.authHint.show("Encrypted, but not verified: make sure this is really " + n + ".")
+	} else {
+		v.authHint.hide()
+	}
+	// The key warning stays until the contact is verified again or the
+	// encrypted session is gone.
+	if v.sec.Level == account.Private || v.sec.Level == account.NotPrivate {
+		v.keyWarn.hide()
+	}
+	if v.u.chats.tabs != nil {
+		v.u.chats.tabs.Refresh()
+	}
+}
+
+func (v *convView) finishedText() string {
+	return v.peerName() + " ended the private conversation. Nothing you type is sent until you choose:"
+}
+
+type sysLine struct {
+	text string
+	imp  widget.Importance
+}
+
+// securityLines are the system lines for a change from prev to e, in the
+// words Pidgin-OTR users know.
+func securityLines(prev, e account.SecurityChanged, n string) []sysLine {
+	var out []sysLine
+	add := func(t string, imp widget.Importance) { out = append(out, sysLine{t, imp}) }
+	switch e.Level {
+	case account.Unverified:
+		if prev.Level == account.Unverified && prev.Fingerprint == e.Fingerprint {
+			add("Successfully refreshed the unverified conversation with "+n+".", widget.WarningImportance)
+		} else {
+			add("Unverified conversation with "+n+" started.", widget.WarningImportance)
+		}
+	case account.Private:
+		switch {
+		case prev.Level == account.Private && prev.Fingerprint == e.Fingerprint:
+			add("Successfully refreshed the private conversation with "+n+".", widget.SuccessImportance)
+		case prev.Level == account.Unverified && prev.Fingerprint == e.Fingerprint:
+			add(n+" is verified. The conversation is now private.", widget.SuccessImportance)
+		default:
+			add("Private conversation with "+n+" started.", widget.SuccessImportance)
+		}
+	case account.Finished:
+		add(n+" ended the private conversation — end it or restart it.", widget.MediumImportance)
+	case account.NotPrivate:
+		if prev.Level != account.NotPrivate {
+			add("Private conversation with "+n+" ended. Messages are no longer encrypted.", widget.DangerImportance)
+		}
+	}
+	if e.NewFingerprint && e.Level != account.NotPrivate {
+		add(n+" is contacting you from an unrecognized computer. You should authenticate this buddy.", widget.WarningImportance)
+	}
+	if e.KeyChanged {
+		add("Warning: "+n+"'s key has changed since you verified it.", widget.DangerImportance)
+	}
+	if e.Reason != "" && (len(out) == 0 || out[0].text != e.Reason) {
+		add(e.Reason, widget.MediumImportance)
+	}
+	return out
+}
+
+// smpResultLine is the system line for an authentication result.
+func smpResultLine(n string, e account.SMPResult) (string, widget.Importance) {
+	switch e.Outcome {
+	case account.SMPSucceeded:
+		if e.WeAsked {
+			return "Authentication succeeded: " + n + " is verified.", widget.SuccessImportance
+		}
+		return n + " has verified you.", widget.SuccessImportance
+	case account.SMPFailed:
+		if e.WeAsked {
+			return "Authentication of " + n + " failed: the answer did not match.", widget.DangerImportance
+		}
+		return n + " tried to verify you, but the answers did not match.", widget.DangerImportance
+	case account.SMPCheated:
+		return "Authentication failed: " + n + "'s reply was not valid. Someone may be interfering.", widget.DangerImportance
+	default:
+		return "Authentication was cancelled.", widget.MediumImportance
+	}
+}

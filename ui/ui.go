@@ -1,0 +1,222 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// Options tune the UI. The zero value is usable.
+type Options struct {
+	// Prefs stores window size, open chats, theme and privacy settings.
+	// nil = the app's fyne Preferences (see NewAppPrefs).
+	Prefs PrefsStore
+	// KeyStorage says in plain words where private keys are kept, e.g.
+	// "your system keyring" or "the portable vault file". Shown by the
+	// wizard; "" = "your system keyring".
+	KeyStorage string
+	// UseVault, when set, lets the wizard offer the portable vault: it is
+	// called (off the UI goroutine) with the chosen passphrase before the
+	// key is generated, and must switch the secret store to the vault.
+	UseVault func(ctx context.Context, passphrase string) error
+	// Timeout bounds each backend call; 0 = 45 s (TestConnection really
+	// logs in, and a locked keyring may prompt).
+	Timeout time.Duration
+	// Now is the clock for message times; nil = time.Now.
+	Now func() time.Time
+}
+
+// UI owns the windows. All its methods except Run must be called on the
+// Fyne goroutine.
+type UI struct {
+	app  fyne.App
+	b    Backend
+	opts Options
+
+	// post runs f on the Fyne goroutine. It is fyne.Do in production;
+	// tests replace it with a queue they drain on their own goroutine,
+	// because the test driver's fyne.Do runs f on the calling goroutine.
+	post   func(f func())
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	store PrefsStore
+	prefs Prefs
+
+	roster   *rosterWindow
+	chats    *chatWindow
+	wizard   *wizard
+	fps      *fingerprintsWindow
+	prefsWin *prefsWindow
+
+	// contacts by account, then bare JID; kept for display names.
+	contacts map[string]map[string]account.Contact
+	// foreground is false while the app has lost focus; new messages
+	// then raise a notification.
+	foreground bool
+	hasTray    bool
+}
+
+// New builds the UI; nothing is shown until Start.
+func New(a fyne.App, b Backend, opts Options) *UI {
+	if opts.Timeout == 0 {
+		opts.Timeout = 45 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.KeyStorage == "" {
+		opts.KeyStorage = "your system keyring"
+	}
+	store := opts.Prefs
+	if store == nil {
+		store = NewAppPrefs(a.Preferences())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	u := &UI{
+		app: a, b: b, opts: opts, post: fyne.Do, ctx: ctx, cancel: cancel,
+		store: store, contacts: map[string]map[string]account.Contact{},
+		foreground: true,
+	}
+	u.prefs = store.LoadPrefs()
+	applyTheme(a, u.prefs.Theme)
+	a.Lifecycle().SetOnEnteredForeground(func() { u.foreground = true })
+	a.Lifecycle().SetOnExitedForeground(func() { u.foreground = false })
+	u.chats = newChatWindow(u)
+	u.roster = newRosterWindow(u)
+	return u
+}
+
+// Start shows the first-run wizard when there is no account, the roster
+// otherwise, and reopens the chats that were open last time.
+func (u *UI) Start() {
+	u.setupTray()
+	if len(u.b.Accounts()) == 0 {
+		u.showWizard()
+		return
+	}
+	u.roster.show()
+	for _, c := range u.prefs.OpenChats {
+		u.chats.open(c, false)
+	}
+}
+
+// Run forwards account events to the windows until ctx is done or events
+// is closed. It may be called from any goroutine; each event is applied on
+// the Fyne goroutine.
+func (u *UI) Run(ctx context.Context, events <-chan account.Event) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			u.post(func() { u.Handle(ev) })
+		}
+	}
+}
+
+// Stop cancels background calls still running.
+func (u *UI) Stop() { u.cancel() }
+
+// Handle applies one event. Call it on the Fyne goroutine.
+func (u *UI) Handle(ev account.Event) {
+	switch e := ev.(type) {
+	case account.ConnectionChanged:
+		u.roster.setConnection(e)
+	case account.RosterChanged:
+		m := make(map[string]account.Contact, len(e.Contacts))
+		for _, c := range e.Contacts {
+			m[c.JID] = c
+		}
+		u.contacts[e.Account] = m
+		u.roster.setContacts(e.Account, e.Contacts)
+		u.chats.rosterChanged()
+	case account.SubscriptionRequest:
+		u.roster.addRequest(e)
+	case account.MessageReceived:
+		u.chats.received(e)
+		u.notify(e)
+	case account.MessageStateChanged:
+		u.chats.messageState(e)
+	case account.SecurityChanged:
+		u.chats.security(e)
+	case account.SMPRequested:
+		u.chats.smpRequested(e)
+	case account.SMPResult:
+		u.chats.smpResult(e)
+	case account.CertificateQuestion:
+		u.roster.certificateQuestion(e)
+	case account.Notice:
+		if e.Conv.Peer != "" {
+			u.chats.notice(e)
+		} else {
+			u.roster.setNotice(e.Text)
+		}
+	}
+}
+
+// do runs work off the UI goroutine with a timeout, then done(err) on it.
+func (u *UI) do(work func(ctx context.Context) error, done func(error)) {
+	go func() {
+		ctx, cancel := context.WithTimeout(u.ctx, u.opts.Timeout)
+		err := work(ctx)
+		cancel()
+		if done != nil {
+			u.post(func() { done(err) })
+		}
+	}()
+}
+
+// name is how a contact is shown: the roster name, else the JID.
+func (u *UI) name(acct, jid string) string {
+	if c, ok := u.contacts[acct][jid]; ok {
+		return c.DisplayName()
+	}
+	return jid
+}
+
+// contact returns the roster entry, if any.
+func (u *UI) contact(acct, jid string) (account.Contact, bool) {
+	c, ok := u.contacts[acct][jid]
+	return c, ok
+}
+
+func (u *UI) savePrefs() {
+	if err := u.store.SavePrefs(u.prefs); err != nil {
+		fyne.LogError("ui: saving preferences", err)
+	}
+}
+
+// plain turns an error into a sentence for people: no package prefix,
+// capitalised, and timeouts explained.
+func plain(err error) string {
+	if err == nil {
+		return ""
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "This took too long. Check your network connection and try again."
+	}
+	if errors.Is(err, context.Canceled) {
+		return "Cancelled."
+	}
+	s := err.Error()
+	for _, p := range []string{"account: ", "ui: ", "otr: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

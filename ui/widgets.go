@@ -1,0 +1,98 @@
+package ui
+
+import (
+	"image/color"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Small shared building blocks.
+
+func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
+
+// Lock icons (Material Design "lock" and "lock_open", Apache-2.0, the same
+// set Fyne's own icons come from); Fyne's theme has no lock icon.
+var (
+	lockIcon = theme.NewThemedResource(fyne.NewStaticResource("lock.svg", []byte(
+		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="#000" d="M18 8h-1V6c0-2.76-2.24-5-5-5S7 3.24 7 6v2H6c-1.1 0-2 .9-2 2v10c0 1.1.9 2 2 2h12c1.1 0 2-.9 2-2V10c0-1.1-.9-2-2-2zm-6 9c-1.1 0-2-.9-2-2s.9-2 2-2 2 .9 2 2-.9 2-2 2zm3.1-9H8.9V6c0-1.71 1.39-3.1 3.1-3.1 1.71 0 3.1 1.39 3.1 3.1v2z"/></svg>`)))
+	lockOpenIcon = theme.NewThemedResource(fyne.NewStaticResource("lock_open.svg", []byte(
+		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="#000" d="M12 17c1.1 0 2-.9 2-2s-.9-2-2-2-2 .9-2 2 .9 2 2 2zm6-9h-1V6c0-2.76-2.24-5-5-5S7 3.24 7 6h1.9c0-1.71 1.39-3.1 3.1-3.1 1.71 0 3.1 1.39 3.1 3.1v2H6c-1.1 0-2 .9-2 2v10c0 1.1.9 2 2 2h12c1.1 0 2-.9 2-2V10c0-1.1-.9-2-2-2zm0 12H6V10h12v10z"/></svg>`)))
+)
+
+// banner is a coloured bar with a message and actions, used for the
+// Finished bar, the key-changed warning and the "Authenticate" prompt.
+type banner struct {
+	bg    *canvas.Rectangle
+	text  *widget.Label
+	box   *fyne.Container
+	color fyne.ThemeColorName
+}
+
+func newBanner(colorName fyne.ThemeColorName, icon fyne.Resource, actions ...fyne.CanvasObject) *banner {
+	b := &banner{bg: canvas.NewRectangle(color.Transparent), text: widget.NewLabel(""), color: colorName}
+	b.text.Wrapping = fyne.TextWrapWord
+	b.text.TextStyle.Bold = true
+	b.bg.CornerRadius = theme.InputRadiusSize()
+	b.applyColor()
+	row := container.NewBorder(nil, nil, widget.NewIcon(icon), container.NewHBox(actions...), b.text)
+	b.box = container.NewStack(b.bg, container.NewPadded(row))
+	b.box.Hide()
+	return b
+}
+
+// applyColor tints the background with the status colour at low alpha so
+// the text stays readable in light and dark themes.
+func (b *banner) applyColor() {
+	c := theme.Color(b.color)
+	r, g, bl, _ := c.RGBA()
+	b.bg.FillColor = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(bl >> 8), A: 0x48}
+	b.bg.StrokeColor = c
+	b.bg.StrokeWidth = 1.5
+}
+
+func (b *banner) show(text string) {
+	b.text.SetText(text)
+	b.applyColor()
+	b.box.Show()
+}
+
+func (b *banner) hide() { b.box.Hide() }
+
+// groupFingerprint formats a fingerprint as 5 groups of 8 hex digits.
+func groupFingerprint(fp string) string {
+	s := strings.ToUpper(strings.Map(func(r rune) rune {
+		if r == ' ' || r == ':' {
+			return -1
+		}
+		return r
+	}, fp))
+	var groups []string
+	for len(s) > 8 {
+		groups = append(groups, s[:8])
+		s = s[8:]
+	}
+	if s != "" {
+		groups = append(groups, s)
+	}
+	return strings.Join(groups, " ")
+}
+
+// fingerprintLabel shows a fingerprint in monospace, selectable.
+func fingerprintLabel(fp string) *widget.Label {
+	l := widget.NewLabelWithStyle(groupFingerprint(fp), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true, Bold: true})
+	l.Selectable = true
+	return l
+}
+
+// wrapLabel is a word-wrapping label.
+func wrapLabel(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}

@@ -1,0 +1,370 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+const (
+	storeKeyring = "Your system keyring (recommended)"
+	storeVault   = "A portable vault file, protected by a passphrase"
+)
+
+// wizard is the first-run (and "add account") flow: account → key →
+// done, or import from Pidgin. container.Navigation gives it a back
+// button.
+type wizard struct {
+	u   *UI
+	win fyne.Window
+	nav *container.Navigation
+
+	jid, password, server, port *widget.Entry
+	storage                     *widget.RadioGroup
+	passphrase, passphrase2     *widget.Entry
+	testResult, accountErr      *widget.Label
+	testBtn, create             *widget.Button
+	busy                        *widget.ProgressBarInfinite
+
+	keyStatus *widget.Label
+	keyBusy   *widget.ProgressBarInfinite
+	fp        *widget.Label
+	keyDone   *fyne.Container
+	retry     *widget.Button
+
+	importDir    *widget.Entry
+	importResult *widget.Label
+	imported     []account.Settings
+	importPw     []*widget.Entry
+
+	added string // bare JID of the account created
+}
+
+func (u *UI) showWizard() {
+	if u.wizard == nil {
+		u.wizard = newWizard(u)
+	}
+	u.wizard.win.Show()
+	u.wizard.win.RequestFocus()
+}
+
+func newWizard(u *UI) *wizard {
+	w := &wizard{u: u, win: u.app.NewWindow("Welcome to Sotto")}
+	w.nav = container.NewNavigationWithTitle(w.accountPage(), "Add your account")
+	w.win.SetContent(w.nav)
+	w.win.Resize(fyne.NewSize(560, 620))
+	w.win.SetCloseIntercept(func() {
+		w.win.Hide()
+		u.wizard = nil
+		if len(u.b.Accounts()) == 0 {
+			u.quit()
+		}
+	})
+	return w
+}
+
+func (w *wizard) accountPage() fyne.CanvasObject {
+	intro := wrapLabel("Sotto is a chat app for XMPP (Jabber) accounts. It keeps your conversations " +
+		"Off-the-Record: encrypted so only you and your contact can read them, and without proof of who said what.")
+	w.jid = widget.NewEntry()
+	w.jid.SetPlaceHolder("you@example.org")
+	w.password = widget.NewPasswordEntry()
+	w.server = widget.NewEntry()
+	w.server.SetPlaceHolder("Optional: host name if it differs from the address")
+	w.port = widget.NewEntry()
+	w.port.SetPlaceHolder("5222")
+	adv := widget.NewAccordion(widget.NewAccordionItem("Advanced", widget.NewForm(
+		widget.NewFormItem("Server", w.server), widget.NewFormItem("Port", w.port))))
+	form := widget.NewForm(widget.NewFormItem("Address", w.jid), widget.NewFormItem("Password", w.password))
+
+	w.testResult = wrapLabel("")
+	w.accountErr = wrapLabel("")
+	w.accountErr.Importance = widget.DangerImportance
+	w.busy = widget.NewProgressBarInfinite()
+	w.busy.Hide()
+	w.testBtn = widget.NewButtonWithIcon("Test connection", theme.LoginIcon(), w.testConnection)
+	w.create = widget.NewButtonWithIcon("Create my key", theme.NavigateNextIcon(), w.createAccount)
+	w.create.Importance = widget.HighImportance
+	imp := widget.NewButtonWithIcon("Import from Pidgin…", theme.FolderOpenIcon(), func() {
+		w.nav.PushWithTitle(w.importPage(), "Import from Pidgin")
+	})
+	return container.NewPadded(container.NewVScroll(container.NewVBox(
+		intro, form, adv, w.storagePicker(), w.busy, w.testResult, w.accountErr,
+		container.NewHBox(imp, layoutSpacer(), w.testBtn, w.create))))
+}
+
+// storagePicker says where keys are kept; with Options.UseVault it lets
+// the user choose the portable vault instead of the keyring.
+func (w *wizard) storagePicker() fyne.CanvasObject {
+	if w.u.opts.UseVault == nil {
+		l := wrapLabel("Your password and private key are kept in " + w.u.opts.KeyStorage + ", never in a plain file.")
+		l.Importance = widget.LowImportance
+		return l
+	}
+	w.passphrase = widget.NewPasswordEntry()
+	w.passphrase.SetPlaceHolder("Vault passphrase (at least 8 characters)")
+	w.passphrase2 = widget.NewPasswordEntry()
+	w.passphrase2.SetPlaceHolder("Repeat the passphrase")
+	pass := container.NewVBox(w.passphrase, w.passphrase2)
+	pass.Hide()
+	w.storage = widget.NewRadioGroup([]string{storeKeyring, storeVault}, func(s string) {
+		pass.Hidden = s != storeVault
+		pass.Refresh()
+	})
+	w.storage.SetSelected(storeKeyring)
+	return container.NewVBox(widget.NewLabelWithStyle("Keep my password and private key in:",
+		fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), w.storage, pass)
+}
+
+// settings reads the form; ok is false (with a message shown) if invalid.
+func (w *wizard) settings() (account.Settings, bool) {
+	w.accountErr.SetText("")
+	jid := strings.TrimSpace(w.jid.Text)
+	local, domain, found := strings.Cut(jid, "@")
+	if !found || local == "" || domain == "" || strings.ContainsAny(jid, " /") {
+		w.accountErr.SetText("Enter your address like you@example.org.")
+		return account.Settings{}, false
+	}
+	if w.password.Text == "" {
+		w.accountErr.SetText("Enter your password.")
+		return account.Settings{}, false
+	}
+	s := account.Settings{JID: jid, Server: strings.TrimSpace(w.server.Text), AutoConnect: true,
+		Policy: w.u.prefs.DefaultPolicy}
+	if p := strings.TrimSpace(w.port.Text); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			w.accountErr.SetText("The port must be a number from 1 to 65535.")
+			return account.Settings{}, false
+		}
+		s.Port = n
+	}
+	return s, true
+}
+
+func (w *wizard) setBusy(on bool) {
+	if on {
+		w.busy.Show()
+		w.testBtn.Disable()
+		w.create.Disable()
+	} else {
+		w.busy.Hide()
+		w.testBtn.Enable()
+		w.create.Enable()
+	}
+}
+
+// testConnection logs in once with the form's settings, off the UI thread.
+func (w *wizard) testConnection() {
+	s, ok := w.settings()
+	if !ok {
+		return
+	}
+	pw := w.password.Text
+	w.setBusy(true)
+	w.testResult.Importance = widget.MediumImportance
+	w.testResult.SetText("Connecting to " + s.JID + "…")
+	w.u.do(func(ctx context.Context) error { return w.u.b.TestConnection(ctx, s, pw) }, func(err error) {
+		w.setBusy(false)
+		if err != nil {
+			w.testResult.Importance = widget.DangerImportance
+			w.testResult.SetText("Could not log in: " + plain(err))
+			return
+		}
+		w.testResult.Importance = widget.SuccessImportance
+		w.testResult.SetText("Logged in successfully.")
+	})
+}
+
+// createAccount stores the account (after switching to the vault if
+// chosen), then moves to the key page.
+func (w *wizard) createAccount() {
+	s, ok := w.settings()
+	if !ok {
+		return
+	}
+	vault := ""
+	if w.storage != nil && w.storage.Selected == storeVault {
+		if len(w.passphrase.Text) < 8 || w.passphrase.Text != w.passphrase2.Text {
+			w.accountErr.SetText("Choose a vault passphrase of at least 8 characters and type it twice.")
+			return
+		}
+		vault = w.passphrase.Text
+	}
+	pw := w.password.Text
+	w.setBusy(true)
+	w.u.do(func(ctx context.Context) error {
+		if vault != "" {
+			if err := w.u.opts.UseVault(ctx, vault); err != nil {
+				return err
+			}
+		}
+		return w.u.b.AddAccount(ctx, s, pw)
+	}, func(err error) {
+		w.setBusy(false)
+		if err != nil {
+			w.accountErr.SetText("Could not add the account: " + plain(err))
+			return
+		}
+		w.added = s.JID
+		w.password.SetText("")
+		w.nav.PushWithTitle(w.keyPage(), "Your private key")
+		w.generateKey()
+	})
+}
+
+func (w *wizard) keyPage() fyne.CanvasObject {
+	w.keyStatus = wrapLabel("")
+	w.keyBusy = widget.NewProgressBarInfinite()
+	w.fp = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Monospace: true, Bold: true})
+	w.fp.Selectable = true
+	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		w.u.app.Clipboard().SetContent(w.fp.Text)
+	})
+	where := wrapLabel("Your private key is kept in " + w.u.opts.KeyStorage + ". It never leaves this computer.")
+	if w.storage != nil && w.storage.Selected == storeVault {
+		where.SetText("Your private key is kept in the portable vault, protected by your passphrase. " +
+			"It never leaves the vault unencrypted.")
+	}
+	where.Importance = widget.LowImportance
+	done := widget.NewButtonWithIcon("Start chatting", theme.ConfirmIcon(), w.finish)
+	done.Importance = widget.HighImportance
+	w.keyDone = container.NewVBox(
+		wrapLabel("This is your fingerprint. Your contacts can compare it to make sure they are talking to you:"),
+		container.NewBorder(nil, nil, nil, copyBtn, w.fp), where, container.NewHBox(layoutSpacer(), done))
+	w.keyDone.Hide()
+	w.retry = widget.NewButton("Try again", w.generateKey)
+	w.retry.Hide()
+	return container.NewPadded(container.NewVBox(w.keyStatus, w.keyBusy, w.retry, w.keyDone))
+}
+
+// generateKey creates the OTR key (DSA generation takes a moment; a
+// locked keyring may prompt), off the UI thread, with a progress bar.
+func (w *wizard) generateKey() {
+	jid := w.added
+	w.retry.Hide()
+	w.keyBusy.Show()
+	w.keyStatus.Importance = widget.MediumImportance
+	w.keyStatus.SetText("Creating your private key for " + jid + "…")
+	var fp string
+	w.u.do(func(ctx context.Context) error {
+		var err error
+		fp, err = w.u.b.GenerateKey(ctx, jid)
+		return err
+	}, func(err error) {
+		w.keyBusy.Hide()
+		if err != nil {
+			w.keyStatus.Importance = widget.DangerImportance
+			w.keyStatus.SetText("Could not create or store your key: " + plain(err))
+			w.retry.Show()
+			return
+		}
+		w.keyStatus.SetText("Your private key is ready.")
+		w.fp.SetText(groupFingerprint(fp))
+		w.keyDone.Show()
+	})
+}
+
+// finish closes the wizard, shows the roster and connects.
+func (w *wizard) finish() {
+	u := w.u
+	var jids []string
+	if w.added != "" {
+		jids = append(jids, w.added)
+	}
+	for i, s := range w.imported {
+		jids = append(jids, s.JID)
+		if pw := w.importPw[i].Text; pw != "" {
+			s, pw := s, pw
+			u.do(func(ctx context.Context) error { return u.b.UpdateAccount(ctx, s, pw) }, nil)
+		}
+	}
+	w.win.Hide()
+	u.wizard = nil
+	u.roster.show()
+	for _, j := range jids {
+		j := j
+		u.do(func(ctx context.Context) error { return u.b.Connect(ctx, j) }, func(err error) {
+			if err != nil {
+				u.roster.setNotice("Could not connect " + j + ": " + plain(err))
+			}
+		})
+	}
+}
+
+func (w *wizard) importPage() fyne.CanvasObject {
+	w.importDir = widget.NewEntry()
+	if home, err := os.UserHomeDir(); err == nil {
+		w.importDir.SetText(filepath.Join(home, ".purple"))
+	}
+	w.importResult = wrapLabel("")
+	list := container.NewVBox()
+	done := widget.NewButtonWithIcon("Start chatting", theme.ConfirmIcon(), w.finish)
+	done.Importance = widget.HighImportance
+	done.Hide()
+	var btn *widget.Button
+	btn = widget.NewButtonWithIcon("Import", theme.DownloadIcon(), func() {
+		dir := strings.TrimSpace(w.importDir.Text)
+		btn.Disable()
+		w.importResult.SetText("Reading " + dir + "…")
+		var got []account.Settings
+		w.u.do(func(ctx context.Context) error {
+			var err error
+			got, err = w.u.b.ImportPidgin(ctx, dir)
+			return err
+		}, func(err error) {
+			btn.Enable()
+			if err != nil {
+				w.importResult.Importance = widget.DangerImportance
+				w.importResult.SetText("Could not import: " + plain(err))
+				return
+			}
+			w.showImported(got, list)
+			done.Show()
+		})
+	})
+	return container.NewPadded(container.NewVScroll(container.NewVBox(
+		wrapLabel("Sotto can take your XMPP accounts, OTR keys and verified fingerprints from Pidgin. "+
+			"Your contacts keep seeing the same fingerprint."),
+		widget.NewForm(widget.NewFormItem("Pidgin folder", w.importDir)),
+		container.NewHBox(layoutSpacer(), btn), w.importResult, list,
+		container.NewHBox(layoutSpacer(), done))))
+}
+
+// showImported lists the imported accounts with their fingerprints and
+// a password field each (Pidgin's passwords are not imported).
+func (w *wizard) showImported(got []account.Settings, list *fyne.Container) {
+	w.imported = got
+	w.importPw = nil
+	list.RemoveAll()
+	w.importResult.Importance = widget.SuccessImportance
+	w.importResult.SetText("Imported " + strconv.Itoa(len(got)) + " account(s) with their keys and fingerprints. " +
+		"Enter each password to connect (passwords are not imported).")
+	for _, s := range got {
+		pw := widget.NewPasswordEntry()
+		pw.SetPlaceHolder("Password for " + s.JID)
+		w.importPw = append(w.importPw, pw)
+		fp := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+		jid := s.JID
+		var got string
+		w.u.do(func(ctx context.Context) error {
+			var err error
+			got, err = w.u.b.OwnFingerprint(ctx, jid)
+			return err
+		}, func(err error) {
+			if err == nil {
+				fp.SetText(groupFingerprint(got))
+			}
+		})
+		list.Add(widget.NewCard(jid, "", container.NewVBox(fp, pw)))
+	}
+}
