@@ -52,8 +52,15 @@ func newOurs(t testing.TB, policy otr.Policy, fragSize int) *ourSide {
 
 func newOursWithKey(t testing.TB, key *otr.PrivateKey, policy otr.Policy, fragSize int) *ourSide {
 	t.Helper()
+	return newOursWithTag(t, key, policy, fragSize, 0)
+}
+
+// newOursWithTag makes our side with a fixed instance tag (0 = random).
+func newOursWithTag(t testing.TB, key *otr.PrivateKey, policy otr.Policy, fragSize int, tag uint32) *ourSide {
+	t.Helper()
 	cfg := otr.NewConfig(key, policy)
 	cfg.FragmentSize = fragSize
+	cfg.InstanceTag = tag
 	// A frozen clock: heartbeats only when a test calls Tick after moving it.
 	start := time.Unix(1700000000, 0)
 	cfg.Now = func() time.Time { return start }

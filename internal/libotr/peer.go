@@ -129,6 +129,28 @@ func (p *Peer) InstanceTag() uint32 {
 	return uint32(t.instag)
 }
 
+// SetInstanceTag replaces our instance tag, as a client restoring its
+// otr.instance_tags file after a restart does.
+func (p *Peer) SetInstanceTag(tag uint32) error {
+	if old := C.otrl_instag_find(p.us, p.account, p.protocol); old != nil {
+		C.otrl_instag_forget(old)
+	}
+	path := filepath.Join(p.dir, "instance_tags")
+	line := fmt.Sprintf("%s\t%s\t%08x\n", p.acctName, C.GoString(p.protocol), tag)
+	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+		return fmt.Errorf("libotr: %w", err)
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	if err := gcryErr("otrl_instag_read", C.otrl_instag_read(p.us, cpath)); err != nil {
+		return err
+	}
+	if got := p.InstanceTag(); got != tag {
+		return fmt.Errorf("libotr: instance tag is %#x after loading %#x", got, tag)
+	}
+	return nil
+}
+
 // GenerateKey makes a new DSA key with otrl_privkey_generate.
 func (p *Peer) GenerateKey() error {
 	return p.GenerateKeyFile(filepath.Join(p.dir, "generated.private_key"))
