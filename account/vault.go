@@ -64,8 +64,12 @@ type KDFParams struct {
 // memory-constrained settings (the first, 2 GiB, is far too much for a chat
 // client). We use 2 lanes instead of 4 because Sotto targets ordinary
 // laptops; lanes change wall time, not the attacker's memory cost. Measured
-// on the 2-core build machine: ~0.55 s per derivation (2.2 s under -race),
-// paid once per unlock and once per passphrase change, never per secret.
+// on the 2-core build machine under load: 0.27-0.55 s and 64 MiB per
+// derivation, paid once per unlock and once per passphrase change, never
+// per secret (the derived key is kept while the vault is open). Raising
+// MemoryKiB is the most effective knob against GPU guessing if a slower
+// unlock is acceptable; OpenVault reads the parameters from the file, so
+// they can be raised later without breaking old vaults.
 func DefaultKDFParams() KDFParams {
 	return KDFParams{Time: 3, MemoryKiB: 64 << 10, Threads: 2}
 }
