@@ -194,6 +194,12 @@ func newLib(t testing.TB, policy uint32, fragSize int) *Peer {
 // fingerprints, instance tags and the SSID, and reported going secure.
 func checkSecure(t testing.TB, lib *Peer, o *ourSide, v int) {
 	t.Helper()
+	checkSecureWith(t, lib, o, v, EventGoneSecure)
+}
+
+// checkSecureWith is checkSecure with libotr's expected event given.
+func checkSecureWith(t testing.TB, lib *Peer, o *ourSide, v int, libKind EventKind) {
+	t.Helper()
 	libEv, ourEv := lib.Events(), o.Events()
 	noTrouble(t, lib, libEv, o, ourEv)
 	if st := lib.MessageState(ourName); st != "encrypted" {
@@ -209,8 +215,8 @@ func checkSecure(t testing.TB, lib *Peer, o *ourSide, v int) {
 	if e.Version != v || e.Fingerprint.Hex() != lib.Fingerprint() {
 		t.Fatalf("our GoneSecure event: v%d fp %s, want v%d %s", e.Version, e.Fingerprint.Hex(), v, lib.Fingerprint())
 	}
-	if le := mustEvent(t, "libotr", libEv, EventGoneSecure); le.Version != v {
-		t.Fatalf("libotr gone_secure v%d", le.Version)
+	if le := mustEvent(t, "libotr", libEv, libKind); le.Version != v {
+		t.Fatalf("libotr %v v%d", libKind, le.Version)
 	}
 	if fp, ok := o.conv.PeerFingerprint(); !ok || fp.Hex() != lib.Fingerprint() {
 		t.Fatalf("ours sees libotr as %s", fp.Hex())
