@@ -1,0 +1,66 @@
+package account
+
+// Crash-safe file replacement and keeping damaged files aside, shared by the
+// profile and the vault.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// moveAside renames path to path.corrupt-<UTC time>, never overwriting.
+func moveAside(path string) (string, error) {
+	base := path + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
+	dst := base
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if i > 100 {
+			return "", errors.New("too many corrupt copies")
+		}
+		dst = fmt.Sprintf("%s-%d", base, i)
+	}
+	return dst, os.Rename(path, dst)
+}
+
+// writeFileAtomic replaces path with data, mode 0600: write a temporary file
+// in the same directory, fsync it, rename it over path, fsync the directory.
+// A crash leaves either the old or the new file, never a torn one.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*") // created 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync() // not supported everywhere (Windows); the rename is done either way
+		d.Close()
+	}
+	return nil
+}
