@@ -44,6 +44,7 @@ type authDialog struct {
 	waitText, resultText *widget.Label
 	resultIcon           *widget.Icon
 	verifyBack, again    *widget.Button
+	startBtn, answerBtn  *widget.Button
 }
 
 func newAuthDialog(v *convView, question string) *authDialog {
@@ -95,9 +96,9 @@ func (a *authDialog) buildAsk() {
 	a.method = widget.NewRadioGroup([]string{methodQA, methodSecret, methodManual}, a.showMethod)
 	a.askErr = wrapLabel("")
 	a.askErr.Importance = widget.DangerImportance
-	start := widget.NewButtonWithIcon("Authenticate", theme.ConfirmIcon(), a.start)
-	start.Importance = widget.HighImportance
-	buttons := container.NewHBox(layoutSpacer(), widget.NewButton("Cancel", a.d0Hide), start)
+	a.startBtn = widget.NewButtonWithIcon("Authenticate", theme.ConfirmIcon(), a.start)
+	a.startBtn.Importance = widget.HighImportance
+	buttons := container.NewHBox(layoutSpacer(), widget.NewButton("Cancel", a.d0Hide), a.startBtn)
 	a.ask = container.NewBorder(container.NewVBox(widget.NewLabelWithStyle("How do you want to check that this is really "+n+"?",
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), a.method, widget.NewSeparator()),
 		container.NewVBox(a.askErr, buttons), nil, nil, container.NewStack(a.qa, a.shared, a.manual))
@@ -156,12 +157,12 @@ func (a *authDialog) buildAnswer(q string) {
 	}
 	a.answerErr = wrapLabel("")
 	a.answerErr.Importance = widget.DangerImportance
-	ok := widget.NewButtonWithIcon("Answer", theme.ConfirmIcon(), a.sendAnswer)
-	ok.Importance = widget.HighImportance
+	a.answerBtn = widget.NewButtonWithIcon("Answer", theme.ConfirmIcon(), a.sendAnswer)
+	a.answerBtn.Importance = widget.HighImportance
 	a.answer = container.NewVBox(
 		wrapLabel(n+" wants to make sure they are really talking to you."),
 		a.peerQuestion, a.reply, a.answerErr,
-		container.NewHBox(layoutSpacer(), widget.NewButton("Cancel", a.abort), ok))
+		container.NewHBox(layoutSpacer(), widget.NewButton("Cancel", a.abort), a.answerBtn))
 }
 
 func (a *authDialog) buildWait() {

@@ -33,6 +33,8 @@ type convView struct {
 	// hintDismissed is the fingerprint the user dismissed the hint for.
 	hintDismissed string
 	auth          *authDialog
+	// buttons of the Finished bar and the hint (kept for tests)
+	restartBtn, endBtn, hintBtn *widget.Button
 }
 
 func newConvView(u *UI, conv account.Conversation) *convView {
@@ -43,15 +45,16 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.sub.Truncation = fyne.TextTruncateEllipsis
 	v.status = newStatusButton(v.action)
 
-	v.finished = newBanner(theme.ColorNameDisabled, theme.InfoIcon(),
-		widget.NewButtonWithIcon("Restart private conversation", lockIcon, v.startPrivate),
-		widget.NewButton("End (send unencrypted)", v.endPrivate))
+	v.restartBtn = widget.NewButtonWithIcon("Restart private conversation", lockIcon, v.startPrivate)
+	v.restartBtn.Importance = widget.HighImportance
+	v.endBtn = widget.NewButton("End (send unencrypted)", v.endPrivate)
+	v.finished = newBanner(theme.ColorNameDisabled, theme.InfoIcon(), v.restartBtn, v.endBtn)
 	v.keyWarn = newBanner(theme.ColorNameError, theme.ErrorIcon(),
 		widget.NewButton("Authenticate", v.openAuth),
 		widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.keyWarn.hide() }))
-	authBtn := widget.NewButtonWithIcon("Authenticate", theme.ConfirmIcon(), v.openAuth)
-	authBtn.Importance = widget.HighImportance
-	v.authHint = newBanner(theme.ColorNameWarning, theme.WarningIcon(), authBtn,
+	v.hintBtn = widget.NewButtonWithIcon("Authenticate", theme.ConfirmIcon(), v.openAuth)
+	v.hintBtn.Importance = widget.HighImportance
+	v.authHint = newBanner(theme.ColorNameWarning, theme.WarningIcon(), v.hintBtn,
 		widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
 			v.hintDismissed = v.sec.Fingerprint
 			v.authHint.hide()

@@ -62,8 +62,9 @@ func newRosterWindow(u *UI) *rosterWindow {
 	r.filter.OnChanged = func(string) { r.applyFilter() }
 	r.filter.OnSubmitted = func(string) { r.openSelected() }
 
-	r.presence = widget.NewSelect(showNames(), r.presenceChanged)
+	r.presence = widget.NewSelect(showNames(), nil)
 	r.presence.SetSelected(account.Available.String())
+	r.presence.OnChanged = r.presenceChanged // after SetSelected: no presence sent at start
 	r.statusIn = widget.NewEntry()
 	r.statusIn.SetPlaceHolder("Status message")
 	r.statusIn.OnSubmitted = func(string) { r.presenceChanged(r.presence.Selected) }

@@ -40,6 +40,8 @@ type wizard struct {
 	fp        *widget.Label
 	keyDone   *fyne.Container
 	retry     *widget.Button
+	copyBtn   *widget.Button
+	doneBtn   *widget.Button
 
 	importDir    *widget.Entry
 	importResult *widget.Label
@@ -227,7 +229,7 @@ func (w *wizard) keyPage() fyne.CanvasObject {
 	w.keyBusy = widget.NewProgressBarInfinite()
 	w.fp = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Monospace: true, Bold: true})
 	w.fp.Selectable = true
-	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+	w.copyBtn = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
 		w.u.app.Clipboard().SetContent(w.fp.Text)
 	})
 	where := wrapLabel("Your private key is kept in " + w.u.opts.KeyStorage + ". It never leaves this computer.")
@@ -236,11 +238,12 @@ func (w *wizard) keyPage() fyne.CanvasObject {
 			"It never leaves the vault unencrypted.")
 	}
 	where.Importance = widget.LowImportance
-	done := widget.NewButtonWithIcon("Start chatting", theme.ConfirmIcon(), w.finish)
-	done.Importance = widget.HighImportance
+	w.doneBtn = widget.NewButtonWithIcon("Start chatting", theme.ConfirmIcon(), w.finish)
+	w.doneBtn.Importance = widget.HighImportance
+	done := w.doneBtn
 	w.keyDone = container.NewVBox(
 		wrapLabel("This is your fingerprint. Your contacts can compare it to make sure they are talking to you:"),
-		container.NewBorder(nil, nil, nil, copyBtn, w.fp), where, container.NewHBox(layoutSpacer(), done))
+		container.NewBorder(nil, nil, nil, w.copyBtn, w.fp), where, container.NewHBox(layoutSpacer(), done))
 	w.keyDone.Hide()
 	w.retry = widget.NewButton("Try again", w.generateKey)
 	w.retry.Hide()
