@@ -44,7 +44,7 @@ func TestInteropOurKeyFileInLibotr(t *testing.T) {
 }
 
 // libotrKeyAsOurs generates a key with libotr and parses it with our reader.
-func libotrKeyAsOurs(t *testing.T, account string) *otr.PrivateKey {
+func libotrKeyAsOurs(t testing.TB, account string) *otr.PrivateKey {
 	t.Helper()
 	p := newLibotrPeer(t, account)
 	keys, err := otr.ParsePrivateKeys(p.PrivateKeyFile())
