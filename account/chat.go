@@ -1,0 +1,298 @@
+package account
+
+// Chat messages: incoming stanzas (with XEP-0280 carbons), the outgoing
+// pipeline with its queue, and what a new or lost session means for
+// waiting messages and private conversations.
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/sotto-im/sotto/otr"
+)
+
+func (c *client) nowNanos() int64 { return c.m.opt.now().UnixNano() }
+
+func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }
+
+// isOTR reports whether a body is OTR protocol text (query, AKE, data,
+// error, fragment). libotr looks for "?OTR" anywhere, so do we.
+func isOTR(body string) bool { return strings.Contains(body, "?OTR") }
+
+func (c *client) handleMessage(m *message) {
+	if m.Received != nil || m.Sent != nil {
+		c.handleCarbon(m)
+		return
+	}
+	from, err := jid.Parse(m.From)
+	if err != nil || from.Localpart() == "" {
+		return // from the server (or blanked: from ourselves)
+	}
+	bare, res := from.Bare().String(), from.Resourcepart()
+	switch m.Type {
+	case "error":
+		cond := m.Error.condition()
+		c.notice(Conversation{Account: c.account(), Peer: bare, Resource: res},
+			"a message could not be delivered ("+cond+")")
+		return
+	case "groupchat", "headline":
+		return
+	}
+	if m.Body == nil || bare == c.account() {
+		return // chat states etc.; or a message from our own other device
+	}
+	at := c.nowNanos()
+	if t, ok := delayStamp(m); ok {
+		at = t.UnixNano()
+	}
+	c.receiveChat(bare, res, *m.Body, at)
+}
+
+func delayStamp(m *message) (time.Time, bool) {
+	if m.Delay == nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, m.Delay.Stamp)
+	return t, err == nil
+}
+
+// handleCarbon shows carbons of plain messages. Carbons are only valid
+// from our own bare JID (mellium blanks that from to ""): anyone else
+// could forge "you received" or "you sent" (CVE-2017-5589 class). Carbons
+// of OTR messages are ignored: they belong to another device's session and
+// feeding them to ours would break it.
+func (c *client) handleCarbon(m *message) {
+	if m.From != "" && m.From != c.account() {
+		return
+	}
+	w := m.Received
+	if w == nil {
+		w = m.Sent
+	}
+	fwd := w.Forwarded.Message
+	if fwd == nil || fwd.Body == nil || isOTR(*fwd.Body) {
+		return
+	}
+	body := stripWhitespaceTag(*fwd.Body)
+	if m.Received != nil {
+		from, err := jid.Parse(fwd.From)
+		if err != nil || from.Localpart() == "" {
+			return
+		}
+		conv := Conversation{Account: c.account(), Peer: from.Bare().String(), Resource: from.Resourcepart()}
+		c.m.emit(MessageReceived{Conv: conv, Body: body, Time: c.m.opt.now()})
+		return
+	}
+	to, err := jid.Parse(fwd.To)
+	if err != nil || to.Localpart() == "" {
+		return
+	}
+	// Sent from our other device: shown as our own message.
+	conv := Conversation{Account: c.account(), Peer: to.Bare().String(), Resource: to.Resourcepart()}
+	c.m.emit(MessageStateChanged{Conv: conv, ID: "carbon-" + fwd.ID, Body: body, State: SentPlain, Time: c.m.opt.now()})
+}
+
+// stripWhitespaceTag removes an OTR whitespace tag (spec §"Tagged
+// plaintext messages": 16 bytes base tag, then 8-byte version tags).
+func stripWhitespaceTag(s string) string {
+	const base = " \t  \t\t\t\t \t \t \t  "
+	i := strings.Index(s, base)
+	if i < 0 {
+		return s
+	}
+	j := i + len(base)
+	for j+8 <= len(s) && strings.Trim(s[j:j+8], " \t") == "" {
+		j += 8
+	}
+	return s[:i] + s[j:]
+}
+
+// sendWire sends one message body to the peer. needPrivate bodies must be
+// OTR text: this is the last guard before plaintext could leave.
+func (c *client) sendWire(k peerKey, body string, needPrivate bool) error {
+	if needPrivate && !strings.HasPrefix(body, "?OTR") {
+		return errors.New("account: refused to send an unencrypted message")
+	}
+	to := k.peer
+	if k.res != "" {
+		to += "/" + k.res
+	}
+	m := outMessage{ID: randomID(), To: to, Type: "chat", Body: body}
+	if isOTR(body) {
+		// XEP-0334: servers should not archive OTR messages; XEP-0280:
+		// nor copy them to our other devices, which cannot read them.
+		m.NoCopy, m.NoStore, m.Private = &empty{}, &empty{}, &empty{}
+	}
+	return c.write(m)
+}
+
+func (c *client) msgState(pc *privConv, id, body string, st OutState, reason string) {
+	c.m.emit(MessageStateChanged{Conv: c.convID(pc), ID: id, Body: body, State: st,
+		Reason: reason, Time: c.m.opt.now()})
+}
+
+// send is Manager.Send in the loop. Every outcome is a MessageStateChanged.
+func (c *client) send(conv Conversation, body string) (string, error) {
+	if body == "" {
+		return "", errors.New("account: empty message")
+	}
+	pc, err := c.lookup(conv)
+	if err != nil {
+		return "", err
+	}
+	pc.active = c.nowNanos()
+	id := randomID()
+	st := pc.cur.State()
+	needPrivate := c.policyFor(pc.key.peer) == Always || st != otr.StatePlaintext || pc.refresh
+	switch {
+	case st == otr.StateFinished:
+		c.msgState(pc, id, body, NotSent, "not sent: "+pc.key.peer+
+			" ended the private conversation; end it too or start it again")
+	case c.sess == nil && !c.wantOnline:
+		c.msgState(pc, id, body, NotSent, "not sent: the account is offline")
+	case c.sess == nil || pc.refresh || (needPrivate && st != otr.StateEncrypted):
+		pc.queue = append(pc.queue, queued{id: id, body: body, since: c.nowNanos(), needPrivate: needPrivate})
+		c.msgState(pc, id, body, Queued, "")
+		if c.sess != nil && !pc.refresh {
+			c.sendQuery(pc, false) // policy Always: start the AKE
+		}
+	default:
+		c.sendNow(pc, queued{id: id, body: body, needPrivate: needPrivate})
+	}
+	return id, nil
+}
+
+// sendNow runs one message through OTR and onto the wire.
+func (c *client) sendNow(pc *privConv, q queued) {
+	enc := pc.cur.State() == otr.StateEncrypted
+	if q.needPrivate && !enc {
+		c.msgState(pc, q.id, q.body, NotSent, "not sent: the conversation is no longer private")
+		return
+	}
+	r, err := pc.cur.Send([]byte(q.body))
+	if err != nil {
+		c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
+		return
+	}
+	for _, w := range r.Send {
+		if err := c.sendWire(pc.key, string(w), enc || q.needPrivate); err != nil {
+			c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
+			return
+		}
+	}
+	c.otrEvents(pc, pc.cur, r.Events)
+	st := SentPlain
+	if enc {
+		st = SentEncrypted
+	}
+	c.msgState(pc, q.id, q.body, st, "")
+}
+
+// flushQueue sends what waited, now that the link is up and (for
+// needPrivate messages) the conversation is encrypted.
+func (c *client) flushQueue(pc *privConv) {
+	if c.sess == nil || pc.refresh {
+		return
+	}
+	enc := pc.cur.State() == otr.StateEncrypted
+	keep := pc.queue[:0]
+	for _, q := range pc.queue {
+		if q.needPrivate && !enc {
+			keep = append(keep, q)
+			continue
+		}
+		c.sendNow(pc, q)
+	}
+	pc.queue = keep
+}
+
+// failQueue reports queued messages NotSent (only the needPrivate ones if
+// onlyPrivate).
+func (c *client) failQueue(pc *privConv, onlyPrivate bool, reason string) {
+	keep := pc.queue[:0]
+	for _, q := range pc.queue {
+		if onlyPrivate && !q.needPrivate {
+			keep = append(keep, q)
+			continue
+		}
+		c.msgState(pc, q.id, q.body, NotSent, reason)
+	}
+	pc.queue = keep
+}
+
+func (c *client) failQueued(reason string) {
+	for _, pc := range c.convs {
+		c.failQueue(pc, false, reason)
+	}
+}
+
+// sessionStarted: private conversations are re-established (the peer may
+// have lost its session while we were away) before queued private
+// messages go out; plain ones go now.
+func (c *client) sessionStarted() {
+	for _, pc := range c.convs {
+		if pc.cur.State() == otr.StateEncrypted {
+			pc.refresh, pc.refreshSent = true, false
+		}
+		if !pc.refresh {
+			c.flushQueue(pc)
+			if len(pc.queue) > 0 {
+				c.sendQuery(pc, true) // Always policy messages wait for an AKE
+			}
+		}
+	}
+}
+
+func (c *client) sessionEnded() {}
+
+// peerCameOnline: a resource became available. A private conversation
+// with it is refreshed (it may have restarted and lost its keys).
+func (c *client) peerCameOnline(peer, res string) {
+	pc, ok := c.convs[peerKey{peer, res}]
+	if !ok {
+		return
+	}
+	if pc.cur.State() == otr.StateEncrypted && !pc.refresh {
+		pc.refresh, pc.refreshSent = true, false
+	}
+	if pc.refresh && !pc.refreshSent {
+		pc.refreshSent = true
+		c.sendQuery(pc, true)
+	}
+}
+
+// otrHousekeeping: heartbeats, refresh fallback, queue deadlines.
+func (c *client) otrHousekeeping(now time.Time) {
+	deadline := now.Add(-c.m.opt.privateTimeout).UnixNano()
+	for _, pc := range c.convs {
+		if c.sess != nil {
+			for _, in := range pc.insts {
+				c.sendResult(pc, in.Tick().Send)
+			}
+			// The peer's presence never came (not subscribed, or it was
+			// online all along from the server's view): query anyway.
+			if pc.refresh && !pc.refreshSent && now.Sub(c.connectedAt) > 2*time.Second {
+				pc.refreshSent = true
+				c.sendQuery(pc, true)
+			}
+		}
+		expired := false
+		keep := pc.queue[:0]
+		for _, q := range pc.queue {
+			if q.since < deadline {
+				expired = true
+				c.msgState(pc, q.id, q.body, NotSent, "not sent: a private conversation could not be established in time")
+				continue
+			}
+			keep = append(keep, q)
+		}
+		pc.queue = keep
+		if expired && pc.refresh && c.sess != nil {
+			// The refresh got no answer; stop holding new messages back.
+			pc.refresh, pc.refreshSent = false, false
+		}
+	}
+}

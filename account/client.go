@@ -1,0 +1,472 @@
+package account
+
+// client is one account's loop: a single goroutine that owns the XMPP
+// session, roster, presence and OTR conversations and handles every input
+// in one select. Public Manager methods reach it through call.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"mellium.im/xmpp"
+
+	"github.com/sotto-im/sotto/otr"
+)
+
+var errStopped = errors.New("account: the account was removed or the manager stopped")
+
+// housekeeping is how often queued messages, pings and OTR heartbeats are
+// looked at.
+const housekeeping = 500 * time.Millisecond
+
+type connResult struct {
+	sess *xmpp.Session
+	key  *otr.PrivateKey
+	err  error
+}
+
+type client struct {
+	m        *Manager
+	reqs     chan func()
+	quit     chan struct{} // closed by stop
+	dead     chan struct{} // closed when run returns
+	settings Settings
+
+	// Everything below is owned by the loop goroutine.
+	state      ConnState
+	wantOnline bool // user wants the account online: reconnect after loss
+	certWait   bool // waiting for TrustCertificate
+	connecting bool
+	connDone   chan connResult
+	waiters    []func(error) // Connect calls waiting for the attempt
+	backoff    time.Duration
+	retry      *time.Timer
+	retryC     <-chan time.Time
+
+	sess        *xmpp.Session
+	sessCancel  context.CancelFunc
+	in          chan inbound
+	serveDone   chan error
+	connectedAt time.Time
+	pendingIQ   map[string]func(*iq) // nil argument: link lost
+	pingID      string
+	pingSent    time.Time
+	lastPing    time.Time
+
+	show   Show
+	status string
+	roster rosterState
+
+	key         *otr.PrivateKey
+	instanceTag uint32
+	convs       map[peerKey]*privConv
+}
+
+func newClient(m *Manager, s Settings) *client {
+	return &client{
+		m:         m,
+		reqs:      make(chan func()),
+		quit:      make(chan struct{}),
+		dead:      make(chan struct{}),
+		settings:  s,
+		connDone:  make(chan connResult, 1),
+		pendingIQ: map[string]func(*iq){},
+		show:      Available,
+		roster:    newRosterState(),
+		convs:     map[peerKey]*privConv{},
+	}
+}
+
+func (c *client) account() string { return c.settings.JID }
+
+// call runs f in the loop and waits for f's reply (which f may give later,
+// e.g. when an IQ result arrives).
+func (c *client) call(ctx context.Context, f func(reply func(error))) error {
+	ch := make(chan error, 1)
+	req := func() {
+		f(func(err error) {
+			select {
+			case ch <- err:
+			default:
+			}
+		})
+	}
+	select {
+	case c.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.dead:
+		return errStopped
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.dead:
+		return errStopped
+	}
+}
+
+func (c *client) stop() {
+	select {
+	case <-c.quit:
+	default:
+		close(c.quit)
+	}
+	<-c.dead
+}
+
+func (c *client) run(ctx context.Context) {
+	defer close(c.dead)
+	tick := time.NewTicker(housekeeping)
+	defer tick.Stop()
+	if c.settings.AutoConnect {
+		c.connectRequest(func(error) {})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			c.shutdown()
+			return
+		case <-c.quit:
+			c.shutdown()
+			return
+		case f := <-c.reqs:
+			f()
+		case r := <-c.connDone:
+			c.connected(r)
+		case v := <-c.in:
+			c.handleInbound(v)
+		case err := <-c.serveDone:
+			c.linkLost(err)
+		case <-c.retryC:
+			c.retryC = nil
+			c.startConnect()
+		case now := <-tick.C:
+			c.housekeeping(now)
+		}
+	}
+}
+
+// shutdown logs out cleanly (best effort) when the loop ends.
+func (c *client) shutdown() {
+	c.disconnect("", Disconnected)
+	if c.connecting {
+		// Wait for the dial goroutine so it does not outlive us.
+		if r := <-c.connDone; r.sess != nil {
+			r.sess.Close()
+			r.sess.Conn().Close()
+		}
+	}
+}
+
+func (c *client) setState(s ConnState, reason string, retryIn time.Duration) {
+	c.state = s
+	c.m.emit(ConnectionChanged{Account: c.account(), State: s, Err: reason, RetryIn: retryIn})
+}
+
+// connectRequest is Connect: start an attempt unless online already.
+func (c *client) connectRequest(reply func(error)) {
+	c.wantOnline = true
+	switch {
+	case c.sess != nil:
+		reply(nil)
+		return
+	case c.connecting:
+		c.waiters = append(c.waiters, reply)
+		return
+	}
+	c.waiters = append(c.waiters, reply)
+	c.startConnect()
+}
+
+// startConnect dials in a goroutine so the loop stays responsive (Send
+// queues while connecting). Secrets are read there too: a keyring may
+// block on an unlock prompt.
+func (c *client) startConnect() {
+	if c.connecting || c.sess != nil {
+		return
+	}
+	if c.retry != nil {
+		c.retry.Stop()
+		c.retryC = nil
+	}
+	c.connecting = true
+	c.setState(Connecting, "", 0)
+	p := dialParams{settings: c.settings, dial: c.m.opt.dial, roots: c.m.opt.roots,
+		pin: c.m.profile.CertPin(c.account())}
+	haveKey := c.key != nil
+	ctx := c.m.runCtx
+	go func() {
+		var r connResult
+		defer func() { c.connDone <- r }()
+		pw, err := c.m.secrets.Get(ctx, passwordKey(p.settings.JID))
+		if err != nil {
+			r.err = &authError{err: fmt.Errorf("no saved password: %w", err)}
+			return
+		}
+		p.password = string(pw)
+		clear(pw)
+		if !haveKey {
+			if r.key, r.err = c.m.loadKey(ctx, p.settings.JID, false); r.err != nil {
+				return
+			}
+		}
+		r.sess, r.err = connect(ctx, p)
+	}()
+}
+
+// connected finishes an attempt started by startConnect.
+func (c *client) connected(r connResult) {
+	c.connecting = false
+	if r.key != nil {
+		c.key = r.key
+	}
+	if r.err == nil && !c.wantOnline {
+		// Disconnect was called while dialing.
+		r.sess.Close()
+		r.sess.Conn().Close()
+		r.err = errors.New("account: disconnected")
+	}
+	waiters := c.waiters
+	c.waiters = nil
+	for _, w := range waiters {
+		w(r.err)
+	}
+	if r.err != nil {
+		c.connectFailed(r.err)
+		return
+	}
+	c.backoff = 0
+	c.startSession(r.sess)
+}
+
+// connectFailed decides between asking the user and retrying.
+func (c *client) connectFailed(err error) {
+	var cp *certProblem
+	var ae *authError
+	switch {
+	case !c.wantOnline:
+		c.setState(Disconnected, "", 0)
+	case errors.As(err, &cp):
+		c.certWait = true
+		c.wantOnline = false
+		c.m.emit(CertificateQuestion{Account: c.account(), Fingerprint: cp.fingerprint,
+			Subject: cp.subject, Changed: cp.changed})
+		c.setState(Failed, cp.Error(), 0)
+		c.failQueued("not connected: the server's certificate needs your decision")
+	case errors.As(err, &ae):
+		c.wantOnline = false
+		c.setState(Failed, ae.Error(), 0)
+		c.failQueued("not connected: the server refused the login")
+	default:
+		c.scheduleRetry(err.Error())
+	}
+}
+
+func (c *client) scheduleRetry(reason string) {
+	switch {
+	case c.backoff == 0:
+		c.backoff = c.m.opt.backoffMin
+	default:
+		c.backoff = min(2*c.backoff, c.m.opt.backoffMax)
+	}
+	c.retry = time.NewTimer(c.backoff)
+	c.retryC = c.retry.C
+	c.setState(Reconnecting, reason, c.backoff)
+}
+
+// startSession runs Serve for a fresh session and sends what a new
+// session needs: carbons on, the roster, our presence.
+func (c *client) startSession(sess *xmpp.Session) {
+	ctx, cancel := context.WithCancel(c.m.runCtx)
+	in := make(chan inbound, 16)
+	done := make(chan error, 1)
+	c.sess, c.sessCancel, c.in, c.serveDone = sess, cancel, in, done
+	c.connectedAt = time.Now()
+	c.pingID, c.lastPing = "", time.Now()
+	go func() { done <- sess.Serve(stanzaHandler(ctx, in)) }()
+	c.setState(Connected, "", 0)
+	c.sendIQ(outIQ{Type: "set", Enable: &empty{}}, nil) // XEP-0280
+	c.fetchRoster()
+	c.sendOwnPresence()
+	c.sessionStarted()
+}
+
+// endSession closes the current session; it does not change state.
+func (c *client) endSession() {
+	if c.sess == nil {
+		return
+	}
+	sess := c.sess
+	c.sessCancel()
+	c.sess, c.in, c.serveDone = nil, nil, nil
+	_ = sess.Close() // closing </stream:stream>, best effort
+	_ = sess.Conn().Close()
+	for id, f := range c.pendingIQ {
+		delete(c.pendingIQ, id)
+		if f != nil {
+			f(nil)
+		}
+	}
+	c.roster.allOffline()
+	c.emitRoster()
+	c.sessionEnded()
+}
+
+// linkLost: Serve returned while we wanted to stay online.
+func (c *client) linkLost(err error) {
+	c.endSession()
+	reason := "the connection to the server was lost"
+	if err != nil {
+		reason = fmt.Sprintf("%s (%v)", reason, err)
+	}
+	if c.wantOnline {
+		c.scheduleRetry(reason)
+		return
+	}
+	c.setState(Disconnected, "", 0)
+}
+
+// disconnect logs out and stops reconnecting.
+func (c *client) disconnect(reason string, st ConnState) {
+	c.wantOnline = false
+	if c.retry != nil {
+		c.retry.Stop()
+		c.retryC = nil
+	}
+	if c.sess != nil {
+		c.sendPresence(outPresence{Type: "unavailable"})
+	}
+	c.endSession()
+	c.failQueued("not sent: the account went offline")
+	if c.state != st {
+		c.setState(st, reason, 0)
+	}
+}
+
+func (c *client) updateSettings(s Settings) {
+	c.settings = s
+	if c.sess != nil || c.connecting {
+		c.endSession()
+		c.wantOnline = true
+		if !c.connecting {
+			c.startConnect()
+		}
+	}
+}
+
+// housekeeping: ping watchdog, OTR heartbeats, queued-message deadlines.
+func (c *client) housekeeping(now time.Time) {
+	if c.sess != nil {
+		iv := c.m.opt.pingInterval
+		switch {
+		case c.pingID != "" && now.Sub(c.pingSent) > iv:
+			// A silent black hole never makes Serve return: give up on
+			// the link ourselves (FACTS.md).
+			c.linkLost(errors.New("the server stopped answering"))
+			return
+		case c.pingID == "" && now.Sub(c.lastPing) >= iv:
+			c.ping(now)
+		}
+	}
+	c.otrHousekeeping(now)
+}
+
+func (c *client) ping(now time.Time) {
+	id := randomID()
+	c.pingID, c.pingSent, c.lastPing = id, now, now
+	c.sendIQ(outIQ{ID: id, Type: "get", To: jidDomain(c.account()), Ping: &empty{}}, func(*iq) {
+		if c.pingID == id {
+			c.pingID = ""
+		}
+	})
+}
+
+// sendIQ sends an IQ and calls onReply with the result or error stanza
+// (nil if the link is lost first).
+func (c *client) sendIQ(q outIQ, onReply func(*iq)) {
+	if q.ID == "" {
+		q.ID = randomID()
+	}
+	if c.sess == nil {
+		if onReply != nil {
+			onReply(nil)
+		}
+		return
+	}
+	c.pendingIQ[q.ID] = onReply
+	if err := c.write(q); err != nil {
+		delete(c.pendingIQ, q.ID)
+		if onReply != nil {
+			onReply(nil)
+		}
+	}
+}
+
+// write encodes one stanza. A write that fails or stalls means the link
+// is gone; Serve notices too, but we close the conn so it does promptly.
+func (c *client) write(v interface{}) error {
+	if c.sess == nil {
+		return errors.New("account: not connected")
+	}
+	ctx, cancel := context.WithTimeout(c.m.runCtx, 15*time.Second)
+	defer cancel()
+	err := c.sess.Encode(ctx, v)
+	if err != nil {
+		_ = c.sess.Conn().Close()
+	}
+	return err
+}
+
+func (c *client) handleInbound(v inbound) {
+	switch {
+	case v.bad != "":
+		c.m.emit(Notice{Conv: Conversation{Account: c.account()}, Text: v.bad})
+	case v.iq != nil:
+		c.handleIQ(v.iq)
+	case v.pres != nil:
+		c.handlePresence(v.pres)
+	case v.msg != nil:
+		c.handleMessage(v.msg)
+	}
+}
+
+func (c *client) handleIQ(q *iq) {
+	if q.Type == "result" || q.Type == "error" {
+		f, ok := c.pendingIQ[q.ID]
+		if !ok {
+			return
+		}
+		delete(c.pendingIQ, q.ID)
+		if f != nil {
+			f(q)
+		}
+		return
+	}
+	if q.Type == "set" && q.Roster != nil {
+		c.rosterPush(q.Roster)
+	}
+}
+
+// iqErr turns an IQ reply into an error for the caller.
+func iqErr(q *iq, what string) error {
+	switch {
+	case q == nil:
+		return fmt.Errorf("account: %s: the connection was lost", what)
+	case q.Type == "error":
+		return fmt.Errorf("account: %s: the server refused (%s)", what, q.Error.condition())
+	}
+	return nil
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,52 @@
+// Package account runs Sotto's XMPP accounts and their OTR conversations,
+// and keeps the user's settings and secrets.
+//
+// # Shape
+//
+// Manager (manager.go) runs all accounts of one Profile. Each account is a
+// client (client.go): one goroutine that owns the XMPP session, the roster,
+// presence and the OTR conversations and handles every input in a single
+// select loop — requests from the public methods, decoded stanzas from the
+// session's reader, the dial goroutine's result, timers. Public methods are
+// synchronous, take a context and hand a closure to that loop; no lock
+// guards session state. What the UI needs goes out as value snapshots on
+// Events (events.go explains what happens when the UI reads slowly).
+//
+// # What it implements
+//
+//   - RFC 6120 client: dial (WithDialer), STARTTLS or direct TLS (XEP-0368),
+//     SASL SCRAM-SHA-256/1 (+PLUS) and PLAIN — PLAIN only over TLS — and our
+//     own resource binding (conn.go; mellium's BindResource ignores the
+//     requested resource, and OTR sessions are per full JID).
+//   - Server certificates: system roots (WithRootCAs in tests); otherwise
+//     trust on first use — a CertificateQuestion event, the account waits
+//     in Failed until TrustCertificate pins the SHA-256; a pinned
+//     certificate that changes is refused with Changed set.
+//   - RFC 6121 roster and presence (roster.go, presence.go), subscriptions
+//     in both directions, presence per resource, our own presence.
+//   - Messages (chat.go) to the full JID of the conversation's resource;
+//     XEP-0280 carbons (accepted only from our own bare JID; carbons of OTR
+//     messages ignored); XEP-0334 <no-copy/> and <no-permanent-store/> and
+//     XEP-0280 <private/> on every OTR message.
+//   - XEP-0199 pings as a watchdog (a silent link never makes Serve
+//     return), reconnect with exponential backoff.
+//   - OTR v2/v3 through package otr (private.go, security.go): one
+//     otr.Conversation per (contact, resource, peer instance tag); per
+//     contact or per account policy; levels NotPrivate, Unverified,
+//     Private (fingerprint verified in the Profile) and Finished; SMP;
+//     private keys in the SecretStore under "otr-key:<jid>" in libotr's
+//     file format, passwords under "password:<jid>".
+//
+// # Never in the clear
+//
+// A message is sent unencrypted only if the policy is not Always, the
+// conversation is plain and it was plain when the user typed the message.
+// Otherwise it is sent encrypted, or reported Queued and later
+// SentEncrypted or NotSent with a reason; a Finished conversation refuses.
+// After a reconnect a conversation that was private is re-established (an
+// OTR query) before queued messages go out. Every Send produces at least
+// one MessageStateChanged. Nothing is logged, and no history is written.
+//
+// Carbons sent from our other devices appear as MessageStateChanged with
+// State SentPlain and an ID starting with "carbon-".
+package account

@@ -1,0 +1,197 @@
+package account
+
+// The roster (RFC 6121 §2): fetch on login, pushes, add/remove/rename, and
+// the snapshot the UI gets in RosterChanged.
+
+import (
+	"slices"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+)
+
+type rosterState struct {
+	items map[string]rosterItem          // bare JID -> item
+	pres  map[string]map[string]Resource // bare JID -> resource -> presence
+}
+
+func newRosterState() rosterState {
+	return rosterState{items: map[string]rosterItem{}, pres: map[string]map[string]Resource{}}
+}
+
+// allOffline forgets every presence (the link is gone; the server sends
+// fresh presences after we log in again).
+func (r *rosterState) allOffline() { clear(r.pres) }
+
+// online reports whether the contact's resource is available.
+func (r *rosterState) online(bare, res string) bool {
+	_, ok := r.pres[bare][res]
+	return ok
+}
+
+// bestResource is the resource messages to the bare contact should go to,
+// "" if none is online.
+func (r *rosterState) bestResource(bare string) string {
+	res := sortedResources(r.pres[bare])
+	if len(res) == 0 {
+		return ""
+	}
+	return res[0].Name
+}
+
+// snapshot is a copy the UI may keep, sorted by display name.
+func (r *rosterState) snapshot() []Contact {
+	out := make([]Contact, 0, len(r.items))
+	for bare, it := range r.items {
+		out = append(out, Contact{
+			JID:          bare,
+			Name:         it.Name,
+			Groups:       slices.Clone(it.Groups),
+			Subscription: subscriptionOrNone(it.Subscription),
+			Pending:      it.Ask == "subscribe",
+			Resources:    sortedResources(r.pres[bare]),
+		})
+	}
+	slices.SortFunc(out, func(a, b Contact) int {
+		if c := strings.Compare(strings.ToLower(a.DisplayName()), strings.ToLower(b.DisplayName())); c != 0 {
+			return c
+		}
+		return strings.Compare(a.JID, b.JID)
+	})
+	return out
+}
+
+func subscriptionOrNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// showRank orders presences for "best first": higher is better.
+func showRank(s Show) int {
+	return [...]int{Offline: 0, Available: 4, Chat: 5, Away: 3, XA: 2, DND: 1}[s]
+}
+
+// sortedResources: highest priority first, then the more available show,
+// then by name so the order is stable.
+func sortedResources(m map[string]Resource) []Resource {
+	out := make([]Resource, 0, len(m))
+	for _, r := range m {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b Resource) int {
+		switch {
+		case a.Priority != b.Priority:
+			return b.Priority - a.Priority
+		case showRank(a.Show) != showRank(b.Show):
+			return showRank(b.Show) - showRank(a.Show)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+func (c *client) emitRoster() {
+	c.m.emit(RosterChanged{Account: c.account(), Contacts: c.roster.snapshot()})
+}
+
+func (c *client) fetchRoster() {
+	c.sendIQ(outIQ{Type: "get", Roster: &rosterQuery{}}, func(q *iq) {
+		if q == nil || q.Type != "result" || q.Roster == nil {
+			return
+		}
+		clear(c.roster.items)
+		for _, it := range q.Roster.Items {
+			if bare, ok := bareJID(it.JID); ok && it.Subscription != "remove" {
+				it.JID = bare
+				c.roster.items[bare] = it
+			}
+		}
+		c.emitRoster()
+	})
+}
+
+// rosterPush applies a push (the handler checked it came from our server
+// and already answered it).
+func (c *client) rosterPush(q *rosterQuery) {
+	for _, it := range q.Items {
+		bare, ok := bareJID(it.JID)
+		if !ok {
+			continue
+		}
+		if it.Subscription == "remove" {
+			delete(c.roster.items, bare)
+			delete(c.roster.pres, bare)
+			continue
+		}
+		it.JID = bare
+		c.roster.items[bare] = it
+	}
+	c.emitRoster()
+}
+
+func (c *client) rosterSet(it rosterItem, what string, then func(error)) {
+	if c.sess == nil {
+		then(errNotConnected)
+		return
+	}
+	c.sendIQ(outIQ{Type: "set", Roster: &rosterQuery{Items: []rosterItem{it}}}, func(q *iq) {
+		then(iqErr(q, what))
+	})
+}
+
+func (c *client) addContact(contact, name string, groups []string, reply func(error)) {
+	bare, ok := bareJID(contact)
+	if !ok || bare == c.account() {
+		reply(errBadContact(contact))
+		return
+	}
+	c.rosterSet(rosterItem{JID: bare, Name: name, Groups: groups}, "adding "+bare, func(err error) {
+		if err == nil {
+			err = c.sendPresence(outPresence{To: bare, Type: "subscribe"})
+		}
+		reply(err)
+	})
+}
+
+func (c *client) removeContact(contact string, reply func(error)) {
+	bare, ok := bareJID(contact)
+	if !ok {
+		reply(errBadContact(contact))
+		return
+	}
+	c.rosterSet(rosterItem{JID: bare, Subscription: "remove"}, "removing "+bare, reply)
+}
+
+func (c *client) renameContact(contact, name string, groups []string, reply func(error)) {
+	bare, ok := bareJID(contact)
+	if !ok {
+		reply(errBadContact(contact))
+		return
+	}
+	if _, known := c.roster.items[bare]; !known {
+		reply(errBadContact(contact))
+		return
+	}
+	// The subscription attribute is the server's to set; leave it out.
+	c.rosterSet(rosterItem{JID: bare, Name: name, Groups: groups}, "renaming "+bare, reply)
+}
+
+// bareJID parses s and returns its canonical bare form.
+func bareJID(s string) (string, bool) {
+	j, err := jid.Parse(s)
+	if err != nil || j.Localpart() == "" {
+		return "", false
+	}
+	return j.Bare().String(), true
+}
+
+// jidDomain is the domain of a bare JID string.
+func jidDomain(s string) string {
+	j, err := jid.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return j.Domainpart()
+}

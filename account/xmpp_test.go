@@ -1,0 +1,165 @@
+package account
+
+// XMPP behaviour against a real Prosody: login, roster, presence, plain
+// messages, certificates, bad passwords.
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sotto-im/sotto/internal/testbed"
+)
+
+func TestLoginRosterPresenceAndPlainMessages(t *testing.T) {
+	start := time.Now()
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), policy: Manual})
+	b := newPeer(t, srv, "bob", peerOpts{roots: srv.CertPool(), policy: Manual})
+	a.connect()
+	b.connect()
+	befriend(t, a, b)
+	c := waitOnline(a, b, 0)
+	if c.Name != "Bob" || len(c.Groups) != 1 || c.Groups[0] != "Friends" {
+		t.Fatalf("roster entry = %+v, want name Bob in Friends", c)
+	}
+	if c.Resources[0].Name != defaultResource {
+		t.Fatalf("bob's resource %q, want our own bind %q", c.Resources[0].Name, defaultResource)
+	}
+
+	ctx := ctxT(t)
+	if err := b.m.SetPresence(ctx, b.jid, Away, "lunch"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "bob away", func(e Event) bool {
+		rc, ok := e.(RosterChanged)
+		if !ok {
+			return false
+		}
+		for _, c := range rc.Contacts {
+			if c.JID == b.jid && c.Show() == Away && c.Status() == "lunch" {
+				return true
+			}
+		}
+		return false
+	})
+
+	id, err := a.m.Send(ctx, a.conv(b), "hello bob, in plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "sent plain", msgState(id, SentPlain))
+	e := b.waitFor(0, "message from alice", isMsg(a.jid, "hello bob, in plain")).(MessageReceived)
+	if e.Encrypted || e.Conv.Resource != defaultResource {
+		t.Fatalf("got %+v, want unencrypted from resource %s", e, defaultResource)
+	}
+	if _, err := b.m.Send(ctx, b.conv(a), "hi alice"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "reply", isMsg(b.jid, "hi alice"))
+	// The test is only meaningful if plain really is plain on the server.
+	if !strings.Contains(srv.StanzaLog(), "hello bob, in plain") {
+		t.Fatal("server log does not show the plain message: stanza log not working")
+	}
+
+	// Rename and remove.
+	if err := a.m.RenameContact(ctx, a.jid, b.jid, "Robert", []string{"Work"}); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "renamed", func(e Event) bool {
+		rc, ok := e.(RosterChanged)
+		return ok && len(rc.Contacts) == 1 && rc.Contacts[0].Name == "Robert" && rc.Contacts[0].Groups[0] == "Work"
+	})
+	if err := a.m.RemoveContact(ctx, a.jid, b.jid); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "removed", func(e Event) bool {
+		rc, ok := e.(RosterChanged)
+		return ok && len(rc.Contacts) == 0
+	})
+	t.Logf("whole test %v", time.Since(start).Round(time.Millisecond))
+}
+
+func TestDirectTLSLogin(t *testing.T) {
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), direct: true})
+	a.connect()
+	a.waitFor(0, "connected", func(e Event) bool {
+		c, ok := e.(ConnectionChanged)
+		return ok && c.State == Connected
+	})
+}
+
+func TestWrongPasswordFailsWithoutRetry(t *testing.T) {
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), password: "wrong"})
+	err := a.m.Connect(ctxT(t), a.jid)
+	if err == nil {
+		t.Fatal("connected with a wrong password")
+	}
+	t.Logf("error: %v", err)
+	a.waitFor(0, "Failed", func(e Event) bool {
+		c, ok := e.(ConnectionChanged)
+		return ok && c.State == Failed
+	})
+	time.Sleep(500 * time.Millisecond) // longer than the backoff
+	a.never(0, "reconnect after a refused password", func(e Event) bool {
+		c, ok := e.(ConnectionChanged)
+		return ok && c.State == Reconnecting
+	})
+}
+
+func TestUntrustedCertificateAskedThenPinned(t *testing.T) {
+	srv := testbed.Start(t)
+	// No root pool: the system roots do not know the test certificate.
+	a := newPeer(t, srv, "alice", peerOpts{})
+	if err := a.m.Connect(ctxT(t), a.jid); err == nil {
+		t.Fatal("connected to a server with an untrusted certificate")
+	}
+	q := a.waitFor(0, "certificate question", func(e Event) bool {
+		_, ok := e.(CertificateQuestion)
+		return ok
+	}).(CertificateQuestion)
+	want := srvFingerprint(t, srv)
+	if q.Fingerprint != want || q.Changed {
+		t.Fatalf("question %+v, want fingerprint %s, not changed", q, want)
+	}
+	a.waitFor(0, "Failed", func(e Event) bool {
+		c, ok := e.(ConnectionChanged)
+		return ok && c.State == Failed
+	})
+	mark := a.rec.mark()
+	if err := a.m.TrustCertificate(ctxT(t), a.jid, q.Fingerprint); err != nil {
+		t.Fatalf("TrustCertificate: %v", err)
+	}
+	a.waitFor(mark, "connected after trusting", func(e Event) bool {
+		c, ok := e.(ConnectionChanged)
+		return ok && c.State == Connected
+	})
+}
+
+func TestChangedCertificateRefused(t *testing.T) {
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{})
+	// A different certificate was trusted before.
+	if err := a.profile.SetCertPin(a.jid, strings.Repeat("ab", 32)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.m.Connect(ctxT(t), a.jid); err == nil {
+		t.Fatal("connected although the pinned certificate changed")
+	}
+	q := a.waitFor(0, "certificate question", func(e Event) bool {
+		_, ok := e.(CertificateQuestion)
+		return ok
+	}).(CertificateQuestion)
+	if !q.Changed {
+		t.Fatalf("question %+v, want Changed", q)
+	}
+	a.never(0, "connected", func(e Event) bool {
+		c, ok := e.(ConnectionChanged)
+		return ok && c.State == Connected
+	})
+	if strings.Contains(srv.Log(), "Authenticated as alice") {
+		t.Fatal("logged in over a refused certificate")
+	}
+}
