@@ -78,7 +78,7 @@ func TestDataMessageTampering(t *testing.T) {
 		{"zero receiver tag", func(b []byte) []byte { copy(b[7:11], []byte{0, 0, 0, 0}); return b }, EventInstanceMismatch, "", false},
 		{"other peer instance", func(b []byte) []byte { b[6]++; return b }, EventInstanceMismatch, "another peer instance", false},
 		{"sender tag too small", func(b []byte) []byte { copy(b[3:7], []byte{0, 0, 0, 0x50}); return b }, EventMalformed, "sender instance", false},
-		{"v2 header in v3 session", func(b []byte) []byte { return append([]byte{0, 2, 3}, b[11:]...) }, EventUnreadable, "outside", true},
+		{"v2 header in v3 session", func(b []byte) []byte { return append([]byte{0, 2, 3}, b[11:]...) }, EventUnreadable, "version does not match", true},
 		{"unknown type", func(b []byte) []byte { b[2] = 0x42; return b }, EventMalformed, "unknown OTR message type", false},
 	}
 	for _, tc := range cases {

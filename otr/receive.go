@@ -220,7 +220,11 @@ func (c *Conversation) receiveData(res *Result, h header, whole, body []byte) er
 	ignore := d.flags&flagIgnoreUnreadable != 0
 	if c.state != StateEncrypted || h.version != c.version {
 		if !ignore {
-			res.event(Event{Kind: EventUnreadable, Text: "encrypted message received outside a private conversation"})
+			text := "encrypted message received outside a private conversation"
+			if c.state == StateEncrypted {
+				text = "data message version does not match the session"
+			}
+			res.event(Event{Kind: EventUnreadable, Text: text})
 			res.Send = append(res.Send, errorMessage(errTextNotPrivate))
 		}
 		return nil
