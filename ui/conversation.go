@@ -38,7 +38,7 @@ type convView struct {
 }
 
 func newConvView(u *UI, conv account.Conversation) *convView {
-	v := &convView{u: u, conv: conv, msgs: newMessageList()}
+	v := &convView{u: u, conv: conv, msgs: newMessageList(func(f func()) { u.post(f) })}
 	v.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.sub = widget.NewLabel("")
 	v.sub.Importance = widget.LowImportance

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -40,6 +41,9 @@ type chatLine struct {
 	id      string
 	// system lines: colour of the text.
 	imp widget.Importance
+	// paraW caches the measured width of each paragraph of body (text
+	// shaping is the costly part of adding a message).
+	paraW []float32
 }
 
 // stateText describes an outgoing or incoming message's protection.
@@ -126,10 +130,15 @@ type messageList struct {
 	// list's fast uniform-height path.
 	baseH, sysH, lineH float32
 	custom             map[int]float32
+	// post schedules the coalesced refresh; dirty is true while one is
+	// pending. A List refresh rebuilds a template row and every visible
+	// row, so a burst of messages must cost one refresh, not one each.
+	post  func(func())
+	dirty bool
 }
 
-func newMessageList() *messageList {
-	m := &messageList{custom: map[int]float32{}}
+func newMessageList(post func(func())) *messageList {
+	m := &messageList{custom: map[int]float32{}, post: post}
 	m.list = widget.NewList(
 		func() int { return len(m.lines) },
 		func() fyne.CanvasObject { return newMsgRow() },
@@ -148,14 +157,23 @@ func newMessageList() *messageList {
 	return m
 }
 
-// add appends a line, sizes it and scrolls to it.
+// add appends a line and sizes it; the list shows it (and scrolls to
+// the end) at the next flush.
 func (m *messageList) add(l chatLine) int {
 	m.lines = append(m.lines, l)
 	i := len(m.lines) - 1
 	m.sizeLine(i)
+	if !m.dirty {
+		m.dirty = true
+		m.post(m.flush)
+	}
+	return i
+}
+
+func (m *messageList) flush() {
+	m.dirty = false
 	m.list.Refresh()
 	m.list.ScrollToBottom()
-	return i
 }
 
 // update replaces line i in place.
@@ -194,19 +212,19 @@ func (m *messageList) setWidth(w float32) {
 	}
 	m.width = w
 	for i := range m.lines {
-		if m.lines[i].kind == lineSystem || m.custom[i] != 0 || m.longBody(i) {
+		if m.custom[i] != 0 || m.longBody(i) {
 			m.sizeLine(i)
 		}
 	}
 }
 
 func (m *messageList) longBody(i int) bool {
-	return len(m.lines[i].body) > 40 || strings.Contains(m.lines[i].body, "\n")
+	return len(m.lines[i].body) > 24 || strings.Contains(m.lines[i].body, "\n")
 }
 
 // sizeLine sets row i's height from an estimate of its wrapped text.
 func (m *messageList) sizeLine(i int) {
-	h := m.heightFor(m.lines[i])
+	h := m.heightFor(&m.lines[i])
 	old, ok := m.custom[i]
 	if !ok {
 		old = m.baseH
@@ -218,27 +236,36 @@ func (m *messageList) sizeLine(i int) {
 	m.list.SetItemHeight(i, h)
 }
 
-func (m *messageList) heightFor(l chatLine) float32 {
+func (m *messageList) heightFor(l *chatLine) float32 {
 	w := m.width
 	if w <= 0 {
 		w = 560
 	}
-	avail := w - 4*theme.InnerPadding() - 2*theme.Padding()
+	// Word wrap wastes part of each line; 0.85 keeps the estimate from
+	// clipping text.
+	avail := (w - 4*theme.InnerPadding() - 2*theme.Padding()) * 0.85
 	if avail < 80 {
 		avail = 80
 	}
-	style := fyne.TextStyle{}
 	base := m.baseH
 	if l.kind == lineSystem {
-		style.Italic = true
 		base = m.sysH
 	}
+	size := theme.TextSize()
+	// Short single-line text needs no shaping: no glyph is wider than
+	// 1.2 em, so it fits.
+	if !strings.Contains(l.body, "\n") && float32(utf8.RuneCountInString(l.body))*size*1.2 <= avail {
+		return base
+	}
+	if l.paraW == nil {
+		style := fyne.TextStyle{Italic: l.kind == lineSystem}
+		for _, para := range strings.Split(l.body, "\n") {
+			l.paraW = append(l.paraW, fyne.MeasureText(para, size, style).Width)
+		}
+	}
 	lines := 0
-	for _, para := range strings.Split(l.body, "\n") {
-		tw := fyne.MeasureText(para, theme.TextSize(), style).Width
-		// Word wrap wastes part of each line; 0.85 keeps the estimate
-		// from clipping text.
-		lines += max(1, int(math.Ceil(float64(tw/(avail*0.85)))))
+	for _, pw := range l.paraW {
+		lines += max(1, int(math.Ceil(float64(pw/avail))))
 	}
 	return base + float32(lines-1)*m.lineH
 }

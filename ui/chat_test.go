@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+func pressEnter(e fyne.Focusable) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+
+// While Finished, Enter sends nothing (Send is never called) and keeps
+// the text; the bar's buttons restart or end OTR; after ending, Enter
+// sends in plain as the user chose.
+func TestFinishedBlocksPlainSending(t *testing.T) {
+	h := newHarness(t).withBob()
+	v := h.u.chats.open(bobConv, true)
+	h.drain()
+	h.sec(account.Unverified, bobFP)
+	h.sec(account.Finished, bobFP)
+	if !v.finished.box.Visible() {
+		t.Fatal("no Finished bar")
+	}
+	test.Type(v.input, "the secret plan")
+	pressEnter(v.input)
+	test.Tap(v.send)
+	h.drain()
+	if n := len(h.b.called("Send")); n != 0 {
+		t.Fatalf("Send called %d times while Finished", n)
+	}
+	if v.input.Text != "the secret plan" {
+		t.Errorf("input %q: the text must stay for the user to decide", v.input.Text)
+	}
+	if l := systemLines(v); !strings.HasPrefix(l[len(l)-1], "Not sent: bob ended the private conversation") {
+		t.Errorf("last system line %q", l[len(l)-1])
+	}
+
+	test.Tap(v.restartBtn)
+	if c := h.calls("StartPrivate", 2); c[len(c)-1].args[0] != bobConv { // 1st: auto-start on open
+		t.Errorf("Restart called StartPrivate(%v)", c[len(c)-1].args[0])
+	}
+	test.Tap(v.endBtn)
+	h.calls("EndPrivate", 1)
+	h.sec(account.NotPrivate, "")
+	if v.finished.box.Visible() {
+		t.Error("Finished bar still shown after ending")
+	}
+	pressEnter(v.input)
+	c := h.calls("Send", 1)
+	if c[0].args[0] != bobConv || c[0].args[1] != "the secret plan" {
+		t.Errorf("Send%v", c[0].args)
+	}
+	if v.input.Text != "" {
+		t.Errorf("input not cleared after sending: %q", v.input.Text)
+	}
+}
+
+func lastOut(v *convView) chatLine {
+	for i := len(v.msgs.lines) - 1; i >= 0; i-- {
+		if v.msgs.lines[i].kind == lineOut {
+			return v.msgs.lines[i]
+		}
+	}
+	return chatLine{}
+}
+
+// Each outgoing message shows its state, updated by MessageStateChanged.
+func TestOutgoingMessageStates(t *testing.T) {
+	h := newHarness(t).withBob()
+	v := h.u.chats.open(bobConv, true)
+	h.drain()
+	test.Type(v.input, "hi bob")
+	pressEnter(v.input)
+	if s, _ := lastOut(v).stateText(); s != "sending…" {
+		t.Errorf("before Send returns: %q", s)
+	}
+	h.calls("Send", 1)
+	id := lastOut(v).id
+	if id != "m1" {
+		t.Fatalf("line id %q, want m1 from Send", id)
+	}
+	for _, c := range []struct {
+		st     account.OutState
+		reason string
+		want   string
+	}{
+		{account.Queued, "", "queued until private"},
+		{account.SentEncrypted, "", "sent encrypted"},
+		{account.SentPlain, "", "sent in plain"},
+		{account.NotSent, "bob is offline", "not sent: bob is offline"},
+	} {
+		h.u.Handle(account.MessageStateChanged{Conv: bobConv, ID: id, Body: "hi bob", State: c.st, Reason: c.reason})
+		if s, _ := lastOut(v).stateText(); s != c.want {
+			t.Errorf("state %v: shows %q, want %q", c.st, s, c.want)
+		}
+	}
+
+	// Send failing outright: not sent, with the reason in plain words.
+	h.b.setErr("Send", errors.New("account: not connected"))
+	test.Type(v.input, "second")
+	pressEnter(v.input)
+	h.calls("Send", 2)
+	if s, _ := lastOut(v).stateText(); s != "not sent: Not connected." {
+		t.Errorf("failed send shows %q", s)
+	}
+	h.b.setErr("Send", nil)
+
+	// The state event may beat Send's return: still one line per message.
+	test.Type(v.input, "third")
+	pressEnter(v.input)
+	h.settle(func() bool { return len(h.b.called("Send")) == 3 })
+	h.u.Handle(account.MessageStateChanged{Conv: bobConv, ID: "m3", Body: "third", State: account.SentEncrypted})
+	h.drain()
+	n := 0
+	for _, l := range v.msgs.lines {
+		if l.kind == lineOut && l.body == "third" {
+			n++
+			if s, _ := l.stateText(); s != "sent encrypted" {
+				t.Errorf("raced line shows %q", s)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d lines for one message", n)
+	}
+}
+
+// Incoming messages show who and when; a plain one is marked.
+func TestIncomingMessages(t *testing.T) {
+	h := newHarness(t).withBob()
+	at := time.Date(2025, 1, 2, 9, 5, 0, 0, time.Local)
+	h.u.Handle(account.MessageReceived{Conv: bobConv, Body: "psst", Encrypted: true, Time: at})
+	h.u.Handle(account.MessageReceived{Conv: bobConv, Body: "hello", Encrypted: false, Time: at})
+	v := h.u.chats.views[keyOf(bobConv)]
+	if v == nil {
+		t.Fatal("an incoming message opened no tab")
+	}
+	r := newMsgRow()
+	r.set(v.msgs.lines[0])
+	if r.who.Text != "bob" || r.when.Text != "09:05" || r.body.Text != "psst" || r.state.Text != "encrypted" {
+		t.Errorf("row: %q %q %q %q", r.who.Text, r.when.Text, r.body.Text, r.state.Text)
+	}
+	r.set(v.msgs.lines[1])
+	if r.state.Text != "received in plain" {
+		t.Errorf("plain message marked %q", r.state.Text)
+	}
+}
+
+// 10,000 messages: the list keeps one small struct per message and only
+// as many row widgets as fit on screen.
+func TestTenThousandMessages(t *testing.T) {
+	h := newHarness(t).withBob()
+	v := h.u.chats.open(bobConv, true)
+	h.drain()
+	h.u.chats.win.Resize(fyne.NewSize(640, 560))
+	created := 0
+	create := v.msgs.list.CreateItem
+	v.msgs.list.CreateItem = func() fyne.CanvasObject { created++; return create() }
+	start := time.Now()
+	for i := 0; i < 10000; i++ {
+		h.u.Handle(account.MessageReceived{Conv: bobConv, Body: fmt.Sprintf("message %d", i), Encrypted: true})
+	}
+	h.drain()
+	elapsed := time.Since(start)
+	if len(v.msgs.lines) != 10000 {
+		t.Fatalf("%d lines", len(v.msgs.lines))
+	}
+	v.msgs.list.ScrollToTop()
+	v.msgs.list.ScrollToBottom()
+	if created == 0 || created > 100 {
+		t.Errorf("%d row widgets for 10,000 messages; want a screenful", created)
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("appending 10,000 messages took %v", elapsed)
+	}
+	t.Logf("10,000 messages appended in %v; %d row widgets created", elapsed, created)
+}
+
+// A long message gets a taller row than a short one.
+func TestLongMessageRowHeight(t *testing.T) {
+	m := newMessageList(func(f func()) { f() })
+	m.setWidth(400)
+	short := m.heightFor(&chatLine{kind: lineIn, body: "hi"})
+	long := m.heightFor(&chatLine{kind: lineIn, body: strings.Repeat("lorem ipsum dolor ", 30)})
+	if short != m.baseH || long <= short+2*m.lineH {
+		t.Errorf("short %v (base %v), long %v", short, m.baseH, long)
+	}
+}
