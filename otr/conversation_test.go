@@ -457,3 +457,37 @@ func TestOTRDisabled(t *testing.T) {
 		t.Fatal("disabled policy must pass messages through")
 	}
 }
+
+type brokenRand struct{ n int }
+
+func (b *brokenRand) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, errors.New("entropy gone")
+	}
+	b.n--
+	return len(p), nil
+}
+
+func TestRandomFailureIsAnError(t *testing.T) {
+	cfg := testConfig(t, 0, PolicyManual, &testClock{})
+	cfg.InstanceTag = 0x100
+	cfg.Rand = &brokenRand{}
+	c, err := NewConversation(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Receive([]byte("?OTRv3?")); err == nil {
+		t.Fatal("AKE started without randomness")
+	}
+	cfg.InstanceTag = 0
+	if _, err := NewConversation(cfg); err == nil {
+		t.Fatal("instance tag picked without randomness")
+	}
+}
+
+func TestEventNames(t *testing.T) {
+	if EventGoneSecure.String() != "gone secure" || EventKind(0).String() != "EventKind(0)" ||
+		EventEncryptionRequired.String() != "encryption required" || StateFinished.String() != "finished" {
+		t.Fatal("names")
+	}
+}

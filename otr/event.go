@@ -105,11 +105,6 @@ type Result struct {
 
 func (r *Result) event(e Event) { r.Events = append(r.Events, e) }
 
-func (r *Result) add(other Result) {
-	r.Send = append(r.Send, other.Send...)
-	r.Events = append(r.Events, other.Events...)
-}
-
 // Errors callers act on.
 var (
 	ErrFinished           = errors.New("otr: peer ended the private conversation; end it too or restart it")
