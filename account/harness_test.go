@@ -290,13 +290,11 @@ func assertNoPlaintext(t *testing.T, srv *testbed.Server, bodies ...string) {
 	}
 }
 
-// otrBodies returns the bodies of messages between a and b in the log.
-func otrBodies(log, a, b string) (otrCount, other int) {
+// otrBodies counts message bodies in the stanza log that are OTR and that
+// are not (the tests' servers have only the test's users).
+func otrBodies(log string) (otrCount, other int) {
 	for _, line := range strings.Split(log, "\n") {
 		if !strings.Contains(line, "<message") || !strings.Contains(line, "<body>") {
-			continue
-		}
-		if !(strings.Contains(line, a) && strings.Contains(line, b)) {
 			continue
 		}
 		i := strings.Index(line, "<body>") + len("<body>")
@@ -308,7 +306,6 @@ func otrBodies(log, a, b string) (otrCount, other int) {
 	}
 	return
 }
-
 
 func srvFingerprint(t *testing.T, srv *testbed.Server) string {
 	t.Helper()
