@@ -62,6 +62,12 @@ func (f *fakeBackend) called(name string) []call {
 	return out
 }
 
+func (f *fakeBackend) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
 func (f *fakeBackend) setErr(name string, err error) {
 	f.mu.Lock()
 	f.errs[name] = err

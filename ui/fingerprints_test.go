@@ -1,0 +1,56 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/sotto-im/sotto/account"
+)
+
+// The manager lists fingerprints with their state, filters by contact,
+// and verifies, unverifies and forgets through the backend.
+func TestFingerprintsManager(t *testing.T) {
+	h := newHarness(t).withBob()
+	h.b.fps = []account.KnownFingerprint{
+		{Account: me, Contact: "bob@example.org", Fingerprint: bobFP, Verified: true, How: "smp"},
+		{Account: me, Contact: "carol@example.org", Fingerprint: "AAAAAAAABBBBBBBBCCCCCCCCDDDDDDDDEEEEEEEE"},
+	}
+	h.u.showFingerprints("")
+	f := h.u.fps
+	if len(f.rows) != 2 {
+		t.Fatalf("%d rows", len(f.rows))
+	}
+	r := f.newRow().(*fpRow)
+	f.updateRow(0, r)
+	if r.who.Text != "bob" || r.state.Text != "Verified (smp)" || r.verify.Text != "Unverify" ||
+		r.fp.Text != "11111111 22222222 33333333 44444444 55555555" {
+		t.Errorf("bob's row: %q %q %q %q", r.who.Text, r.state.Text, r.verify.Text, r.fp.Text)
+	}
+	f.updateRow(1, r)
+	if r.who.Text != "carol@example.org" || r.state.Text != "Not verified" || r.verify.Text != "Verify" {
+		t.Errorf("carol's row: %q %q %q", r.who.Text, r.state.Text, r.verify.Text)
+	}
+	test.Tap(r.verify)
+	c := h.calls("SetVerified", 1)[0]
+	if c.args[1] != "carol@example.org" || c.args[3] != true {
+		t.Errorf("SetVerified%v", c.args)
+	}
+	f.updateRow(1, r)
+	if r.state.Text != "Verified" {
+		t.Errorf("after verify: %q", r.state.Text)
+	}
+	f.forget(f.rows[1])
+	if c := h.calls("ForgetFingerprint", 1)[0]; c.args[1] != "carol@example.org" {
+		t.Errorf("ForgetFingerprint%v", c.args)
+	}
+	if len(f.rows) != 1 {
+		t.Errorf("%d rows after forget", len(f.rows))
+	}
+
+	// Opened from a chat's menu: filtered to that contact.
+	h.u.showFingerprints("bob")
+	if len(f.rows) != 1 || f.rows[0].Contact != "bob@example.org" {
+		t.Errorf("filtered rows %+v", f.rows)
+	}
+}
