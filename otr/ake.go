@@ -49,6 +49,18 @@ type ake struct {
 	theirPub  *big.Int // Bob: g^y
 	lastMsg   []byte   // binary message to retransmit in this state
 	keys      akeKeys
+
+	// yielded is our own D-H Commit after it lost a commit collision; see
+	// handleDHCommit for why it is kept.
+	yielded *yieldedCommit
+}
+
+// yieldedCommit is what we need to finish an AKE as Bob for a commit we
+// already sent: x, g^x, r and the hash the peer holds.
+type yieldedCommit struct {
+	version     int
+	priv, pub   *big.Int
+	r, hashedGx []byte
 }
 
 // akeKeys are the values the spec derives from the shared secret s.
@@ -71,6 +83,10 @@ type akeResult struct {
 }
 
 func (a *ake) wipe() {
+	if y := a.yielded; y != nil {
+		wipeInts(y.priv, y.pub)
+		wipeBytes(y.r, y.hashedGx)
+	}
 	wipeInts(a.priv, a.pub, a.theirPub)
 	wipeBytes(a.r, a.hashedGx, a.encGx, a.lastMsg)
 	wipeBytes(a.keys.ssid[:], a.keys.c[:], a.keys.cp[:], a.keys.m1[:], a.keys.m2[:],
@@ -220,6 +236,22 @@ func (c *Conversation) handleDHCommit(h header, body []byte) ([]byte, string, er
 		if a.version == h.version && bytes.Compare(a.hashedGx, hashedGx) > 0 {
 			return a.lastMsg, "", nil
 		}
+		if a.version == 2 && h.version == 2 {
+			// We lost and answer the peer's commit as Alice, as the spec
+			// says. libotr 4.1.1 does not compare hashes in a master
+			// context, and a v2 session only has the master context: it
+			// always yields too, answers OUR commit with a D-H Key and
+			// ignores ours, which would leave both sides waiting for a
+			// Reveal Signature forever. Keep our commit so handleDHKey can
+			// finish that exchange instead. (In v3 libotr's per-instance
+			// context takes our D-H Key and continues as Bob itself, so
+			// there we must not switch.)
+			y := &yieldedCommit{version: a.version, priv: a.priv, pub: a.pub, r: a.r, hashedGx: a.hashedGx}
+			a.priv, a.pub, a.r, a.hashedGx = nil, nil, nil, nil
+			msg, err := c.sendDHKey(h.version, encGx, hashedGx)
+			c.ake.yielded = y
+			return msg, "", err
+		}
 	case authAwaitingRevealSig:
 		if a.version == h.version {
 			// Resend the same D-H Key, but remember the new commit.
@@ -244,6 +276,17 @@ func (c *Conversation) handleDHKey(h header, body []byte) ([]byte, string, error
 	a := &c.ake
 	if a.version != h.version {
 		return nil, "", nil
+	}
+	if a.state == authAwaitingRevealSig && a.yielded != nil && a.yielded.version == h.version {
+		// The peer answered the commit we yielded in a collision (libotr
+		// does, see handleDHCommit): a spec-following peer that won never
+		// answers our commit, so this D-H Key can only be for it. Go back
+		// to being Bob for our commit.
+		y := a.yielded
+		a.yielded = nil
+		a.wipe()
+		a.version, a.priv, a.pub, a.r, a.hashedGx = y.version, y.priv, y.pub, y.r, y.hashedGx
+		a.state = authAwaitingDHKey
 	}
 	switch a.state {
 	case authAwaitingDHKey:
