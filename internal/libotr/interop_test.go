@@ -3,6 +3,7 @@
 package libotr
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -145,6 +146,17 @@ func TestInteropFragments(t *testing.T) {
 			// Both sides fragment at 300 bytes, including the AKE messages
 			// (a v3 DH-Key/Reveal-Signature is longer than that).
 			lib, o := goSecure(t, c, 300)
+			// The AKE's DH-Key/Reveal-Signature/Signature messages are
+			// longer than 300 bytes: both sides must have fragmented them.
+			ourFrags, libFrags := countFragments(o.sent, v), countFragments(toBytes(o.rcvd), v)
+			if ourFrags < 2 || libFrags < 2 {
+				t.Fatalf("AKE fragments: ours sent %d, libotr sent %d", ourFrags, libFrags)
+			}
+			for _, w := range o.sent {
+				if len(w) > 300 {
+					t.Fatalf("our AKE message is %d bytes > 300", len(w))
+				}
+			}
 			long := strings.Repeat("fragment me, ünïcødé ✓ ", 60) // ~1.5 KB
 			libWire, ourWire := exchange(t, lib, o, long, long+" back")
 			if len(libWire) < 3 || len(ourWire) < 3 {
@@ -228,4 +240,125 @@ func TestInteropReAKE(t *testing.T) {
 	pump(t, lib, o)
 	noTrouble(t, lib, lib.Events(), o, o.Events())
 	exchange(t, lib, o, "after 2", "after 2 back")
+}
+
+// countFragments counts wire messages in the fragment format of version v
+// ("?OTR|" for v3, "?OTR," for v2).
+func countFragments(ws [][]byte, v int) int {
+	prefix := "?OTR|"
+	if v == 2 {
+		prefix = "?OTR,"
+	}
+	n := 0
+	for _, w := range ws {
+		if strings.HasPrefix(string(w), prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func toBytes(ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+// TestInteropCrossingAKE: both sides start at once (queries cross, then
+// D-H Commits cross). Which commit wins depends on random hashes, so each
+// case is repeated until we have seen our engine both win and lose the
+// tie-break (the chance of missing one in 40 runs is 2^-39); every run must
+// end in one working session.
+//
+// libotr 4.1.1 never compares hashes in a master context (it always
+// yields), which is every v2 session: without the engine's fallback in
+// handleDHCommit/handleDHKey a v2 collision that we lose deadlocks.
+func TestInteropCrossingAKE(t *testing.T) {
+	for _, c := range []akeCase{akeCases[0], akeCases[4], akeCases[6]} {
+		t.Run(c.name, func(t *testing.T) {
+			var won, lost int
+			for run := 0; run < 40 && (won == 0 || lost == 0); run++ {
+				lib := newLib(t, c.libPolicy, 0)
+				o := newOurs(t, c.ourPolicy, 0)
+				lib.Receive(ourName, string(o.conv.Query().Send[0]))
+				o.receive(lib.Query())
+				// Our reply to libotr's commit shows who won: a D-H Key
+				// (type 0x0a) means we yielded.
+				ourCommit := o.Outbox()
+				for _, m := range lib.Outbox() {
+					o.receive(m)
+				}
+				reply := o.Outbox()
+				if len(ourCommit) != 1 || len(reply) != 1 {
+					t.Fatalf("run %d: ours sent %q then %q", run, ourCommit, reply)
+				}
+				yielded := isAKEType(reply[0], 0x0a)
+				if yielded {
+					lost++
+				} else {
+					won++
+				}
+				lib.Receive(ourName, string(ourCommit[0]))
+				o.out = reply
+				pump(t, lib, o)
+				if lib.MessageState(ourName) != "encrypted" || o.conv.State() != otr.StateEncrypted {
+					t.Fatalf("run %d (we yielded=%v): deadlock: libotr %s/%s, ours %v",
+						run, yielded, lib.MessageState(ourName), lib.AuthState(ourName), o.conv.State())
+				}
+				checkSecure(t, lib, o, c.version)
+				exchange(t, lib, o, "crossed", "and joined")
+			}
+			t.Logf("we won %d, lost %d tie-breaks", won, lost)
+			if won == 0 || lost == 0 {
+				t.Fatalf("did not see both outcomes: won %d, lost %d", won, lost)
+			}
+		})
+	}
+}
+
+// isAKEType reports whether wire is an unfragmented encoded message of
+// the given type byte (third byte of the decoded message).
+func isAKEType(wire []byte, typ byte) bool {
+	s := string(wire)
+	if !strings.HasPrefix(s, "?OTR:") {
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(s[5:], "."))
+	return err == nil && len(b) > 2 && b[2] == typ
+}
+
+// TestInteropTagStrippedWithoutAKE: a whitespace tag is removed from the
+// displayed text even when our policy does not start the AKE on it.
+func TestInteropTagStrippedWithoutAKE(t *testing.T) {
+	lib := newLib(t, PolicyOpportunistic, 0)
+	o := newOurs(t, otr.PolicyManual, 0)
+	w, _ := lib.Send(ourName, "tagged hello")
+	if p := o.receive(w[0]); string(p) != "tagged hello" {
+		t.Fatalf("ours shown %q for %q", p, w[0])
+	}
+	if len(o.Outbox()) != 0 || o.conv.State() != otr.StatePlaintext {
+		t.Fatal("ours started an AKE without WhitespaceStartAKE")
+	}
+}
+
+// TestInteropInstanceTagsOnWire: ParseInstanceTags reads libotr's v3
+// messages (for routing to per-instance conversations).
+func TestInteropInstanceTagsOnWire(t *testing.T) {
+	lib, o := goSecure(t, akeCases[0], 0)
+	w, _ := lib.Send(ourName, "route me")
+	v, sender, receiver, ok := otr.ParseInstanceTags([]byte(w[0]))
+	if !ok || v != 3 || sender != lib.InstanceTag() || receiver != o.conv.OurInstanceTag() {
+		t.Fatalf("ParseInstanceTags = v%d %#x -> %#x ok=%v; want v3 %#x -> %#x",
+			v, sender, receiver, ok, lib.InstanceTag(), o.conv.OurInstanceTag())
+	}
+	o.receive(w[0])
+	// Fragments carry the tags too.
+	lib.SetMaxMessageSize(120)
+	w, _ = lib.Send(ourName, strings.Repeat("x", 300))
+	v, sender, receiver, ok = otr.ParseInstanceTags([]byte(w[1]))
+	if !ok || v != 3 || sender != lib.InstanceTag() || receiver != o.conv.OurInstanceTag() {
+		t.Fatalf("fragment %q: v%d %#x -> %#x ok=%v", w[1], v, sender, receiver, ok)
+	}
 }

@@ -43,6 +43,9 @@ type ourSide struct {
 	out    [][]byte
 	events []otr.Event
 	errs   []error // errors returned by Receive
+	now    time.Time
+	sent   [][]byte // every wire message we produced, in order
+	rcvd   []string // every wire message we were given, in order
 }
 
 func newOurs(t testing.TB, policy otr.Policy, fragSize int) *ourSide {
@@ -61,19 +64,21 @@ func newOursWithTag(t testing.TB, key *otr.PrivateKey, policy otr.Policy, fragSi
 	cfg := otr.NewConfig(key, policy)
 	cfg.FragmentSize = fragSize
 	cfg.InstanceTag = tag
-	// A frozen clock: heartbeats only when a test calls Tick after moving it.
-	start := time.Unix(1700000000, 0)
-	cfg.Now = func() time.Time { return start }
+	// A clock that moves only when a test moves it (for heartbeats).
+	o := &ourSide{t: t, key: key, now: time.Unix(1700000000, 0)}
+	cfg.Now = func() time.Time { return o.now }
 	c, err := otr.NewConversation(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &ourSide{t: t, conv: c, key: key}
+	o.conv = c
+	return o
 }
 
 // take records a Result's wire messages and events and passes err on.
 func (o *ourSide) take(res otr.Result, err error) error {
 	o.out = append(o.out, res.Send...)
+	o.sent = append(o.sent, res.Send...)
 	o.events = append(o.events, res.Events...)
 	return err
 }
@@ -89,6 +94,7 @@ func (o *ourSide) must(res otr.Result, err error) {
 // receive feeds one wire message and returns the plaintext shown (nil if
 // none).
 func (o *ourSide) receive(wire string) []byte {
+	o.rcvd = append(o.rcvd, wire)
 	res, err := o.conv.Receive([]byte(wire))
 	if err != nil {
 		o.errs = append(o.errs, err)

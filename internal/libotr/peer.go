@@ -294,6 +294,35 @@ func (p *Peer) MessageState(peer string) string {
 	}
 }
 
+// AuthState is libotr's AKE state with peer's most secure instance:
+// "none", "awaiting_dhkey", "awaiting_revealsig", "awaiting_sig", "v1_setup".
+func (p *Peer) AuthState(peer string) string {
+	ctx := p.context(peer)
+	if ctx == nil {
+		return "none"
+	}
+	switch ctx.auth.authstate {
+	case C.OTRL_AUTHSTATE_AWAITING_DHKEY:
+		return "awaiting_dhkey"
+	case C.OTRL_AUTHSTATE_AWAITING_REVEALSIG:
+		return "awaiting_revealsig"
+	case C.OTRL_AUTHSTATE_AWAITING_SIG:
+		return "awaiting_sig"
+	case C.OTRL_AUTHSTATE_V1_SETUP:
+		return "v1_setup"
+	}
+	return "none"
+}
+
+// authHashGx is libotr's stored hashed g^x of the AKE with peer (debug).
+func (p *Peer) authHashGx(peer string) []byte {
+	ctx := p.context(peer)
+	if ctx == nil {
+		return nil
+	}
+	return C.GoBytes(unsafe.Pointer(&ctx.auth.hashgx[0]), 32)
+}
+
 // ProtocolVersion is the OTR version of the session with peer (0 if none).
 func (p *Peer) ProtocolVersion(peer string) int {
 	ctx := p.context(peer)

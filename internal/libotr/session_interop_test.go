@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sotto-im/sotto/otr"
 )
@@ -178,4 +179,78 @@ func TestInteropLibotrRestarted(t *testing.T) {
 	}
 	mustEvent(t, "libotr", libEv, EventGoneSecure)
 	exchange(t, lib2, o, "recovered", "yes")
+}
+
+// TestInteropOurHeartbeat: after libotr's message, once our heartbeat
+// interval has passed, Tick sends an empty data message that libotr logs
+// as a heartbeat and does not show.
+func TestInteropOurHeartbeat(t *testing.T) {
+	lib, o := goSecure(t, akeCases[0], 0)
+	w, _ := lib.Send(ourName, "ping")
+	if p := o.receive(w[0]); string(p) != "ping" {
+		t.Fatalf("shown %q", p)
+	}
+	if res := o.conv.Tick(); len(res.Send) != 0 {
+		t.Fatalf("heartbeat before the interval: %q", res.Send)
+	}
+	o.now = o.now.Add(61 * time.Second)
+	res := o.conv.Tick()
+	if len(res.Send) != 1 {
+		t.Fatalf("no heartbeat after 61 s: %q", res.Send)
+	}
+	s, ig, _ := lib.Receive(ourName, string(res.Send[0]))
+	if !ig {
+		t.Fatalf("libotr showed our heartbeat as %q", s)
+	}
+	mustMsgEvent(t, "libotr", lib.Events(), MsgEventLogHeartbeatRcvd)
+	if res := o.conv.Tick(); len(res.Send) != 0 {
+		t.Fatalf("second heartbeat without new data: %q", res.Send)
+	}
+	exchange(t, lib, o, "after heartbeat", "ok")
+}
+
+// TestInteropStaleMessageToLibotr: a data message from an old session
+// reaches libotr after a re-AKE. libotr answers with an OTR error; we
+// (ERROR_START_AKE) report it and start a new AKE.
+func TestInteropStaleMessageToLibotr(t *testing.T) {
+	lib, o := goSecure(t, akeCases[2], 0) // opportunistic both sides
+	stale, err := o.conv.Send([]byte("from the old session"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Events()
+	ourQuery(t, lib, o)
+	pump(t, lib, o)
+	noTrouble(t, lib, lib.Events(), o, o.Events())
+	// After a second exchange both sides have rotated past the old keys.
+	exchange(t, lib, o, "new session", "yes")
+	exchange(t, lib, o, "new session 2", "yes 2")
+	s, ig, _ := lib.Receive(ourName, string(stale.Send[0]))
+	if !ig {
+		t.Fatalf("libotr showed stale message %q", s)
+	}
+	libEv := lib.Events()
+	mustMsgEvent(t, "libotr", libEv, MsgEventRcvdUnreadable)
+	errMsg := lib.Outbox()
+	if len(errMsg) != 1 || !strings.HasPrefix(errMsg[0], "?OTR Error:") {
+		t.Fatalf("libotr answered %q", errMsg)
+	}
+	if p := o.receive(errMsg[0]); p != nil {
+		t.Logf("ours shows the error text %q", p)
+	}
+	ourEv := o.Events()
+	if e := mustOurEvent(t, ourEv, otr.EventErrorReceived); !strings.Contains(e.Text, "unreadable") {
+		t.Fatalf("error event text %q", e.Text)
+	}
+	// ErrorStartAKE: we must have sent something that restarts OTR.
+	if len(o.out) == 0 {
+		t.Fatal("ours did not restart the AKE after the error")
+	}
+	o.errs = nil
+	pump(t, lib, o)
+	noTrouble(t, lib, lib.Events(), o, o.Events())
+	if lib.MessageState(ourName) != "encrypted" || o.conv.State() != otr.StateEncrypted {
+		t.Fatal("not encrypted after error-started AKE")
+	}
+	exchange(t, lib, o, "after error", "ok")
 }
