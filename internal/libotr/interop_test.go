@@ -318,6 +318,27 @@ func TestInteropCrossingAKE(t *testing.T) {
 	}
 }
 
+// TestInteropCrossingReAKE: inside an encrypted session both sides ask
+// for a new AKE at the same moment.
+func TestInteropCrossingReAKE(t *testing.T) {
+	for _, c := range []akeCase{akeCases[0], akeCases[4]} {
+		t.Run(c.name, func(t *testing.T) {
+			lib, o := goSecure(t, c, 0)
+			for run := 0; run < 6; run++ {
+				lib.Receive(ourName, string(o.conv.Query().Send[0]))
+				o.receive(lib.Query())
+				pump(t, lib, o)
+				libEv, ourEv := lib.Events(), o.Events()
+				noTrouble(t, lib, libEv, o, ourEv)
+				if lib.MessageState(ourName) != "encrypted" || o.conv.State() != otr.StateEncrypted {
+					t.Fatalf("run %d: libotr %s/%s, ours %v", run, lib.MessageState(ourName), lib.AuthState(ourName), o.conv.State())
+				}
+				exchange(t, lib, o, fmt.Sprintf("re-AKE %d", run), "ok")
+			}
+		})
+	}
+}
+
 // isAKEType reports whether wire is an unfragmented encoded message of
 // the given type byte (third byte of the decoded message).
 func isAKEType(wire []byte, typ byte) bool {

@@ -314,15 +314,6 @@ func (p *Peer) AuthState(peer string) string {
 	return "none"
 }
 
-// authHashGx is libotr's stored hashed g^x of the AKE with peer (debug).
-func (p *Peer) authHashGx(peer string) []byte {
-	ctx := p.context(peer)
-	if ctx == nil {
-		return nil
-	}
-	return C.GoBytes(unsafe.Pointer(&ctx.auth.hashgx[0]), 32)
-}
-
 // ProtocolVersion is the OTR version of the session with peer (0 if none).
 func (p *Peer) ProtocolVersion(peer string) int {
 	ctx := p.context(peer)

@@ -5,6 +5,7 @@ package libotr
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sotto-im/sotto/otr"
@@ -201,4 +202,20 @@ func TestInteropSMPAbort(t *testing.T) {
 		pump(t, lib, o)
 		mustEvent(t, "libotr", lib.Events(), EventSMPAskForSecret)
 	})
+}
+
+// TestInteropSMPFragmented: SMP messages (up to ~2.5 KB encoded) cut into
+// 300-byte fragments on both sides.
+func TestInteropSMPFragmented(t *testing.T) {
+	for _, ac := range []akeCase{akeCases[0], akeCases[4]} {
+		t.Run(ac.name, func(t *testing.T) {
+			lib, o := goSecure(t, ac, 300)
+			n := len(o.sent)
+			runSMP(t, lib, o, smpCase{"libotr", "long question? " + strings.Repeat("é", 200), "x", "x", ac.version})
+			runSMP(t, lib, o, smpCase{"ours", "", "y", "y", ac.version})
+			if frags := countFragments(o.sent[n:], ac.version); frags < 10 {
+				t.Fatalf("only %d of our SMP wire messages were fragments", frags)
+			}
+		})
+	}
 }
