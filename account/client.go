@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"mellium.im/xmpp"
@@ -25,6 +26,7 @@ const housekeeping = 500 * time.Millisecond
 
 type connResult struct {
 	sess *xmpp.Session
+	raw  net.Conn
 	key  *otr.PrivateKey
 	err  error
 }
@@ -48,6 +50,7 @@ type client struct {
 	retryC     <-chan time.Time
 
 	sess        *xmpp.Session
+	raw         net.Conn // under sess (TLS and all)
 	sessCancel  context.CancelFunc
 	in          chan inbound
 	serveDone   chan error
@@ -159,8 +162,7 @@ func (c *client) shutdown() {
 	if c.connecting {
 		// Wait for the dial goroutine so it does not outlive us.
 		if r := <-c.connDone; r.sess != nil {
-			r.sess.Close()
-			r.sess.Conn().Close()
+			closeLink(r.sess, r.raw)
 		}
 	}
 }
@@ -217,7 +219,7 @@ func (c *client) startConnect() {
 				return
 			}
 		}
-		r.sess, r.err = connect(ctx, p)
+		r.sess, r.raw, r.err = connect(ctx, p)
 	}()
 }
 
@@ -229,8 +231,7 @@ func (c *client) connected(r connResult) {
 	}
 	if r.err == nil && !c.wantOnline {
 		// Disconnect was called while dialing.
-		r.sess.Close()
-		r.sess.Conn().Close()
+		closeLink(r.sess, r.raw)
 		r.err = errors.New("account: disconnected")
 	}
 	waiters := c.waiters
@@ -243,7 +244,7 @@ func (c *client) connected(r connResult) {
 		return
 	}
 	c.backoff = 0
-	c.startSession(r.sess)
+	c.startSession(r.sess, r.raw)
 }
 
 // connectFailed decides between asking the user and retrying.
@@ -283,11 +284,11 @@ func (c *client) scheduleRetry(reason string) {
 
 // startSession runs Serve for a fresh session and sends what a new
 // session needs: carbons on, the roster, our presence.
-func (c *client) startSession(sess *xmpp.Session) {
+func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	ctx, cancel := context.WithCancel(c.m.runCtx)
 	in := make(chan inbound, 16)
 	done := make(chan error, 1)
-	c.sess, c.sessCancel, c.in, c.serveDone = sess, cancel, in, done
+	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
 	c.connectedAt = time.Now()
 	c.pingID, c.lastPing = "", time.Now()
 	go func() { done <- sess.Serve(stanzaHandler(ctx, in)) }()
@@ -303,11 +304,10 @@ func (c *client) endSession() {
 	if c.sess == nil {
 		return
 	}
-	sess := c.sess
+	sess, raw := c.sess, c.raw
 	c.sessCancel()
-	c.sess, c.in, c.serveDone = nil, nil, nil
-	_ = sess.Close() // closing </stream:stream>, best effort
-	_ = sess.Conn().Close()
+	c.sess, c.raw, c.in, c.serveDone = nil, nil, nil, nil
+	closeLink(sess, raw)
 	for id, f := range c.pendingIQ {
 		delete(c.pendingIQ, id)
 		if f != nil {
@@ -419,9 +419,18 @@ func (c *client) write(v interface{}) error {
 	defer cancel()
 	err := c.sess.Encode(ctx, v)
 	if err != nil {
-		_ = c.sess.Conn().Close()
+		_ = c.raw.Close()
 	}
 	return err
+}
+
+// closeLink ends the stream politely if the link takes it within a second,
+// then closes the raw connection (a TLS close_notify could block for 5 s
+// on a dead link).
+func closeLink(sess *xmpp.Session, raw net.Conn) {
+	_ = raw.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = sess.Close()
+	_ = raw.Close()
 }
 
 func (c *client) handleInbound(v inbound) {

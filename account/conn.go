@@ -64,27 +64,28 @@ type dialParams struct {
 	pin      string         // pinned SHA-256 hex, "" = none
 }
 
-// connect logs in and returns a ready session (resource bound). On a
-// certificate problem the error is a *certProblem, on a refused password
-// an *authError.
-func connect(ctx context.Context, p dialParams) (*xmpp.Session, error) {
+// connect logs in and returns a ready session (resource bound) and the
+// raw connection under it (closing that never blocks, unlike a TLS close
+// that first tries to send close_notify). On a certificate problem the
+// error is a *certProblem, on a refused password an *authError.
+func connect(ctx context.Context, p dialParams) (*xmpp.Session, net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, loginTimeout)
 	defer cancel()
 	s := p.settings
 	origin, err := jid.Parse(s.JID)
 	if err != nil || origin.Localpart() == "" {
-		return nil, fmt.Errorf("account: %q is not a valid address", s.JID)
+		return nil, nil, fmt.Errorf("account: %q is not a valid address", s.JID)
 	}
 	res := s.Resource
 	if res == "" {
 		res = defaultResource
 	}
 	if origin, err = origin.Bare().WithResource(res); err != nil {
-		return nil, fmt.Errorf("account: resource %q is not valid: %w", res, err)
+		return nil, nil, fmt.Errorf("account: resource %q is not valid: %w", res, err)
 	}
 	conn, err := p.dial(ctx, "tcp", serverAddr(s, origin))
 	if err != nil {
-		return nil, fmt.Errorf("account: cannot reach the server: %w", err)
+		return nil, nil, fmt.Errorf("account: cannot reach the server: %w", err)
 	}
 	var problem *certProblem
 	cfg := tlsConfig(origin.Domainpart(), p.roots, p.pin, &problem)
@@ -96,9 +97,9 @@ func connect(ctx context.Context, p dialParams) (*xmpp.Session, error) {
 		if err := tc.HandshakeContext(ctx); err != nil {
 			conn.Close()
 			if problem != nil {
-				return nil, problem
+				return nil, nil, problem
 			}
-			return nil, fmt.Errorf("account: TLS with the server failed: %w", err)
+			return nil, nil, fmt.Errorf("account: TLS with the server failed: %w", err)
 		}
 		rw = tc
 	} else {
@@ -116,11 +117,11 @@ func connect(ctx context.Context, p dialParams) (*xmpp.Session, error) {
 		var ae *authError
 		switch {
 		case problem != nil:
-			return nil, problem
+			return nil, nil, problem
 		case errors.As(err, &ae):
-			return nil, ae
+			return nil, nil, ae
 		}
-		return nil, fmt.Errorf("account: logging in failed: %w", err)
+		return nil, nil, fmt.Errorf("account: logging in failed: %w", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	if sess.State()&xmpp.Secure == 0 && !s.AllowInsecure {
@@ -128,9 +129,9 @@ func connect(ctx context.Context, p dialParams) (*xmpp.Session, error) {
 		// rule matters enough to check twice.
 		sess.Close()
 		conn.Close()
-		return nil, errors.New("account: the server does not offer encryption")
+		return nil, nil, errors.New("account: the server does not offer encryption")
 	}
-	return sess, nil
+	return sess, conn, nil
 }
 
 // serverAddr is host:port to dial.

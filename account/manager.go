@@ -256,7 +256,7 @@ func (m *Manager) Disconnect(ctx context.Context, jid string) error {
 // touching the saved accounts. An untrusted certificate is reported as an
 // error and a CertificateQuestion event.
 func (m *Manager) TestConnection(ctx context.Context, s Settings, password string) error {
-	sess, err := connect(ctx, dialParams{settings: s, password: password, dial: m.opt.dial,
+	sess, raw, err := connect(ctx, dialParams{settings: s, password: password, dial: m.opt.dial,
 		roots: m.opt.roots, pin: m.profile.CertPin(s.JID)})
 	var cp *certProblem
 	if errors.As(err, &cp) {
@@ -265,8 +265,7 @@ func (m *Manager) TestConnection(ctx context.Context, s Settings, password strin
 	if err != nil {
 		return err
 	}
-	sess.Close()
-	sess.Conn().Close()
+	closeLink(sess, raw)
 	return nil
 }
 
