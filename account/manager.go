@@ -443,7 +443,11 @@ func (m *Manager) SetPolicy(ctx context.Context, account, contact string, p Poli
 	} else if err := m.profile.SetContactPolicy(account, contact, p); err != nil {
 		return err
 	}
-	return m.accountCall(ctx, account, func(c *client, reply func(error)) {
+	c, err := m.client(account)
+	if err != nil {
+		return nil // not running: the profile has it for Run
+	}
+	return c.call(ctx, func(reply func(error)) {
 		if contact == "" {
 			c.settings.Policy = p
 		}

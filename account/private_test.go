@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sotto-im/sotto/internal/testbed"
+	"github.com/sotto-im/sotto/otr"
 )
 
 // privatePair logs in two friends and takes them private; it returns
@@ -77,6 +78,44 @@ func TestGoingPrivateMessagesEncryptedOnTheWire(t *testing.T) {
 	}
 	if !strings.Contains(log, "no-permanent-store") || !strings.Contains(log, "urn:xmpp:carbons:2") {
 		t.Fatal("OTR messages lack the XEP-0334/XEP-0280 hints")
+	}
+
+	// The key lives in the SecretStore in libotr's format and survives.
+	raw, err := a.secrets.Get(ctx, "otr-key:"+a.jid)
+	if err != nil {
+		t.Fatalf("no otr-key:<jid> secret: %v", err)
+	}
+	keys, err := otr.ParsePrivateKeys(raw)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("stored key: %v (%d keys)", err, len(keys))
+	}
+	if fp, _ := a.m.OwnFingerprint(ctx, a.jid); keys[0].Key.Fingerprint().String() != fp {
+		t.Fatalf("stored key fingerprint %s, OwnFingerprint %s", keys[0].Key.Fingerprint(), fp)
+	}
+}
+
+func TestManualVerificationAndForget(t *testing.T) {
+	_, a, b := privatePair(t, peerOpts{}, peerOpts{})
+	ctx := ctxT(t)
+	fb, _ := b.m.OwnFingerprint(ctx, b.jid)
+	mark := a.rec.mark()
+	if err := a.m.SetVerified(ctx, a.jid, b.jid, fb, true); err != nil {
+		t.Fatal(err)
+	}
+	s := a.waitFor(mark, "Private after manual verification", isLevel(b.jid, Private)).(SecurityChanged)
+	if !s.Verified || s.Fingerprint != fb {
+		t.Fatalf("%+v", s)
+	}
+	if fps := a.m.Fingerprints(); len(fps) != 1 || fps[0].How != "manual" {
+		t.Fatalf("fingerprints %+v", fps)
+	}
+	mark = a.rec.mark()
+	if err := a.m.ForgetFingerprint(ctx, a.jid, b.jid, fb); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(mark, "Unverified after forgetting", isLevel(b.jid, Unverified))
+	if fps := a.m.Fingerprints(); len(fps) != 0 {
+		t.Fatalf("fingerprints after forget %+v", fps)
 	}
 }
 

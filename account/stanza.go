@@ -189,8 +189,27 @@ func stanzaHandler(ctx context.Context, in chan<- inbound) xmpp.Handler {
 			if err := d.Decode(&q); err != nil {
 				return nil // Serve answers an unanswered get/set with an error
 			}
-			if !answerIQ(t, &q) {
-				return nil // not for us: Serve sends service-unavailable
+			answered, forward := answerIQ(t, &q)
+			if !forward {
+				return nil // pings, or not for us: Serve sends service-unavailable
+			}
+			if answered {
+				// Having written the result, this handler holds the
+				// session's write lock until it returns; blocking on a full
+				// channel here while the loop waits for that lock to send
+				// would deadlock. Hand over without blocking.
+				v.iq = &q
+				select {
+				case in <- v:
+				default:
+					go func() {
+						select {
+						case in <- v:
+						case <-ctx.Done():
+						}
+					}()
+				}
+				return nil
 			}
 			v.iq = &q
 		default:
@@ -204,25 +223,26 @@ func stanzaHandler(ctx context.Context, in chan<- inbound) xmpp.Handler {
 	})
 }
 
-// answerIQ writes the result for IQs we handle and reports whether the IQ
-// should reach the loop (results, errors, roster pushes).
-func answerIQ(w xmlstream.TokenReadEncoder, q *iq) bool {
+// answerIQ writes the result for IQs we answer here (pings, roster
+// pushes) and reports whether it wrote one and whether the IQ should reach
+// the loop (results, errors, roster pushes).
+func answerIQ(w xmlstream.TokenReadEncoder, q *iq) (answered, forward bool) {
 	switch q.Type {
 	case "result", "error":
-		return true
+		return false, true
 	case "get":
 		if q.Ping != nil {
 			_ = w.Encode(outIQ{ID: q.ID, To: q.From, Type: "result"})
+			return true, false
 		}
-		return false
 	case "set":
 		// A roster push is only valid from our own account: mellium blanks
 		// a from equal to our bare JID, so "" is the only accepted value
 		// (RFC 6121 §2.1.6: ignore pushes from anyone else).
 		if q.Roster != nil && q.From == "" {
 			_ = w.Encode(outIQ{ID: q.ID, Type: "result"})
-			return true
+			return true, true
 		}
 	}
-	return false
+	return false, false
 }

@@ -4,7 +4,11 @@ package account
 // messages, certificates, bad passwords.
 
 import (
+	"context"
+	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,5 +165,123 @@ func TestChangedCertificateRefused(t *testing.T) {
 	})
 	if strings.Contains(srv.Log(), "Authenticated as alice") {
 		t.Fatal("logged in over a refused certificate")
+	}
+}
+
+// blackhole is a TCP proxy to the server whose live connections can be
+// frozen: bytes are swallowed in both directions and nothing is closed,
+// like a NAT box that forgot the connection.
+type blackhole struct {
+	ln     net.Listener
+	target string
+	frozen atomic.Bool
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newBlackhole(t *testing.T, target string) *blackhole {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blackhole{ln: ln, target: target}
+	t.Cleanup(func() {
+		ln.Close()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, c := range b.conns {
+			c.Close()
+		}
+	})
+	go b.accept()
+	return b
+}
+
+func (b *blackhole) accept() {
+	for {
+		c, err := b.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", b.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		b.mu.Lock()
+		b.conns = append(b.conns, c, s)
+		b.mu.Unlock()
+		go b.pipe(c, s)
+		go b.pipe(s, c)
+	}
+}
+
+// pipe copies until frozen, then reads and drops everything.
+func (b *blackhole) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			return
+		}
+		if !b.frozen.Load() {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// unfreeze lets new connections through (frozen ones stay dead).
+func (b *blackhole) unfreeze() {
+	b.mu.Lock()
+	conns := b.conns
+	b.conns = nil
+	b.mu.Unlock()
+	b.frozen.Store(false)
+	_ = conns // left open on purpose: the client must give up on its own
+}
+
+func TestPingWatchdogReconnectsSilentLink(t *testing.T) {
+	srv := testbed.Start(t)
+	bh := newBlackhole(t, srv.Addr())
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, bh.ln.Addr().String())
+	}
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(),
+		extra: []Option{WithDialer(dial), WithPingInterval(300 * time.Millisecond)}})
+	a.connect()
+	mark := a.rec.mark()
+	bh.frozen.Store(true)
+	start := time.Now()
+	lost := a.waitFor(mark, "watchdog gives up", func(e Event) bool {
+		c, ok := e.(ConnectionChanged)
+		return ok && c.State == Reconnecting
+	}).(ConnectionChanged)
+	t.Logf("silent link detected after %v: %s", time.Since(start).Round(time.Millisecond), lost.Err)
+	if !strings.Contains(lost.Err, "stopped answering") {
+		t.Fatalf("reason %q", lost.Err)
+	}
+	bh.unfreeze()
+	a.waitFor(mark, "reconnected", func(e Event) bool {
+		c, ok := e.(ConnectionChanged)
+		return ok && c.State == Connected
+	})
+}
+
+func TestTestConnection(t *testing.T) {
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool()})
+	pw, err := a.secrets.Get(context.Background(), "password:"+a.jid)
+	if err != nil {
+		t.Fatalf("password not stored under password:<jid>: %v", err)
+	}
+	s := Settings{JID: a.jid}
+	if err := a.m.TestConnection(ctxT(t), s, string(pw)); err != nil {
+		t.Fatalf("TestConnection: %v", err)
+	}
+	if err := a.m.TestConnection(ctxT(t), s, "nope"); err == nil {
+		t.Fatal("TestConnection accepted a wrong password")
 	}
 }
