@@ -89,21 +89,13 @@ func connect(ctx context.Context, p dialParams) (*xmpp.Session, net.Conn, error)
 	}
 	var problem *certProblem
 	cfg := tlsConfig(origin.Domainpart(), p.roots, p.pin, &problem)
-	var rw io.ReadWriter = conn
-	features := []xmpp.StreamFeature{}
-	if s.DirectTLS {
-		cfg.NextProtos = []string{"xmpp-client"} // XEP-0368
-		tc := tls.Client(conn, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			if problem != nil {
-				return nil, nil, problem
-			}
-			return nil, nil, fmt.Errorf("account: TLS with the server failed: %w", err)
+	rw, features, err := tlsStage(ctx, conn, s.DirectTLS, cfg)
+	if err != nil {
+		conn.Close()
+		if problem != nil {
+			return nil, nil, problem
 		}
-		rw = tc
-	} else {
-		features = append(features, xmpp.StartTLS(cfg))
+		return nil, nil, err
 	}
 	features = append(features, saslFeature(p.password, s.AllowInsecure), bindFeature(res))
 	// The deadline covers the whole negotiation, including a server that
@@ -132,6 +124,20 @@ func connect(ctx context.Context, p dialParams) (*xmpp.Session, net.Conn, error)
 		return nil, nil, errors.New("account: the server does not offer encryption")
 	}
 	return sess, conn, nil
+}
+
+// tlsStage does direct TLS now (XEP-0368), or returns STARTTLS as the
+// first stream feature.
+func tlsStage(ctx context.Context, conn net.Conn, direct bool, cfg *tls.Config) (io.ReadWriter, []xmpp.StreamFeature, error) {
+	if !direct {
+		return conn, []xmpp.StreamFeature{xmpp.StartTLS(cfg)}, nil
+	}
+	cfg.NextProtos = []string{"xmpp-client"}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, nil, fmt.Errorf("account: TLS with the server failed: %w", err)
+	}
+	return tc, nil, nil
 }
 
 // serverAddr is host:port to dial.

@@ -45,7 +45,8 @@ func WithRootCAs(pool *x509.CertPool) Option { return func(o *options) { o.roots
 // WithClock sets the clock for timestamps and OTR heartbeats.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithRand sets the randomness for OTR and key generation (tests).
+// WithRand sets the randomness for OTR and key generation (tests). It is
+// read from several goroutines, so it must be safe for concurrent use.
 func WithRand(r io.Reader) Option { return func(o *options) { o.rand = r } }
 
 // WithPingInterval sets how often the server is pinged; a ping unanswered

@@ -23,6 +23,10 @@ func TestLoginRosterPresenceAndPlainMessages(t *testing.T) {
 	a.connect()
 	b.connect()
 	befriend(t, a, b)
+	// SCRAM is preferred over PLAIN (Prosody offers SCRAM-SHA-1 and PLAIN).
+	if log := srv.StanzaLog(); !strings.Contains(log, "mechanism='SCRAM-SHA-1'") || strings.Contains(log, "mechanism='PLAIN'") {
+		t.Fatal("accounts did not log in with SCRAM-SHA-1")
+	}
 	c := waitOnline(a, b, 0)
 	if c.Name != "Bob" || len(c.Groups) != 1 || c.Groups[0] != "Friends" {
 		t.Fatalf("roster entry = %+v, want name Bob in Friends", c)
