@@ -33,6 +33,7 @@ type connResult struct {
 
 type client struct {
 	m        *Manager
+	ctx      context.Context // set by run; ends with the loop
 	reqs     chan func()
 	quit     chan struct{} // closed by stop
 	dead     chan struct{} // closed when run returns
@@ -124,8 +125,20 @@ func (c *client) stop() {
 	<-c.dead
 }
 
-func (c *client) run(ctx context.Context) {
+func (c *client) run(parent context.Context) {
 	defer close(c.dead)
+	// ctx ends with the Manager or when the account is removed, so a dial
+	// in progress is abandoned at once.
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	c.ctx = ctx
+	go func() {
+		select {
+		case <-c.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	tick := time.NewTicker(housekeeping)
 	defer tick.Stop()
 	if c.settings.AutoConnect {
@@ -203,7 +216,7 @@ func (c *client) startConnect() {
 	p := dialParams{settings: c.settings, dial: c.m.opt.dial, roots: c.m.opt.roots,
 		pin: c.m.profile.CertPin(c.account())}
 	haveKey := c.key != nil
-	ctx := c.m.runCtx
+	ctx := c.ctx
 	go func() {
 		var r connResult
 		defer func() { c.connDone <- r }()
@@ -285,7 +298,7 @@ func (c *client) scheduleRetry(reason string) {
 // startSession runs Serve for a fresh session and sends what a new
 // session needs: carbons on, the roster, our presence.
 func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
-	ctx, cancel := context.WithCancel(c.m.runCtx)
+	ctx, cancel := context.WithCancel(c.ctx)
 	in := make(chan inbound, 16)
 	done := make(chan error, 1)
 	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
@@ -415,7 +428,7 @@ func (c *client) write(v interface{}) error {
 	if c.sess == nil {
 		return errors.New("account: not connected")
 	}
-	ctx, cancel := context.WithTimeout(c.m.runCtx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 15*time.Second)
 	defer cancel()
 	err := c.sess.Encode(ctx, v)
 	if err != nil {

@@ -100,7 +100,7 @@ func (c *client) policyFor(peer string) Policy {
 
 func (c *client) newOTR(peer string) (*otr.Conversation, error) {
 	if c.key == nil {
-		k, err := c.m.loadKey(c.m.runCtx, c.account(), false)
+		k, err := c.m.loadKey(c.ctx, c.account(), false)
 		if err != nil {
 			return nil, err
 		}
