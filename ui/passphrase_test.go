@@ -60,21 +60,22 @@ func TestPassphraseCreateChecksLengthAndMatch(t *testing.T) {
 
 func TestAskPassphraseCancelAndContext(t *testing.T) {
 	a := test.NewTempApp(t)
-	var last fyne.Window
+	shown := make(chan fyne.Window, 1)
 	u := &UI{app: a}
-	u.post = func(f func()) { f(); last = lastWindow(a) }
+	u.post = func(f func()) { f(); shown <- lastWindow(a) }
 	done := make(chan error, 1)
 	go func() { _, err := u.AskPassphrase(context.Background(), false, "Wrong passphrase"); done <- err }()
-	for last == nil {
-		// AskPassphrase posts synchronously; wait for the goroutine.
-		last = lastWindow(a)
+	w := <-shown
+	if w == nil || w.Title() != "Unlock Sotto" {
+		t.Fatalf("want the unlock window, got %v", w)
 	}
-	last.Close()
+	w.Close()
 	if err := <-done; !errors.Is(err, ErrPassphraseCancelled) {
 		t.Fatalf("closing the window: got %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
+	u.post = func(f func()) { f() }
 	if _, err := u.AskPassphrase(ctx, false, ""); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled context: got %v", err)
 	}
