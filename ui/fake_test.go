@@ -218,7 +218,7 @@ type memPrefs struct {
 	n  int
 }
 
-func (m *memPrefs) LoadPrefs() Prefs { m.mu.Lock(); defer m.mu.Unlock(); return m.p }
+func (m *memPrefs) Prefs() Prefs { m.mu.Lock(); defer m.mu.Unlock(); return m.p }
 func (m *memPrefs) SavePrefs(p Prefs) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

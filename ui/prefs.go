@@ -13,23 +13,15 @@ import (
 	"github.com/sotto-im/sotto/account"
 )
 
-// Prefs are the user's UI and privacy preferences.
-type Prefs struct {
-	DefaultPolicy account.Policy
-	// PlainHistory keeps a log of conversations that are NOT private.
-	// Off by default; private conversations are never logged, whatever
-	// this says (the account layer enforces that).
-	PlainHistory bool
-	Theme        string // "system" (or ""), "light", "dark"
-	WindowW      float32
-	WindowH      float32
-	OpenChats    []account.Conversation
-}
+// Prefs are the user's UI and privacy preferences: the account profile's
+// type, so the profile itself can be the store. PlainHistory is off by
+// default; private conversations are never logged whatever it says.
+type Prefs = account.Prefs
 
-// PrefsStore loads and saves Prefs. main may pass an adapter to the
-// account profile so the account layer sees PlainHistory.
+// PrefsStore loads and saves Prefs. *account.Profile satisfies it; the
+// default (Options.Prefs nil) keeps them in fyne Preferences.
 type PrefsStore interface {
-	LoadPrefs() Prefs
+	Prefs() Prefs
 	SavePrefs(Prefs) error
 }
 
@@ -38,7 +30,7 @@ func NewAppPrefs(p fyne.Preferences) PrefsStore { return appPrefs{p} }
 
 type appPrefs struct{ p fyne.Preferences }
 
-func (a appPrefs) LoadPrefs() Prefs {
+func (a appPrefs) Prefs() Prefs {
 	pr := Prefs{
 		DefaultPolicy: account.Policy(a.p.IntWithFallback("policy", int(account.Opportunistic))),
 		PlainHistory:  a.p.Bool("plainHistory"),

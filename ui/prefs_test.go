@@ -14,7 +14,7 @@ import (
 func TestAppPrefsRoundTrip(t *testing.T) {
 	a := test.NewTempApp(t)
 	s := NewAppPrefs(a.Preferences())
-	d := s.LoadPrefs()
+	d := s.Prefs()
 	if d.DefaultPolicy != account.Opportunistic || d.PlainHistory || d.Theme != "system" {
 		t.Errorf("defaults %+v", d)
 	}
@@ -23,7 +23,7 @@ func TestAppPrefsRoundTrip(t *testing.T) {
 	if err := s.SavePrefs(want); err != nil {
 		t.Fatal(err)
 	}
-	got := NewAppPrefs(a.Preferences()).LoadPrefs()
+	got := NewAppPrefs(a.Preferences()).Prefs()
 	if got.DefaultPolicy != want.DefaultPolicy || !got.PlainHistory || got.Theme != "dark" ||
 		got.WindowW != 400 || got.WindowH != 700 || len(got.OpenChats) != 1 || got.OpenChats[0] != want.OpenChats[0] {
 		t.Errorf("got %+v", got)
@@ -47,7 +47,7 @@ func TestPrefsWindow(t *testing.T) {
 	if c.args[0] != me || c.args[1] != "" || c.args[2] != account.Always {
 		t.Errorf("SetPolicy%v", c.args)
 	}
-	if got := h.prefs.LoadPrefs(); got.DefaultPolicy != account.Always || !got.PlainHistory || got.Theme != "dark" {
+	if got := h.prefs.Prefs(); got.DefaultPolicy != account.Always || !got.PlainHistory || got.Theme != "dark" {
 		t.Errorf("saved %+v", got)
 	}
 	th := h.app.Settings().Theme()

@@ -85,7 +85,7 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 		store: store, contacts: map[string]map[string]account.Contact{},
 		foreground: true,
 	}
-	u.prefs = store.LoadPrefs()
+	u.prefs = store.Prefs()
 	applyTheme(a, u.prefs.Theme)
 	a.Lifecycle().SetOnEnteredForeground(func() { u.foreground = true })
 	a.Lifecycle().SetOnExitedForeground(func() { u.foreground = false })

@@ -62,7 +62,7 @@ func TestRemembersOpenChatsAndSize(t *testing.T) {
 	h.u.chats.open(bobConv, true)
 	h.u.roster.win.Resize(fyne.NewSize(420, 700))
 	h.u.roster.close()
-	saved := h.prefs.LoadPrefs()
+	saved := h.prefs.Prefs()
 	if len(saved.OpenChats) != 1 || saved.OpenChats[0] != bobConv || saved.WindowW != 420 || saved.WindowH != 700 {
 		t.Fatalf("saved %+v", saved)
 	}
