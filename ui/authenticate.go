@@ -45,10 +45,11 @@ type authDialog struct {
 	resultIcon           *widget.Icon
 	verifyBack, again    *widget.Button
 	startBtn, answerBtn  *widget.Button
+	peerQ                string // the peer's SMP question ("" = shared secret)
 }
 
 func newAuthDialog(v *convView, question string) *authDialog {
-	a := &authDialog{v: v}
+	a := &authDialog{v: v, peerQ: question}
 	a.buildAsk()
 	a.buildAnswer(question)
 	a.buildWait()
@@ -188,7 +189,14 @@ func (a *authDialog) showAsk() {
 	a.page(a.ask)
 }
 
-func (a *authDialog) showAnswer() { a.page(a.answer) }
+// showAnswer shows the peer's request. If the peer used a shared secret,
+// verifying them back defaults to the same method (one step fewer).
+func (a *authDialog) showAnswer() {
+	if a.peerQ == "" {
+		a.method.SetSelected(methodSecret)
+	}
+	a.page(a.answer)
+}
 
 func (a *authDialog) waitFor(text string) {
 	a.waitText.SetText(text)

@@ -169,4 +169,17 @@ func TestSMPRequestOpensAnswerDialog(t *testing.T) {
 	}
 	a.abort()
 	h.calls("AbortSMP", 1)
+
+	// After bob verified us with a shared secret, "Verify bob" starts on
+	// the shared-secret method.
+	h.u.Handle(account.SMPRequested{Conv: bobConv})
+	a = v.auth
+	test.Type(a.reply, "s3cret")
+	test.Tap(a.answerBtn)
+	h.calls("AnswerSMP", 2)
+	h.u.Handle(account.SMPResult{Conv: bobConv, Outcome: account.SMPSucceeded})
+	test.Tap(a.verifyBack)
+	if a.method.Selected != methodSecret || !a.shared.Visible() {
+		t.Errorf("verify-back method %q", a.method.Selected)
+	}
 }

@@ -35,6 +35,9 @@ type convView struct {
 	auth          *authDialog
 	// buttons of the Finished bar and the hint (kept for tests)
 	restartBtn, endBtn, hintBtn *widget.Button
+	// hintSecret verifies in one step from the Unverified hint.
+	hintSecret *widget.Entry
+	hintVerify *widget.Button
 }
 
 func newConvView(u *UI, conv account.Conversation) *convView {
@@ -52,13 +55,20 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.keyWarn = newBanner(theme.ColorNameError, theme.ErrorIcon(),
 		widget.NewButton("Authenticate", v.openAuth),
 		widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.keyWarn.hide() }))
-	v.hintBtn = widget.NewButtonWithIcon("Authenticate", theme.ConfirmIcon(), v.openAuth)
-	v.hintBtn.Importance = widget.HighImportance
+	v.hintBtn = widget.NewButton("More ways…", v.openAuth)
 	v.authHint = newBanner(theme.ColorNameWarning, theme.WarningIcon(), v.hintBtn,
 		widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
 			v.hintDismissed = v.sec.Fingerprint
 			v.authHint.hide()
 		}))
+	// The quickest check is a secret both people know: typed right here,
+	// it is one step (see quickVerify).
+	v.hintSecret = widget.NewPasswordEntry()
+	v.hintSecret.SetPlaceHolder("A secret only you and " + v.peerName() + " know")
+	v.hintSecret.OnSubmitted = func(string) { v.quickVerify() }
+	v.hintVerify = widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), v.quickVerify)
+	v.hintVerify.Importance = widget.HighImportance
+	v.authHint.rows.Add(container.NewBorder(nil, nil, nil, v.hintVerify, v.hintSecret))
 
 	v.input = widget.NewEntry()
 	v.input.SetPlaceHolder("Write a message…")
@@ -238,6 +248,23 @@ func (v *convView) openAuth() {
 	}
 	v.auth = newAuthDialog(v, "")
 	v.auth.showAsk()
+}
+
+// quickVerify starts a shared-secret check from the Unverified hint; the
+// dialog opens on its progress page and shows the result.
+func (v *convView) quickVerify() {
+	secret := v.hintSecret.Text
+	if strings.TrimSpace(secret) == "" {
+		v.openAuth()
+		return
+	}
+	v.hintSecret.SetText("")
+	if v.auth == nil {
+		v.auth = newAuthDialog(v, "")
+	}
+	v.auth.method.SetSelected(methodSecret)
+	v.auth.secret.SetText(secret)
+	v.auth.start()
 }
 
 func (v *convView) smpRequested(e account.SMPRequested) {

@@ -37,7 +37,7 @@ func (v *convView) applySecurity() {
 	}
 	if v.sec.Level == account.Unverified && v.hintDismissed != v.sec.Fingerprint {
 		n := v.peerName()
-		v.authHint.show("Encrypted, but not verified: make sure this is really " + n + ".")
+		v.authHint.show("Encrypted, but not verified yet: make sure this is really " + n + ".")
 	} else {
 		v.authHint.hide()
 	}

@@ -181,7 +181,17 @@ func TestUnverifiedOffersAuthentication(t *testing.T) {
 	}
 	test.Tap(v.hintBtn)
 	if v.auth == nil || !v.auth.ask.Visible() {
-		t.Fatal("Authenticate hint did not open the dialog")
+		t.Fatal("More ways… did not open the dialog")
+	}
+	v.auth.d.Hide()
+	// One step: type the shared secret in the hint and press Verify.
+	test.Type(v.hintSecret, "our secret")
+	test.Tap(v.hintVerify)
+	if c := h.calls("Authenticate", 1)[0]; c.args[0] != bobConv || c.args[1] != "" || c.args[2] != "our secret" {
+		t.Errorf("Authenticate%v", c.args)
+	}
+	if v.auth == nil || !v.auth.wait.Visible() || v.hintSecret.Text != "" {
+		t.Error("quick verify: no progress shown, or the secret stayed in the field")
 	}
 	h.sec(account.Private, bobFP)
 	if v.authHint.box.Visible() {

@@ -31,6 +31,7 @@ type banner struct {
 	bg    *canvas.Rectangle
 	text  *widget.Label
 	box   *fyne.Container
+	rows  *fyne.Container // the message row, then any extra rows
 	color fyne.ThemeColorName
 }
 
@@ -41,7 +42,8 @@ func newBanner(colorName fyne.ThemeColorName, icon fyne.Resource, actions ...fyn
 	b.bg.CornerRadius = theme.InputRadiusSize()
 	b.applyColor()
 	row := container.NewBorder(nil, nil, widget.NewIcon(icon), container.NewHBox(actions...), b.text)
-	b.box = container.NewStack(b.bg, container.NewPadded(row))
+	b.rows = container.NewVBox(row)
+	b.box = container.NewStack(b.bg, container.NewPadded(b.rows))
 	b.box.Hide()
 	return b
 }
