@@ -2,20 +2,22 @@
 // XMPP accounts with Off-the-Record (OTR) encryption built in.
 //
 // main only wires the pieces together: it picks the profile folder (normal
-// or portable), opens the secret store, starts the account manager and
-// hands both to the UI.
+// or portable, location.go), opens the secret store (secrets.go), starts
+// the account manager and hands it to the UI.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/widget"
 
+	"github.com/sotto-im/sotto/account"
 	"github.com/sotto-im/sotto/assets"
+	"github.com/sotto-im/sotto/ui"
 )
 
 // version is set by the Makefile from FyneApp.toml.
@@ -24,22 +26,78 @@ var version = "dev"
 const appID = "im.sotto.app"
 
 func main() {
-	profile := flag.String("profile", "", "use this folder for the profile (accounts, trust, vault)")
-	portable := flag.Bool("portable", false, "keep everything in sotto-data/ next to the binary")
-	showVersion := flag.Bool("version", false, "print the version and exit")
+	profileFlag := flag.String("profile", "", "keep the profile (accounts, trust, vault) in this folder")
+	portableFlag := flag.Bool("portable", false, "portable mode: keep everything in sotto-data/ next to the binary")
+	versionFlag := flag.Bool("version", false, "print the version and exit")
+	flag.Usage = usage
 	flag.Parse()
-	if *showVersion {
+	if *versionFlag {
 		fmt.Println("Sotto", version)
 		return
 	}
-	_ = profile
-	_ = portable
+	exe, err := os.Executable()
+	if err != nil {
+		fatal(err)
+	}
+	loc, err := resolveLocation(exe, *profileFlag, *portableFlag)
+	if err == nil {
+		err = loc.confine() // before Fyne starts: it writes caches at once
+	}
+	if err != nil {
+		fatal(err)
+	}
+	// A damaged settings file comes back with a usable profile and an
+	// error to show; anything else is fatal.
+	profile, profileErr := account.OpenProfile(loc.dir)
+	if profile == nil {
+		fatal(profileErr)
+	}
+
 	app.SetMetadata(fyne.AppMetadata{ID: appID, Name: "Sotto", Version: version, Icon: assets.Icon})
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon)
-	w := a.NewWindow("Sotto")
-	w.SetContent(widget.NewLabel("Sotto"))
-	w.Resize(fyne.NewSize(360, 560))
-	w.ShowAndRun()
-	os.Exit(0)
+
+	var u *ui.UI
+	secrets := newSecrets(loc, func(ctx context.Context, create bool, problem string) (string, error) {
+		return u.AskPassphrase(ctx, create, problem)
+	})
+	mgr := account.NewManager(profile, secrets.store)
+	opts := ui.Options{KeyStorage: secrets.describe()}
+	if loc.portable {
+		// Only portable mode offers the vault in the wizard: elsewhere a
+		// working keyring takes every secret, and the vault is the
+		// fallback for when it does not answer.
+		opts.UseVault = secrets.useVault
+	}
+	u = ui.New(a, mgr, opts)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = mgr.Run(ctx) }()
+	go u.Run(ctx, mgr.Events())
+	u.Start()
+	if profileErr != nil {
+		u.ShowError(profileErr)
+	}
+	a.Run()
+	cancel()
+	u.Stop()
+}
+
+func usage() {
+	fmt.Fprintf(flag.CommandLine.Output(), `Sotto %s — private one-to-one chat over XMPP with OTR.
+
+Usage: sotto [--profile DIR] [--portable] [--version]
+
+Without flags Sotto keeps its settings in your configuration folder and its
+keys and passwords in the system keyring. If a folder named sotto-data sits
+next to the program (or with --portable) everything is kept there instead,
+keys in a passphrase-protected vault, and nothing is written to the computer.
+
+`, version)
+	flag.PrintDefaults()
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "sotto:", err)
+	os.Exit(1)
 }
