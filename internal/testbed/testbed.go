@@ -44,40 +44,79 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	requireTools(t)
-	s := &Server{dir: t.TempDir()}
+	s, err := StartServer(t.TempDir())
+	if s != nil {
+		// Kill, not Stop: a clean shutdown waits about a second for
+		// clients to close their streams, which only slows the tests down.
+		t.Cleanup(s.Kill)
+	}
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Logf("testbed: prosody listening on %s (direct TLS %s), dir %s", s.Addr(), s.DirectTLSAddr(), s.dir)
+	return s
+}
+
+// StartServer runs a fresh Prosody whose config, certificate, data and
+// logs live in dir (which must exist and should be empty). It is the
+// entry point for programs that are not tests (the demo); the caller
+// stops the server with Close, Stop or Kill. On error the returned
+// Server, when not nil, is already stopped and its diagnostics are in the
+// error.
+func StartServer(dir string) (*Server, error) {
+	for _, tool := range []string{"prosody", "prosodyctl", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, fmt.Errorf("testbed: %s not found (apt-get install prosody lua-unbound openssl): %w", tool, err)
+		}
+	}
+	s := &Server{dir: dir}
 	s.config = filepath.Join(s.dir, "prosody.cfg.lua")
 	s.logPath = filepath.Join(s.dir, "prosody.log")
 	s.outPath = filepath.Join(s.dir, "prosody.out")
 	if err := os.MkdirAll(filepath.Join(s.dir, "data"), 0o700); err != nil {
-		t.Fatalf("testbed: %v", err)
+		return nil, fmt.Errorf("testbed: %w", err)
 	}
 	if err := s.makeCert(); err != nil {
-		t.Fatalf("testbed: %v", err)
+		return nil, fmt.Errorf("testbed: %w", err)
 	}
-	// Kill, not Stop: a clean shutdown waits about a second for clients to
-	// close their streams, which only slows the tests down.
-	t.Cleanup(s.Kill)
 	// A port picked free can be taken before Prosody binds it; try again
 	// with new ports a few times.
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if s.port, s.tlsPort, err = freePorts(); err != nil {
-			t.Fatalf("testbed: %v", err)
+			return s, err
 		}
 		if err = s.writeConfig(); err != nil {
-			t.Fatalf("testbed: %v", err)
+			return s, fmt.Errorf("testbed: %w", err)
 		}
 		if err = s.start(); err == nil {
-			t.Logf("testbed: prosody listening on %s (direct TLS %s), dir %s", s.Addr(), s.DirectTLSAddr(), s.dir)
-			return s
+			return s, nil
 		}
 		if !errors.Is(err, errPortBusy) {
 			break
 		}
 	}
-	t.Fatalf("testbed: %v\n%s", err, s.diagnostics())
-	return nil
+	return s, fmt.Errorf("testbed: %w\n%s", err, s.diagnostics())
 }
+
+// Close stops the server at once (like Kill); for programs that are not
+// tests.
+func (s *Server) Close() { s.Kill() }
+
+// Register creates user name with the given password via prosodyctl; it
+// works while the server runs. AddUser is the test helper over it.
+func (s *Server) Register(name, password string) (jid string, err error) {
+	cmd := exec.Command("prosodyctl", "--config", s.config, "register", name, domain, password)
+	cmd.Dir = s.dir
+	cmd.Env = s.env()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("testbed: prosodyctl register %s: %w\n%s", name, err, out)
+	}
+	return name + "@" + domain, nil
+}
+
+// RandomPassword is a fresh random password like the ones AddUser makes.
+func RandomPassword() string { return randomToken(12) }
 
 // requireTools skips (or fails under CI=true) when a tool is missing.
 func requireTools(t testing.TB) {
@@ -123,13 +162,11 @@ func (s *Server) TLSConfig() *tls.Config {
 func (s *Server) AddUser(t testing.TB, name string) (jid, password string) {
 	t.Helper()
 	password = randomToken(12)
-	cmd := exec.Command("prosodyctl", "--config", s.config, "register", name, domain, password)
-	cmd.Dir = s.dir
-	cmd.Env = s.env()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("testbed: prosodyctl register %s: %v\n%s", name, err, out)
+	jid, err := s.Register(name, password)
+	if err != nil {
+		t.Fatalf("%v", err)
 	}
-	return name + "@" + domain, password
+	return jid, password
 }
 
 // Log is Prosody's whole debug log so far.
