@@ -51,16 +51,15 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.restartBtn = widget.NewButtonWithIcon("Restart private conversation", lockIcon, v.startPrivate)
 	v.restartBtn.Importance = widget.HighImportance
 	v.endBtn = widget.NewButton("End (send unencrypted)", v.endPrivate)
-	v.finished = newBanner(theme.ColorNameDisabled, theme.InfoIcon(), v.restartBtn, v.endBtn)
-	v.keyWarn = newBanner(theme.ColorNameError, theme.ErrorIcon(),
-		widget.NewButton("Authenticate", v.openAuth),
-		widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.keyWarn.hide() }))
+	v.finished = newBanner(theme.ColorNameDisabled, theme.InfoIcon(), nil, v.endBtn, v.restartBtn)
+	reauth := widget.NewButtonWithIcon("Authenticate "+v.peerName(), theme.ConfirmIcon(), v.openAuth)
+	reauth.Importance = widget.DangerImportance
+	v.keyWarn = newBanner(theme.ColorNameError, theme.ErrorIcon(), func() { v.keyWarn.hide() }, reauth)
 	v.hintBtn = widget.NewButton("More ways…", v.openAuth)
-	v.authHint = newBanner(theme.ColorNameWarning, theme.WarningIcon(), v.hintBtn,
-		widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
-			v.hintDismissed = v.sec.Fingerprint
-			v.authHint.hide()
-		}))
+	v.authHint = newBanner(theme.ColorNameWarning, theme.WarningIcon(), func() {
+		v.hintDismissed = v.sec.Fingerprint
+		v.authHint.hide()
+	})
 	// The quickest check is a secret both people know: typed right here,
 	// it is one step (see quickVerify).
 	v.hintSecret = widget.NewPasswordEntry()
@@ -68,7 +67,7 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.hintSecret.OnSubmitted = func(string) { v.quickVerify() }
 	v.hintVerify = widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), v.quickVerify)
 	v.hintVerify.Importance = widget.HighImportance
-	v.authHint.rows.Add(container.NewBorder(nil, nil, nil, v.hintVerify, v.hintSecret))
+	v.authHint.rows.Add(container.NewBorder(nil, nil, nil, container.NewHBox(v.hintVerify, v.hintBtn), v.hintSecret))
 
 	v.input = widget.NewEntry()
 	v.input.SetPlaceHolder("Write a message…")
@@ -76,7 +75,7 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
 	v.send.Importance = widget.HighImportance
 
-	header := container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), v.status,
+	header := container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewCenter(v.status.Button),
 		container.NewVBox(v.name, v.sub))
 	top := container.NewVBox(header, widget.NewSeparator(), v.keyWarn.box, v.authHint.box)
 	bottom := container.NewVBox(v.finished.box, container.NewBorder(nil, nil, nil, v.send, v.input))

@@ -36,7 +36,8 @@ func (u *UI) showFingerprints(contact string) {
 }
 
 type fpRow struct {
-	*fyne.Container
+	widget.BaseWidget
+	root                 *fyne.Container
 	who, acct, fp, state *widget.Label
 	verify, forget       *widget.Button
 }
@@ -66,10 +67,13 @@ func (f *fingerprintsWindow) newRow() fyne.CanvasObject {
 	r.acct.Importance = widget.LowImportance
 	r.verify = widget.NewButton("Verify", nil)
 	r.forget = widget.NewButtonWithIcon("Forget", theme.DeleteIcon(), nil)
-	r.Container = container.NewBorder(nil, nil, nil, container.NewHBox(r.verify, r.forget),
+	r.root = container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(r.verify, r.forget)),
 		container.NewVBox(container.NewHBox(r.who, r.acct, r.state), r.fp))
+	r.ExtendBaseWidget(r)
 	return r
 }
+
+func (r *fpRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.root) }
 
 func (f *fingerprintsWindow) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	if id >= len(f.rows) {

@@ -70,9 +70,12 @@ func (l chatLine) stateText() (string, widget.Importance) {
 	return "not sent", widget.DangerImportance
 }
 
-// msgRow is the reusable row template.
+// msgRow is the reusable row template. It is a widget (not an embedded
+// container): Fyne's painter only descends into real *fyne.Container and
+// Widget values.
 type msgRow struct {
-	*fyne.Container
+	widget.BaseWidget
+	root  *fyne.Container
 	msg   *fyne.Container
 	who   *widget.Label
 	when  *widget.Label
@@ -97,9 +100,12 @@ func newMsgRow() *msgRow {
 	head := container.NewHBox(r.who, r.when, layoutSpacer(), r.state)
 	r.msg = container.NewBorder(head, nil, nil, nil, r.body)
 	r.sys.Hide()
-	r.Container = container.NewStack(r.msg, r.sys)
+	r.root = container.NewStack(r.msg, r.sys)
+	r.ExtendBaseWidget(r)
 	return r
 }
+
+func (r *msgRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.root) }
 
 func (r *msgRow) set(l chatLine) {
 	if l.kind == lineSystem {
@@ -121,10 +127,11 @@ func (r *msgRow) set(l chatLine) {
 
 // messageList owns the lines and the list widget.
 type messageList struct {
-	lines []chatLine
-	list  *widget.List
-	view  fyne.CanvasObject
-	width float32
+	lines  []chatLine
+	list   *widget.List
+	view   fyne.CanvasObject
+	width  float32
+	height float32
 	// baseH is the template height (header + one body line); extra
 	// heights are set only for rows that differ, so short chats keep the
 	// list's fast uniform-height path.
@@ -153,7 +160,7 @@ func newMessageList(post func(func())) *messageList {
 	tmpl.set(chatLine{kind: lineSystem, body: "x"})
 	m.sysH = tmpl.sys.MinSize().Height
 	m.lineH = fyne.MeasureText("Mg", theme.TextSize(), fyne.TextStyle{}).Height + theme.LineSpacing()
-	m.view = container.New(&widthWatcher{onWidth: m.setWidth}, m.list)
+	m.view = container.New(&widthWatcher{onResize: m.resized}, m.list)
 	return m
 }
 
@@ -204,6 +211,16 @@ func (m *messageList) remove(i int) {
 	delete(m.custom, len(m.lines))
 	m.list.SetItemHeight(len(m.lines), m.baseH)
 	m.list.Refresh()
+}
+
+// resized re-measures wrapped rows when the width changes and keeps the
+// newest line in view when a bar above or below takes height.
+func (m *messageList) resized(size fyne.Size) {
+	if size.Height != m.height {
+		m.height = size.Height
+		m.list.ScrollToBottom()
+	}
+	m.setWidth(size.Width)
 }
 
 func (m *messageList) setWidth(w float32) {
@@ -270,16 +287,16 @@ func (m *messageList) heightFor(l *chatLine) float32 {
 	return base + float32(lines-1)*m.lineH
 }
 
-// widthWatcher lays its only child out full size and reports width
-// changes, so wrapped rows can be re-measured.
-type widthWatcher struct{ onWidth func(float32) }
+// widthWatcher lays its only child out full size and reports its size,
+// so wrapped rows can be re-measured.
+type widthWatcher struct{ onResize func(fyne.Size) }
 
 func (w *widthWatcher) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		o.Resize(size)
 		o.Move(fyne.NewPos(0, 0))
 	}
-	w.onWidth(size.Width)
+	w.onResize(size)
 }
 
 func (w *widthWatcher) MinSize(objs []fyne.CanvasObject) fyne.Size {

@@ -154,7 +154,7 @@ func (r *rosterWindow) row(jid string) *acctRow {
 	a.toggle = widget.NewButton("Connect", func() { r.toggle(jid, a) })
 	name := widget.NewLabelWithStyle(jid, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
-	a.box = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), a.toggle,
+	a.box = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewCenter(a.toggle),
 		container.NewVBox(name, a.state))
 	r.acctRows[jid] = a
 	r.accounts.Add(a.box)

@@ -35,7 +35,9 @@ func (v *convView) applySecurity() {
 		v.finished.hide()
 		v.input.SetPlaceHolder("Write a message…")
 	}
-	if v.sec.Level == account.Unverified && v.hintDismissed != v.sec.Fingerprint {
+	// The key-change warning has its own Authenticate button; one
+	// prompt at a time.
+	if v.sec.Level == account.Unverified && v.hintDismissed != v.sec.Fingerprint && !v.sec.KeyChanged {
 		n := v.peerName()
 		v.authHint.show("Encrypted, but not verified yet: make sure this is really " + n + ".")
 	} else {

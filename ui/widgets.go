@@ -27,6 +27,8 @@ var (
 
 // banner is a coloured bar with a message and actions, used for the
 // Finished bar, the key-changed warning and the "Authenticate" prompt.
+// The message gets the full width; the actions sit on their own row so
+// long sentences never squeeze them.
 type banner struct {
 	bg    *canvas.Rectangle
 	text  *widget.Label
@@ -35,14 +37,24 @@ type banner struct {
 	color fyne.ThemeColorName
 }
 
-func newBanner(colorName fyne.ThemeColorName, icon fyne.Resource, actions ...fyne.CanvasObject) *banner {
+// newBanner builds a hidden banner; dismiss (may be nil) adds a close
+// button on the message row.
+func newBanner(colorName fyne.ThemeColorName, icon fyne.Resource, dismiss func(), actions ...fyne.CanvasObject) *banner {
 	b := &banner{bg: canvas.NewRectangle(color.Transparent), text: widget.NewLabel(""), color: colorName}
 	b.text.Wrapping = fyne.TextWrapWord
 	b.text.TextStyle.Bold = true
 	b.bg.CornerRadius = theme.InputRadiusSize()
 	b.applyColor()
-	row := container.NewBorder(nil, nil, widget.NewIcon(icon), container.NewHBox(actions...), b.text)
-	b.rows = container.NewVBox(row)
+	var right fyne.CanvasObject
+	if dismiss != nil {
+		x := widget.NewButtonWithIcon("", theme.CancelIcon(), dismiss)
+		x.Importance = widget.LowImportance
+		right = container.NewCenter(x)
+	}
+	b.rows = container.NewVBox(container.NewBorder(nil, nil, container.NewCenter(widget.NewIcon(icon)), right, b.text))
+	if len(actions) > 0 {
+		b.rows.Add(container.NewHBox(append([]fyne.CanvasObject{layout.NewSpacer()}, actions...)...))
+	}
 	b.box = container.NewStack(b.bg, container.NewPadded(b.rows))
 	b.box.Hide()
 	return b

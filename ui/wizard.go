@@ -62,6 +62,10 @@ func (u *UI) showWizard() {
 func newWizard(u *UI) *wizard {
 	w := &wizard{u: u, win: u.app.NewWindow("Welcome to Sotto")}
 	w.nav = container.NewNavigationWithTitle(w.accountPage(), "Add your account")
+	// Fyne 2.7.1's Navigation only extends its BaseWidget when its
+	// renderer is created, so a Resize before that is lost and the
+	// window stays empty until the user resizes it. Extend it now.
+	w.nav.ExtendBaseWidget(w.nav)
 	w.win.SetContent(w.nav)
 	w.win.Resize(fyne.NewSize(560, 620))
 	w.win.SetCloseIntercept(func() {
@@ -75,8 +79,9 @@ func newWizard(u *UI) *wizard {
 }
 
 func (w *wizard) accountPage() fyne.CanvasObject {
-	intro := wrapLabel("Sotto is a chat app for XMPP (Jabber) accounts. It keeps your conversations " +
-		"Off-the-Record: encrypted so only you and your contact can read them, and without proof of who said what.")
+	intro := wrapLabel("Sotto is a chat app for XMPP (Jabber) accounts. It uses Off-the-Record (OTR) " +
+		"messaging, so only you and the person you talk to can read your conversations, and you can check " +
+		"that it really is them.")
 	w.jid = widget.NewEntry()
 	w.jid.SetPlaceHolder("you@example.org")
 	w.password = widget.NewPasswordEntry()
@@ -89,8 +94,10 @@ func (w *wizard) accountPage() fyne.CanvasObject {
 	form := widget.NewForm(widget.NewFormItem("Address", w.jid), widget.NewFormItem("Password", w.password))
 
 	w.testResult = wrapLabel("")
+	w.testResult.Hide()
 	w.accountErr = wrapLabel("")
 	w.accountErr.Importance = widget.DangerImportance
+	w.accountErr.Hide()
 	w.busy = widget.NewProgressBarInfinite()
 	w.busy.Hide()
 	w.testBtn = widget.NewButtonWithIcon("Test connection", theme.LoginIcon(), w.testConnection)
@@ -127,17 +134,26 @@ func (w *wizard) storagePicker() fyne.CanvasObject {
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), w.storage, pass)
 }
 
+// say sets a message label and hides it while empty, so empty messages
+// leave no gap.
+func say(l *widget.Label, imp widget.Importance, text string) {
+	l.Importance = imp
+	l.SetText(text)
+	l.Hidden = text == ""
+	l.Refresh()
+}
+
 // settings reads the form; ok is false (with a message shown) if invalid.
 func (w *wizard) settings() (account.Settings, bool) {
-	w.accountErr.SetText("")
+	say(w.accountErr, widget.DangerImportance, "")
 	jid := strings.TrimSpace(w.jid.Text)
 	local, domain, found := strings.Cut(jid, "@")
 	if !found || local == "" || domain == "" || strings.ContainsAny(jid, " /") {
-		w.accountErr.SetText("Enter your address like you@example.org.")
+		say(w.accountErr, widget.DangerImportance, "Enter your address like you@example.org.")
 		return account.Settings{}, false
 	}
 	if w.password.Text == "" {
-		w.accountErr.SetText("Enter your password.")
+		say(w.accountErr, widget.DangerImportance, "Enter your password.")
 		return account.Settings{}, false
 	}
 	s := account.Settings{JID: jid, Server: strings.TrimSpace(w.server.Text), AutoConnect: true,
@@ -145,7 +161,7 @@ func (w *wizard) settings() (account.Settings, bool) {
 	if p := strings.TrimSpace(w.port.Text); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			w.accountErr.SetText("The port must be a number from 1 to 65535.")
+			say(w.accountErr, widget.DangerImportance, "The port must be a number from 1 to 65535.")
 			return account.Settings{}, false
 		}
 		s.Port = n
@@ -173,17 +189,14 @@ func (w *wizard) testConnection() {
 	}
 	pw := w.password.Text
 	w.setBusy(true)
-	w.testResult.Importance = widget.MediumImportance
-	w.testResult.SetText("Connecting to " + s.JID + "…")
+	say(w.testResult, widget.MediumImportance, "Connecting to "+s.JID+"…")
 	w.u.do(func(ctx context.Context) error { return w.u.b.TestConnection(ctx, s, pw) }, func(err error) {
 		w.setBusy(false)
 		if err != nil {
-			w.testResult.Importance = widget.DangerImportance
-			w.testResult.SetText("Could not log in: " + plain(err))
+			say(w.testResult, widget.DangerImportance, "Could not log in: "+plain(err))
 			return
 		}
-		w.testResult.Importance = widget.SuccessImportance
-		w.testResult.SetText("Logged in successfully.")
+		say(w.testResult, widget.SuccessImportance, "Logged in successfully.")
 	})
 }
 
@@ -197,10 +210,15 @@ func (w *wizard) createAccount() {
 	vault := ""
 	if w.storage != nil && w.storage.Selected == storeVault {
 		if len(w.passphrase.Text) < 8 || w.passphrase.Text != w.passphrase2.Text {
-			w.accountErr.SetText("Choose a vault passphrase of at least 8 characters and type it twice.")
+			say(w.accountErr, widget.DangerImportance, "Choose a vault passphrase of at least 8 characters and type it twice.")
 			return
 		}
 		vault = w.passphrase.Text
+	}
+	if s.JID == w.added { // came back with the Back button: already added
+		w.nav.PushWithTitle(w.keyPage(), "Your private key")
+		w.generateKey()
+		return
 	}
 	pw := w.password.Text
 	w.setBusy(true)
@@ -214,7 +232,7 @@ func (w *wizard) createAccount() {
 	}, func(err error) {
 		w.setBusy(false)
 		if err != nil {
-			w.accountErr.SetText("Could not add the account: " + plain(err))
+			say(w.accountErr, widget.DangerImportance, "Could not add the account: "+plain(err))
 			return
 		}
 		w.added = s.JID

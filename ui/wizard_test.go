@@ -26,6 +26,9 @@ func firstRun(t *testing.T) *harness {
 func TestWizardCreatesAccountAndKey(t *testing.T) {
 	h := firstRun(t)
 	w := h.u.wizard
+	if w.jid.Size().Width < 100 {
+		t.Fatalf("wizard page not laid out: address field %v", w.jid.Size())
+	}
 	block := make(chan struct{})
 	h.b.block = block
 	test.Type(w.jid, "alice@example.org")
