@@ -290,6 +290,9 @@ func (v *convView) showKeyChanged() {
 	v.keyWarn.show("Warning: " + n + "'s key has changed. You had verified " + n +
 		", but this conversation uses a different key. Someone may be listening in — or " + n +
 		" set up a new computer. Do not share anything sensitive until you authenticate " + n + " again.")
-	dialog.ShowInformation("Key changed — "+n, n+"'s identity key is not the one you verified.\n\n"+
-		"Authenticate "+n+" again before you trust this conversation.", v.window())
+	d := dialog.NewCustom("Key changed — "+n, "OK", wrapLabel(n+"'s identity key is not the one you verified.\n\n"+
+		"Authenticate "+n+" again before you trust this conversation."), v.window())
+	d.SetIcon(theme.NewErrorThemedResource(theme.WarningIcon()))
+	d.Resize(fyne.NewSize(420, 220))
+	d.Show()
 }

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -98,7 +99,9 @@ func newMsgRow() *msgRow {
 	r.body.Wrapping = fyne.TextWrapWord
 	r.sys.Wrapping = fyne.TextWrapWord
 	head := container.NewHBox(r.who, r.when, layoutSpacer(), r.state)
-	r.msg = container.NewBorder(head, nil, nil, nil, r.body)
+	// The labels carry their own inner padding; overlapping it keeps the
+	// name line close to its text, as messengers do.
+	r.msg = container.New(layout.NewCustomPaddedVBoxLayout(-1.5*theme.InnerPadding()), head, r.body)
 	r.sys.Hide()
 	r.root = container.NewStack(r.msg, r.sys)
 	r.ExtendBaseWidget(r)
