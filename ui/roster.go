@@ -120,6 +120,7 @@ func (r *rosterWindow) close() {
 	r.u.quit()
 }
 
+// setNotice shows a line under the roster until the next one.
 func (r *rosterWindow) setNotice(text string) {
 	r.notice.SetText(text)
 	r.notice.Show()
@@ -275,7 +276,7 @@ func (r *rosterWindow) certificateQuestion(e account.CertificateQuestion) {
 			"Someone may be intercepting your connection. Trust the new certificate only if your " +
 			"server administrator told you it changed.\n\n" + e.Subject + "\nSHA-256: " + e.Fingerprint
 	}
-	dialog.ShowConfirm(title, msg, func(ok bool) {
+	d := dialog.NewConfirm(title, msg, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -284,6 +285,26 @@ func (r *rosterWindow) certificateQuestion(e account.CertificateQuestion) {
 		}, func(err error) {
 			if err != nil {
 				r.setNotice("Could not trust the certificate: " + plain(err))
+			}
+		})
+	}, r.win)
+	d.SetConfirmText("Trust and connect")
+	d.SetDismissText("Don't connect")
+	if e.Changed {
+		d.SetConfirmImportance(widget.DangerImportance)
+	}
+	d.Show()
+}
+
+// removeContact asks, then removes a contact from the roster.
+func (r *rosterWindow) removeContact(acct string, c account.Contact) {
+	dialog.ShowConfirm("Remove contact", "Remove "+c.DisplayName()+" ("+c.JID+") from your contacts?", func(ok bool) {
+		if !ok {
+			return
+		}
+		r.u.do(func(ctx context.Context) error { return r.u.b.RemoveContact(ctx, acct, c.JID) }, func(err error) {
+			if err != nil {
+				r.setNotice("Could not remove " + c.JID + ": " + plain(err))
 			}
 		})
 	}, r.win)

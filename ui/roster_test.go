@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sotto-im/sotto/account"
 )
@@ -204,5 +205,26 @@ func TestPresenceConnectionAddContact(t *testing.T) {
 	c := h.calls("AddContact", 1)[0]
 	if c.args[0] != me || c.args[1] != "carol@example.org" || c.args[2] != "Carol" || fmt.Sprint(c.args[3]) != "[Work]" {
 		t.Errorf("AddContact%v", c.args)
+	}
+}
+
+// The contact menu removes a contact after confirmation.
+func TestRemoveContact(t *testing.T) {
+	h := newHarness(t).withBob()
+	r := h.u.roster
+	row := newRosterRow(r.list)
+	row.set(1, r.items[1])
+	items := row.menuItems(r.items[1].e, 1)
+	if items[3].Label != "Remove contact…" {
+		t.Fatalf("menu %q", items[3].Label)
+	}
+	items[3].Action()
+	top, ok := r.win.Canvas().Overlays().Top().(*widget.PopUp)
+	if !ok {
+		t.Fatal("no confirmation")
+	}
+	test.Tap(findButton(top.Content, "Yes"))
+	if c := h.calls("RemoveContact", 1)[0]; c.args[0] != me || c.args[1] != "bob@example.org" {
+		t.Errorf("RemoveContact%v", c.args)
 	}
 }

@@ -136,6 +136,31 @@ func (r *rosterRow) Tapped(*fyne.PointEvent) {
 // DoubleTapped opens the chat.
 func (r *rosterRow) DoubleTapped(*fyne.PointEvent) { r.l.r.openItem(r.id) }
 
+// TappedSecondary shows the contact menu.
+func (r *rosterRow) TappedSecondary(ev *fyne.PointEvent) {
+	rw := r.l.r
+	if r.id < 0 || r.id >= len(rw.items) || rw.items[r.id].e == nil {
+		return
+	}
+	e, id := rw.items[r.id].e, r.id
+	c := fyne.CurrentApp().Driver().CanvasForObject(r)
+	if c == nil {
+		return
+	}
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", r.menuItems(e, id)...), c, ev.AbsolutePosition)
+}
+
+func (r *rosterRow) menuItems(e *rosterEntry, id int) []*fyne.MenuItem {
+	rw := r.l.r
+	acct, contact := e.acct, e.c
+	return []*fyne.MenuItem{
+		fyne.NewMenuItem("Open chat", func() { rw.openItem(id) }),
+		fyne.NewMenuItem("Fingerprints…", func() { rw.u.showFingerprints(contact.JID) }),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Remove contact…", func() { rw.removeContact(acct, contact) }),
+	}
+}
+
 // acctRow shows one account's connection state with a connect toggle.
 type acctRow struct {
 	box    *fyne.Container

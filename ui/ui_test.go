@@ -91,7 +91,7 @@ func TestCertificateQuestion(t *testing.T) {
 	if !ok {
 		t.Fatal("no certificate dialog")
 	}
-	yes := findButton(top.Content, "Yes")
+	yes := findButton(top.Content, "Trust and connect")
 	if yes == nil {
 		t.Fatal("no Yes button")
 	}
