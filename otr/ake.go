@@ -63,15 +63,20 @@ type yieldedCommit struct {
 	r, hashedGx []byte
 }
 
-// akeKeys are the values the spec derives from the shared secret s.
+// akeKeys are the values the spec derives from the shared secret s, plus
+// the data-message keys of the same secret (handed to the data layer).
 type akeKeys struct {
 	ssid             [8]byte
 	c, cp            [16]byte
 	m1, m2, m1p, m2p [32]byte
+	data             *sessionKeys
 }
 
 func (k *akeKeys) wipe() {
 	wipeBytes(k.ssid[:], k.c[:], k.cp[:], k.m1[:], k.m2[:], k.m1p[:], k.m2p[:])
+	if k.data != nil {
+		k.data.wipe()
+	}
 }
 
 // akeResult is what a finished AKE hands to the data-message layer.
@@ -83,7 +88,8 @@ type akeResult struct {
 	theirKeyID uint32
 	theirKey   *PublicKey
 	ssid       [8]byte
-	sentReveal bool // we were Bob: the first half of the ssid is ours to read
+	sentReveal bool         // we were Bob: the first half of the ssid is ours to read
+	sess       *sessionKeys // data keys for the two AKE keys (see newKeyState)
 }
 
 func (a *ake) wipe() {
@@ -113,14 +119,14 @@ func wipeInts(xs ...*big.Int) {
 }
 
 // newDH picks a 320-bit private exponent and its public value g^x mod p.
-func newDH(rand io.Reader) (priv, pub *big.Int, err error) {
+func newDH(rand io.Reader, count *int) (priv, pub *big.Int, err error) {
 	var b [dhSecretBytes]byte
 	if _, err := io.ReadFull(rand, b[:]); err != nil {
 		return nil, nil, fmt.Errorf("otr: reading randomness: %w", err)
 	}
 	priv = new(big.Int).SetBytes(b[:])
 	clear(b[:])
-	pub = new(big.Int).Exp(groupG, priv, groupP)
+	pub = modExp(count, groupG, priv)
 	if !validGroupElement(pub) { // only if the random source is broken
 		return nil, nil, fmt.Errorf("otr: degenerate D-H key from random source")
 	}
@@ -130,15 +136,24 @@ func newDH(rand io.Reader) (priv, pub *big.Int, err error) {
 // aesCTR encrypts or decrypts b with AES-128 in counter mode; the initial
 // counter is top (8 bytes, or nil for zero) followed by 8 zero bytes.
 func aesCTR(key, top, b []byte) []byte {
+	out := make([]byte, len(b))
+	ctrStream(newAES(key), top).XORKeyStream(out, b)
+	return out
+}
+
+func newAES(key []byte) cipher.Block {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		panic("otr: bad AES key length") // keys are always 16 bytes here
 	}
+	return block
+}
+
+// ctrStream is AES-CTR with the initial counter top || 8 zero bytes.
+func ctrStream(block cipher.Block, top []byte) cipher.Stream {
 	var iv [aes.BlockSize]byte
 	copy(iv[:8], top)
-	out := make([]byte, len(b))
-	cipher.NewCTR(block, iv[:]).XORKeyStream(out, b)
-	return out
+	return cipher.NewCTR(block, iv[:])
 }
 
 func hmacSHA256(key []byte, parts ...[]byte) []byte {
@@ -159,10 +174,11 @@ func h2(b byte, secbytes []byte) [32]byte {
 	return out
 }
 
-func deriveAKEKeys(s *big.Int) akeKeys {
+func deriveAKEKeys(s, ourPub, theirPub *big.Int) akeKeys {
 	sec := appendMPI(nil, s)
 	defer clear(sec)
 	var k akeKeys
+	k.data = sessionKeysFromSecret(s, ourPub, theirPub)
 	h := h2(0x00, sec)
 	copy(k.ssid[:], h[:8])
 	h = h2(0x01, sec)
@@ -188,7 +204,7 @@ func (c *Conversation) startAKE(version int) ([]byte, error) {
 	a := &c.ake
 	a.version = version
 	var err error
-	if a.priv, a.pub, err = newDH(c.cfg.Rand); err != nil {
+	if a.priv, a.pub, err = newDH(c.cfg.Rand, &c.ops.dh); err != nil {
 		return nil, err
 	}
 	a.r = make([]byte, 16)
@@ -212,7 +228,7 @@ func (c *Conversation) sendDHKey(version int, encGx, hashedGx []byte) ([]byte, e
 	a := &c.ake
 	a.version = version
 	var err error
-	if a.priv, a.pub, err = newDH(c.cfg.Rand); err != nil {
+	if a.priv, a.pub, err = newDH(c.cfg.Rand, &c.ops.dh); err != nil {
 		return nil, err
 	}
 	a.encGx = bytes.Clone(encGx)
@@ -294,8 +310,8 @@ func (c *Conversation) handleDHKey(h header, body []byte) ([]byte, string, error
 	switch a.state {
 	case authAwaitingDHKey:
 		a.theirPub = gy
-		s := new(big.Int).Exp(gy, a.priv, groupP)
-		a.keys = deriveAKEKeys(s)
+		s := modExp(&c.ops.dh, gy, a.priv)
+		a.keys = deriveAKEKeys(s, a.pub, gy)
 		wipeInts(s)
 		encSig, err := c.signedBlock(a.keys.m1[:], a.keys.c[:], a.pub, gy)
 		if err != nil {
@@ -343,11 +359,11 @@ func (c *Conversation) handleRevealSig(h header, body []byte) ([]byte, *akeResul
 	if !validGroupElement(gx) {
 		return nil, nil, "reveal signature: g^x out of range", nil
 	}
-	s := new(big.Int).Exp(gx, a.priv, groupP)
-	keys := deriveAKEKeys(s)
+	s := modExp(&c.ops.dh, gx, a.priv)
+	keys := deriveAKEKeys(s, a.pub, gx)
 	wipeInts(s)
 	defer keys.wipe() // only the ssid (copied) outlives this message
-	pub, keyID, problem := verifySignedBlock(keys.m1[:], keys.c[:], keys.m2[:], encSig, mac, gx, a.pub)
+	pub, keyID, problem := c.verifySignedBlock(keys.m1[:], keys.c[:], keys.m2[:], encSig, mac, gx, a.pub)
 	if problem != "" {
 		return nil, nil, "reveal signature: " + problem, nil
 	}
@@ -358,7 +374,8 @@ func (c *Conversation) handleRevealSig(h header, body []byte) ([]byte, *akeResul
 	msg := appendData(c.akeHeader(msgSig), encOurs)
 	msg = append(msg, macSig(keys.m2p[:], encOurs)...)
 	res := &akeResult{version: a.version, ourPriv: a.priv, ourPub: a.pub, theirPub: gx,
-		theirKeyID: keyID, theirKey: pub, ssid: keys.ssid}
+		theirKeyID: keyID, theirKey: pub, ssid: keys.ssid, sess: keys.data}
+	keys.data = nil          // handed over, not wiped
 	a.priv, a.pub = nil, nil // handed over to the data layer, not wiped
 	a.wipe()
 	return msg, res, "", nil
@@ -374,13 +391,14 @@ func (c *Conversation) handleSig(h header, body []byte) (*akeResult, string) {
 	if a.state != authAwaitingSig || a.version != h.version {
 		return nil, ""
 	}
-	pub, keyID, problem := verifySignedBlock(a.keys.m1p[:], a.keys.cp[:], a.keys.m2p[:],
+	pub, keyID, problem := c.verifySignedBlock(a.keys.m1p[:], a.keys.cp[:], a.keys.m2p[:],
 		encSig, rest, a.theirPub, a.pub)
 	if problem != "" {
 		return nil, "signature message: " + problem
 	}
 	res := &akeResult{version: a.version, ourPriv: a.priv, ourPub: a.pub, theirPub: a.theirPub,
-		theirKeyID: keyID, theirKey: pub, ssid: a.keys.ssid, sentReveal: true}
+		theirKeyID: keyID, theirKey: pub, ssid: a.keys.ssid, sentReveal: true, sess: a.keys.data}
+	a.keys.data = nil // handed over, not wiped
 	a.priv, a.pub, a.theirPub = nil, nil, nil
 	a.wipe()
 	return res, ""
@@ -398,6 +416,7 @@ func (c *Conversation) signedBlock(mKey, aesKey []byte, ours, theirs *big.Int) (
 	pub := c.cfg.Key.Public().Serialize()
 	kid := appendInt(nil, akeKeyID)
 	m := hmacSHA256(mKey, appendMPI(nil, ours), appendMPI(nil, theirs), pub, kid)
+	c.ops.sign++
 	r, s, err := c.cfg.sign(m)
 	if err != nil {
 		return nil, fmt.Errorf("otr: signing: %w", err)
@@ -416,7 +435,7 @@ func (c *Conversation) signedBlock(mKey, aesKey []byte, ours, theirs *big.Int) (
 // verifySignedBlock checks the MAC of an encrypted signature field, decrypts
 // it and verifies the peer's signature over HMAC_m(theirs, ours, pub, keyid).
 // It returns the peer's long-term key and D-H keyid, or a problem.
-func verifySignedBlock(mKey, aesKey, macKey, encSig, mac []byte, theirs, ours *big.Int) (*PublicKey, uint32, string) {
+func (c *Conversation) verifySignedBlock(mKey, aesKey, macKey, encSig, mac []byte, theirs, ours *big.Int) (*PublicKey, uint32, string) {
 	if subtle.ConstantTimeCompare(macSig(macKey, encSig), mac) != 1 {
 		return nil, 0, "bad MAC"
 	}
@@ -439,6 +458,7 @@ func verifySignedBlock(mKey, aesKey, macKey, encSig, mac []byte, theirs, ours *b
 	// MAC over the key bytes as sent: a peer with a non-minimal MPI in its
 	// key still signed exactly those bytes.
 	m := hmacSHA256(mKey, appendMPI(nil, theirs), appendMPI(nil, ours), pubBytes, appendInt(nil, keyID))
+	c.ops.verify++
 	if !dsa.Verify(&pub.PublicKey, m, r, s) {
 		return nil, 0, "bad signature"
 	}

@@ -38,6 +38,7 @@ type Conversation struct {
 	unansweredRx bool // a data message arrived since our last data message
 
 	smp smpState
+	ops opCounts // public-key operations, for tests and benchmarks
 }
 
 // NewConversation starts a conversation in MSGSTATE_PLAINTEXT.
@@ -190,10 +191,8 @@ func (c *Conversation) sendData(res *Result, flags byte, msg []byte, tlvs []tlv)
 }
 
 func (c *Conversation) sealAndQueue(res *Result, flags byte, msg []byte, tlvs []tlv) (*sessionKeys, error) {
-	plain := joinPlaintext(msg, tlvs)
-	defer clear(plain)
 	h := header{version: c.version, sender: c.ourTag, receiver: c.peerTag}
-	bin, s, err := c.keys.seal(h, flags, plain)
+	bin, s, err := c.keys.sealParts(h, flags, msg, tlvs)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +235,7 @@ func (c *Conversation) goSecure(res *Result, r *akeResult) error {
 	if !wasEncrypted || !sameKey {
 		c.smp.wipe() // the SMP secret binds the session; a new peer key restarts it
 	}
-	c.keys = newKeyState(r, next)
+	c.keys = newKeyState(r, next, &c.ops.dh)
 	c.state = StateEncrypted
 	c.version = r.version
 	c.peerKey = r.theirKey
@@ -254,7 +253,7 @@ func (c *Conversation) goSecure(res *Result, r *akeResult) error {
 }
 
 func (c *Conversation) newDHPair() (dhPair, error) {
-	priv, pub, err := newDH(c.cfg.Rand)
+	priv, pub, err := newDH(c.cfg.Rand, &c.ops.dh)
 	return dhPair{priv, pub}, err
 }
 

@@ -42,3 +42,21 @@ func validGroupElement(x *big.Int) bool {
 func validExponent(x *big.Int) bool {
 	return x != nil && x.Sign() > 0 && x.Cmp(groupQ) < 0
 }
+
+// opCounts counts one Conversation's public-key operations so tests and
+// benchmarks can compare them with the minimum the spec needs (see
+// exps_test.go). The counts live in the Conversation, not in a package
+// variable, so concurrent conversations neither race nor mix their counts.
+type opCounts struct {
+	dh     int // exponentiations in the D-H group for the AKE and data keys
+	sign   int // DSA signatures made (one exponentiation mod the DSA p each)
+	verify int // DSA signatures checked (two exponentiations each)
+}
+
+// modExp returns base^e mod p and counts it in *n. Every exponentiation
+// the engine does in the 1536-bit group goes through here: the AKE and the
+// data keys count into opCounts.dh, SMP into smpState.exps.
+func modExp(n *int, base, e *big.Int) *big.Int {
+	*n++
+	return new(big.Int).Exp(base, e, groupP)
+}

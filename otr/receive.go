@@ -253,11 +253,13 @@ func (c *Conversation) receiveData(res *Result, h header, whole, body []byte) er
 		res.event(Event{Kind: EventMalformed, Text: "data message: next D-H key out of range"})
 		return nil
 	}
-	defer clear(plain)
 	c.unansweredRx = true
 	msg, tlvs := splitPlaintext(plain)
+	defer clear(plain[len(msg):]) // the TLVs; the text itself is handed out
 	if len(msg) > 0 {
-		res.Plaintext = bytes.Clone(msg)
+		// open decrypted in place into the buffer decode made for this
+		// message alone, so the text needs no copy.
+		res.Plaintext = msg[:len(msg):len(msg)]
 		res.Encrypted = true
 	}
 	if err := c.handleTLVs(res, tlvs, s); err != nil {

@@ -427,8 +427,7 @@ func smpHash(v byte, a, b *big.Int) *big.Int {
 }
 
 func (s *smpState) exp(base, e *big.Int) *big.Int {
-	s.exps++
-	return new(big.Int).Exp(base, e, groupP)
+	return modExp(&s.exps, base, e)
 }
 
 func (s *smpState) expG(e *big.Int) *big.Int { return s.exp(groupG, e) }

@@ -8,6 +8,7 @@ package otr
 import (
 	"encoding/binary"
 	"math/big"
+	"slices"
 )
 
 func appendByte(b []byte, v byte) []byte { return append(b, v) }
@@ -23,12 +24,18 @@ func appendData(b, d []byte) []byte {
 }
 
 // appendMPI writes an MPI in minimum-length encoding (no leading zero bytes).
+// It writes the bytes straight into b (no temporary from x.Bytes()).
 func appendMPI(b []byte, x *big.Int) []byte {
-	return appendData(b, x.Bytes())
+	n := (x.BitLen() + 7) / 8
+	b = appendInt(b, uint32(n))
+	b = slices.Grow(b, n)
+	b = b[:len(b)+n]
+	x.FillBytes(b[len(b)-n:])
+	return b
 }
 
 // mpiLen is the encoded length of x as an MPI.
-func mpiLen(x *big.Int) int { return 4 + len(x.Bytes()) }
+func mpiLen(x *big.Int) int { return 4 + (x.BitLen()+7)/8 }
 
 func readByte(b []byte) (byte, []byte, bool) {
 	if len(b) < 1 {

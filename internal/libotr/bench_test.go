@@ -12,33 +12,41 @@ import (
 
 // Paired benchmarks: BenchmarkLibotrX and BenchmarkOursX do the same work
 // with libotr and with our engine, in the same run, so a script can put
-// them side by side (strip the Libotr/Ours prefix to pair them).
+// them side by side (strip the Libotr/Ours prefix to pair them). Each also
+// reports cpu-ns/op, the CPU time of the thread doing the work (see
+// cpuMeter); scripts/bench.sh computes the ratios from that.
 //
 //	go test -tags libotr -run '^$' -bench . -benchtime 20x ./internal/libotr/
 
 func BenchmarkLibotrKeyGen(b *testing.B) {
+	m, n := newCPUMeter(b), 0
 	for b.Loop() {
-		b.StopTimer()
+		n++
+		m.pause()
 		p, err := NewPeer("bench@example.org", proto)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.StartTimer()
+		m.resume()
 		if err := p.GenerateKey(); err != nil {
 			b.Fatal(err)
 		}
-		b.StopTimer()
+		m.pause()
 		p.Close()
-		b.StartTimer()
+		m.resume()
 	}
+	m.report(n)
 }
 
 func BenchmarkOursKeyGen(b *testing.B) {
+	m, n := newCPUMeter(b), 0
 	for b.Loop() {
+		n++
 		if _, err := otr.GenerateKey(rand.Reader); err != nil {
 			b.Fatal(err)
 		}
 	}
+	m.report(n)
 }
 
 // libotrPairNoAKE makes two libotr peers with cached keys, no session.
@@ -77,43 +85,51 @@ func benchKeys(b *testing.B) (*otr.PrivateKey, *otr.PrivateKey) {
 func BenchmarkLibotrAKE(b *testing.B) {
 	newLibotrPeer(b, "alice@example.org/laptop") // warm the key cache
 	newLibotrPeer(b, "bob@example.org/desk")
+	m, n := newCPUMeter(b), 0
 	for b.Loop() {
-		b.StopTimer()
+		n++
+		m.pause()
 		x, y := libotrPairNoAKE(b)
 		x.outbox = append(x.outbox, x.Query())
-		b.StartTimer()
+		m.resume()
 		pumpLibotr(b, x, y)
-		b.StopTimer()
+		m.pause()
 		if x.MessageState(y.Account()) != "encrypted" || y.MessageState(x.Account()) != "encrypted" {
 			b.Fatal("libotr AKE did not finish")
 		}
 		x.Close()
 		y.Close()
-		b.StartTimer()
+		m.resume()
 	}
+	m.report(n)
 }
 
 func BenchmarkOursAKE(b *testing.B) {
 	kx, ky := benchKeys(b)
+	m, n := newCPUMeter(b), 0
 	for b.Loop() {
-		b.StopTimer()
+		n++
+		m.pause()
 		x, y := oursPair(b, kx, ky)
-		b.StartTimer()
+		m.resume()
 		x.take(x.conv.Query(), nil)
 		pumpOurs(b, x, y)
-		b.StopTimer()
+		m.pause()
 		if x.conv.State() != otr.StateEncrypted || y.conv.State() != otr.StateEncrypted {
 			b.Fatal("our AKE did not finish")
 		}
-		b.StartTimer()
+		m.resume()
 	}
+	m.report(n)
 }
 
 var msg1K = strings.Repeat("0123456789abcdef", 64)
 
 func BenchmarkLibotrData1K(b *testing.B) {
 	x, y := libotrPair(b, PolicyManual)
+	m, n := newCPUMeter(b), 0
 	for b.Loop() {
+		n++
 		w, err := x.Send(y.Account(), msg1K)
 		if err != nil || len(w) != 1 {
 			b.Fatal(err)
@@ -124,6 +140,7 @@ func BenchmarkLibotrData1K(b *testing.B) {
 		x.Outbox()
 		y.Outbox()
 	}
+	m.report(n)
 }
 
 func BenchmarkOursData1K(b *testing.B) {
@@ -131,7 +148,9 @@ func BenchmarkOursData1K(b *testing.B) {
 	x, y := oursPair(b, kx, ky)
 	x.take(x.conv.Query(), nil)
 	pumpOurs(b, x, y)
+	m, n := newCPUMeter(b), 0
 	for b.Loop() {
+		n++
 		res, err := x.conv.Send([]byte(msg1K))
 		if err != nil || len(res.Send) != 1 {
 			b.Fatal(err)
@@ -141,11 +160,14 @@ func BenchmarkOursData1K(b *testing.B) {
 			b.Fatal("ours: not decrypted", err)
 		}
 	}
+	m.report(n)
 }
 
 func BenchmarkLibotrSMP(b *testing.B) {
 	x, y := libotrPair(b, PolicyManual)
+	m, n := newCPUMeter(b), 0
 	for b.Loop() {
+		n++
 		if err := x.InitiateSMP(y.Account(), "Where did we meet?", "Zürich"); err != nil {
 			b.Fatal(err)
 		}
@@ -159,6 +181,7 @@ func BenchmarkLibotrSMP(b *testing.B) {
 		}
 		y.Events()
 	}
+	m.report(n)
 }
 
 func BenchmarkOursSMP(b *testing.B) {
@@ -166,7 +189,9 @@ func BenchmarkOursSMP(b *testing.B) {
 	x, y := oursPair(b, kx, ky)
 	x.take(x.conv.Query(), nil)
 	pumpOurs(b, x, y)
+	m, n := newCPUMeter(b), 0
 	for b.Loop() {
+		n++
 		x.must(x.conv.Authenticate("Where did we meet?", []byte("Zürich")))
 		pumpOurs(b, x, y)
 		y.must(y.conv.RespondSMP([]byte("Zürich")))
@@ -176,4 +201,5 @@ func BenchmarkOursSMP(b *testing.B) {
 		}
 		y.Events()
 	}
+	m.report(n)
 }
