@@ -263,15 +263,26 @@ func (h *harness) settle(cond func() bool) {
 	}
 }
 
-// drain runs posted callbacks until none arrive for 50 ms.
+// drain runs posted callbacks until no background call is in flight and
+// nothing is queued. (GenerateKey blocked by the test counts as in flight;
+// tests that block it use settle instead.)
 func (h *harness) drain() {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
 	for {
 		select {
 		case f := <-h.queue:
 			f()
-		case <-time.After(50 * time.Millisecond):
+			continue
+		default:
+		}
+		if h.u.inflight.Load() == 0 && len(h.queue) == 0 {
 			return
 		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("background calls still running after 5 s")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

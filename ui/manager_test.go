@@ -2,16 +2,9 @@ package ui
 
 import "github.com/sotto-im/sotto/account"
 
-// *account.Manager must satisfy what the UI asks of it. Importer is
-// checked separately: ImportPidgin(ctx, dir) is added by the account
-// helper (see the report); until then main.go can wrap it.
-var _ interface {
-	Sender
-	Privacy
-	Keys
-	Roster
-	Accounts
-} = (*account.Manager)(nil)
+// *account.Manager must satisfy everything the UI asks of it, so main.go
+// can pass it to New as is.
+var _ Backend = (*account.Manager)(nil)
 
 // The profile can store the UI's preferences directly.
 var _ PrefsStore = (*account.Profile)(nil)

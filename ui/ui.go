@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -62,6 +63,9 @@ type UI struct {
 	// then raise a notification.
 	foreground bool
 	hasTray    bool
+	// inflight counts background calls whose result is not yet posted
+	// (tests wait for it to reach zero).
+	inflight atomic.Int64
 }
 
 // New builds the UI; nothing is shown until Start.
@@ -167,7 +171,9 @@ func (u *UI) Handle(ev account.Event) {
 
 // do runs work off the UI goroutine with a timeout, then done(err) on it.
 func (u *UI) do(work func(ctx context.Context) error, done func(error)) {
+	u.inflight.Add(1)
 	go func() {
+		defer u.inflight.Add(-1) // after post: the result is queued by then
 		ctx, cancel := context.WithTimeout(u.ctx, u.opts.Timeout)
 		err := work(ctx)
 		cancel()

@@ -34,12 +34,13 @@ func TestWizardCreatesAccountAndKey(t *testing.T) {
 	test.Type(w.jid, "alice@example.org")
 	test.Type(w.password, "pw")
 	test.Tap(w.create)
-	add := h.calls("AddAccount", 1)[0]
+	// GenerateKey is blocked, so wait with settle (drain would wait for it).
+	h.settle(func() bool { return w.keyStatus != nil })
+	add := h.b.called("AddAccount")[0]
 	s := add.args[0].(account.Settings)
 	if s.JID != "alice@example.org" || !s.AutoConnect || add.args[1] != "pw" {
 		t.Errorf("AddAccount(%+v, %q)", s, add.args[1])
 	}
-	h.settle(func() bool { return w.keyStatus != nil })
 	if !w.keyBusy.Visible() || w.keyDone.Visible() || !strings.Contains(w.keyStatus.Text, "Creating your private key") {
 		t.Errorf("while generating: progress %v, done %v, %q", w.keyBusy.Visible(), w.keyDone.Visible(), w.keyStatus.Text)
 	}
