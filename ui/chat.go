@@ -23,10 +23,14 @@ type chatWindow struct {
 	views  map[convKey]*convView
 	unread map[convKey]int
 	shown  bool // the window is on screen (fyne.Window cannot tell us)
+	// lastSec is the latest security state per conversation, kept when
+	// its tab is closed so a reopened tab shows it at once.
+	lastSec map[convKey]account.SecurityChanged
 }
 
 func newChatWindow(u *UI) *chatWindow {
-	c := &chatWindow{u: u, views: map[convKey]*convView{}, unread: map[convKey]int{}}
+	c := &chatWindow{u: u, views: map[convKey]*convView{}, unread: map[convKey]int{},
+		lastSec: map[convKey]account.SecurityChanged{}}
 	c.tabs = container.NewDocTabs()
 	c.tabs.OnClosed = c.closed
 	c.tabs.OnSelected = func(t *container.TabItem) {
@@ -167,9 +171,24 @@ func (c *chatWindow) received(e account.MessageReceived) {
 func (c *chatWindow) messageState(e account.MessageStateChanged) { c.get(e.Conv).outState(e) }
 
 func (c *chatWindow) security(e account.SecurityChanged) {
-	// A security change for a conversation with no tab (e.g. the peer
-	// started OTR) still gets a tab: the user must see who is talking.
+	c.lastSec[keyOf(e.Conv)] = e
+	// A conversation with no tab that turns private (the peer started
+	// OTR) gets a tab: the user must see who is talking. Dropping to Not
+	// private (e.g. on disconnect) opens nothing.
+	if _, open := c.views[keyOf(e.Conv)]; !open && e.Level == account.NotPrivate {
+		return
+	}
 	c.get(e.Conv).setSecurity(e)
+}
+
+// initialSecurity is the state a new tab starts with.
+func (c *chatWindow) initialSecurity(conv account.Conversation) account.SecurityChanged {
+	if s, ok := c.lastSec[keyOf(conv)]; ok {
+		return s
+	}
+	s := c.u.b.Security(conv)
+	s.Conv = conv
+	return s
 }
 
 func (c *chatWindow) smpRequested(e account.SMPRequested) {

@@ -192,3 +192,28 @@ func TestLongMessageRowHeight(t *testing.T) {
 		t.Errorf("short %v (base %v), long %v", short, m.baseH, long)
 	}
 }
+
+// A closed tab reopens with its last security state; Not private for a
+// conversation without a tab opens nothing.
+func TestSecurityRememberedAcrossTabs(t *testing.T) {
+	h := newHarness(t).withBob()
+	carol := account.Conversation{Account: me, Peer: "carol@example.org"}
+	h.u.Handle(account.SecurityChanged{Conv: carol, Level: account.NotPrivate})
+	if _, ok := h.u.chats.views[keyOf(carol)]; ok {
+		t.Error("a Not private event opened a tab")
+	}
+	h.u.Handle(account.SecurityChanged{Conv: bobConv, Level: account.Private, Fingerprint: bobFP, Verified: true})
+	v := h.u.chats.views[keyOf(bobConv)]
+	if v == nil {
+		t.Fatal("peer-started OTR opened no tab")
+	}
+	h.u.chats.closed(v.tab)
+	v = h.u.chats.open(bobConv, true)
+	h.drain()
+	if v.status.Text != "Private" {
+		t.Errorf("reopened tab shows %q", v.status.Text)
+	}
+	if n := len(h.b.called("StartPrivate")); n != 0 {
+		t.Errorf("reopening a private chat called StartPrivate %d times", n)
+	}
+}

@@ -82,8 +82,7 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	content := container.NewPadded(container.NewBorder(top, bottom, nil, nil, v.msgs.view))
 	v.tab = container.NewTabItemWithIcon("", lockOpenIcon, content)
 
-	v.sec = u.b.Security(conv)
-	v.sec.Conv = conv
+	v.sec = u.chats.initialSecurity(conv)
 	v.applySecurity()
 	v.updateTitle()
 	return v
