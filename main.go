@@ -11,6 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -62,7 +64,9 @@ func main() {
 		return u.AskPassphrase(ctx, create, problem)
 	})
 	mgr := account.NewManager(profile, secrets.store)
-	opts := ui.Options{KeyStorage: secrets.describe()}
+	// The profile keeps the UI preferences too, so that a profile folder
+	// (and the portable stick) holds everything.
+	opts := ui.Options{KeyStorage: secrets.describe(), Prefs: profile}
 	if loc.portable {
 		// Only portable mode offers the vault in the wizard: elsewhere a
 		// working keyring takes every secret, and the vault is the
@@ -73,6 +77,7 @@ func main() {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { _ = mgr.Run(ctx) }()
+	go quitOnSignal(ctx, a)
 	go u.Run(ctx, mgr.Events())
 	u.Start()
 	if profileErr != nil {
@@ -86,7 +91,7 @@ func main() {
 func usage() {
 	fmt.Fprintf(flag.CommandLine.Output(), `Sotto %s — private one-to-one chat over XMPP with OTR.
 
-Usage: sotto [--profile DIR] [--portable] [--version]
+Usage: sotto [--profile DIR] [--portable] [--version] [--help]
 
 Without flags Sotto keeps its settings in your configuration folder and its
 keys and passwords in the system keyring. If a folder named sotto-data sits
@@ -95,6 +100,17 @@ keys in a passphrase-protected vault, and nothing is written to the computer.
 
 `, version)
 	flag.PrintDefaults()
+}
+
+// quitOnSignal quits cleanly (settings saved, connections closed) on
+// SIGINT or SIGTERM, e.g. at logout or Ctrl-C in a terminal.
+func quitOnSignal(ctx context.Context, a fyne.App) {
+	sig, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-sig.Done()
+	if ctx.Err() == nil {
+		fyne.Do(a.Quit)
+	}
 }
 
 func fatal(err error) {

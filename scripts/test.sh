@@ -36,5 +36,8 @@ fi
 echo "== a real window under Xvfb"
 scripts/gui-smoke.sh
 
+echo "== portable mode under Xvfb: nothing written outside the stick, no secret in the clear"
+scripts/portable-test.sh
+
 echo "== total $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
