@@ -35,7 +35,8 @@ bench: deps-test
 fuzz: deps-test
 	@scripts/fuzz.sh $(FUZZTIME)
 
-dist: deps
+dist:
+	@scripts/deps.sh dist
 	@scripts/dist.sh linux
 
 dist-windows:
