@@ -143,6 +143,9 @@ func (c *client) send(conv Conversation, body string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if alt := c.privateSibling(pc); alt != nil {
+		pc = alt
+	}
 	pc.active = c.nowNanos()
 	id := randomID()
 	st := pc.cur.State()

@@ -161,6 +161,30 @@ func (c *client) targetResource(peer string) string {
 	return c.roster.bestResource(peer)
 }
 
+// privateSibling returns the peer's private (or Finished) conversation on
+// another resource when pc is plain, nil otherwise. A message typed into a
+// chat the user sees as private goes there: otherwise anyone who can make
+// a message arrive from a new resource of the peer (a second login on the
+// peer's account, or a malicious server, which can forge any from) would
+// make the next message go out in the clear to that resource.
+func (c *client) privateSibling(pc *privConv) *privConv {
+	if pc.cur.State() != otr.StatePlaintext || pc.refresh {
+		return nil
+	}
+	var best *privConv
+	for k, o := range c.convs {
+		if k.peer != pc.key.peer || o == pc || o.cur.State() == otr.StatePlaintext {
+			continue
+		}
+		enc := o.cur.State() == otr.StateEncrypted
+		if best == nil || (enc && best.cur.State() != otr.StateEncrypted) ||
+			(enc == (best.cur.State() == otr.StateEncrypted) && o.active > best.active) {
+			best = o
+		}
+	}
+	return best
+}
+
 func (c *client) convID(pc *privConv) Conversation {
 	return Conversation{Account: c.account(), Peer: pc.key.peer, Resource: pc.key.res}
 }

@@ -4,6 +4,7 @@ package account
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -48,7 +49,43 @@ func (c *client) emitSecurity(pc *privConv, reason string) SecurityChanged {
 	return sc
 }
 
+// noticeWindow: a notice with the same text for the same conversation is
+// shown at most once per window. A hostile peer can make every stanza it
+// sends produce a notice (10,000 bad fragments made 7,380 of them); the
+// user needs to learn that it happens, not to read it 7,380 times. The
+// count of hidden ones is added to the next copy shown after the window.
+const noticeWindow = 10 * time.Second
+
+// maxNoticeMemos bounds the memory of recent notices: past it, the memory
+// starts over (at worst a repeat is shown early).
+const maxNoticeMemos = 256
+
+type noticeKey struct {
+	conv Conversation
+	text string
+}
+
+type noticeMemo struct {
+	at     int64 // unix nanos of the copy last shown
+	hidden int
+}
+
 func (c *client) notice(conv Conversation, text string) {
+	now := c.nowNanos()
+	k := noticeKey{conv, text}
+	if m, ok := c.notices[k]; ok {
+		if now-m.at < int64(noticeWindow) {
+			m.hidden++
+			return
+		}
+		if m.hidden > 0 {
+			text = fmt.Sprintf("%s (%d more like this were not shown)", text, m.hidden)
+		}
+	}
+	if c.notices == nil || len(c.notices) >= maxNoticeMemos {
+		c.notices = map[noticeKey]*noticeMemo{}
+	}
+	c.notices[k] = &noticeMemo{at: now}
 	c.m.emit(Notice{Conv: conv, Text: text})
 }
 
