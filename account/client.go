@@ -68,6 +68,7 @@ type client struct {
 	key         *otr.PrivateKey
 	instanceTag uint32
 	convs       map[peerKey]*privConv
+	notices     map[noticeKey]*noticeMemo // recent notices, see notice
 }
 
 func newClient(m *Manager, s Settings) *client {
@@ -422,15 +423,26 @@ func (c *client) sendIQ(q outIQ, onReply func(*iq)) {
 	}
 }
 
+// writeTimeout: a write stalled this long means the link is gone.
+const writeTimeout = 15 * time.Second
+
 // write encodes one stanza. A write that fails or stalls means the link
 // is gone; Serve notices too, but we close the conn so it does promptly.
+//
+// The stall limit is a deadline on the conn, not a context: mellium
+// watches the context of each write in a goroutine that, when the context
+// is done, sets a deadline in the past and then clears it. A context
+// cancelled just after the write returned can still trigger that, and the
+// next write (ours, or the Serve goroutine answering a ping) fails with an
+// i/o timeout and drops the link; a flood of stanzas made that happen
+// within a second. c.ctx ends only with the loop.
 func (c *client) write(v interface{}) error {
 	if c.sess == nil {
 		return errors.New("account: not connected")
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, 15*time.Second)
-	defer cancel()
-	err := c.sess.Encode(ctx, v)
+	_ = c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
+	err := c.sess.Encode(c.ctx, v)
+	_ = c.raw.SetWriteDeadline(time.Time{})
 	if err != nil {
 		_ = c.raw.Close()
 	}
@@ -449,7 +461,7 @@ func closeLink(sess *xmpp.Session, raw net.Conn) {
 func (c *client) handleInbound(v inbound) {
 	switch {
 	case v.bad != "":
-		c.m.emit(Notice{Conv: Conversation{Account: c.account()}, Text: v.bad})
+		c.notice(Conversation{Account: c.account()}, v.bad)
 	case v.iq != nil:
 		c.handleIQ(v.iq)
 	case v.pres != nil:

@@ -103,7 +103,16 @@ func connect(ctx context.Context, p dialParams) (*xmpp.Session, net.Conn, error)
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	sess, err := xmpp.NewClientSession(ctx, origin, rw, features...)
+	// The context given to mellium must not end when connect returns: its
+	// watcher goroutine could then still set a past deadline on the fresh
+	// session's conn (see client.write). Cancelling the login closes the
+	// conn instead; the deadline above bounds it.
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	sess, err := xmpp.NewClientSession(context.WithoutCancel(ctx), origin, rw, features...)
+	if !stop() && err == nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("account: logging in failed: %w", ctx.Err())
+	}
 	if err != nil {
 		conn.Close()
 		var ae *authError
