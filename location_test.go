@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +54,24 @@ func TestConfineRedirectsCaches(t *testing.T) {
 	}
 	if os.Getenv("MESA_SHADER_CACHE_DISABLE") != "true" {
 		t.Error("Mesa shader cache must be off in portable mode")
+	}
+}
+
+// TestConfineEnvWindows checks the Windows variables without Windows: the
+// folders Go and Fyne derive from them must all be inside the stick.
+func TestConfineEnvWindows(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), portableDirName)
+	env := confineEnv(dir, "windows")
+	for _, k := range []string{"LOCALAPPDATA", "APPDATA", "USERPROFILE"} {
+		v, ok := env[k]
+		if !ok {
+			t.Fatalf("%s is not redirected on Windows", k)
+		}
+		if rel, err := filepath.Rel(dir, v); err != nil || strings.HasPrefix(rel, "..") {
+			t.Errorf("%s=%s is outside the portable folder %s", k, v, dir)
+		}
+	}
+	if _, ok := env["XDG_CACHE_HOME"]; ok {
+		t.Error("XDG variables mean nothing on Windows")
 	}
 }

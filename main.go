@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"fyne.io/fyne/v2"
@@ -32,6 +33,9 @@ func main() {
 	portableFlag := flag.Bool("portable", false, "portable mode: keep everything in sotto-data/ next to the binary")
 	versionFlag := flag.Bool("version", false, "print the version and exit")
 	flag.Usage = usage
+	if wantsText(os.Args[1:]) {
+		attachConsole()
+	}
 	flag.Parse()
 	if *versionFlag {
 		fmt.Println("Sotto", version)
@@ -100,6 +104,19 @@ keys in a passphrase-protected vault, and nothing is written to the computer.
 
 `, version)
 	flag.PrintDefaults()
+}
+
+// wantsText reports whether the command line asks for text output only
+// (--version, --help), which a Windows GUI build must print to its
+// parent's console.
+func wantsText(args []string) bool {
+	for _, a := range args {
+		switch strings.TrimLeft(a, "-") {
+		case "version", "help", "h":
+			return true
+		}
+	}
+	return false
 }
 
 // quitOnSignal quits cleanly (settings saved, connections closed) on
