@@ -60,25 +60,36 @@ func (a appPrefs) SavePrefs(pr Prefs) error {
 	return nil
 }
 
-// variantTheme forces the light or dark variant of the default theme.
-type variantTheme struct {
+// sottoTheme is Fyne's default theme, optionally pinned to the light or
+// dark variant, with one change: low-importance labels (timestamps, status
+// texts, help lines) use the placeholder grey instead of the "disabled"
+// colour, which the default light theme makes almost invisible on white.
+// Disabled buttons then read mid-grey, still clearly apart from live text.
+type sottoTheme struct {
 	fyne.Theme
-	v fyne.ThemeVariant
+	v     fyne.ThemeVariant
+	fixed bool
 }
 
-func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
-	return t.Theme.Color(n, t.v)
+func (t sottoTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if t.fixed {
+		v = t.v
+	}
+	if n == theme.ColorNameDisabled {
+		n = theme.ColorNamePlaceHolder
+	}
+	return t.Theme.Color(n, v)
 }
 
 func applyTheme(a fyne.App, name string) {
+	t := sottoTheme{Theme: theme.DefaultTheme()}
 	switch name {
 	case "light":
-		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantLight})
+		t.v, t.fixed = theme.VariantLight, true
 	case "dark":
-		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantDark})
-	default:
-		a.Settings().SetTheme(theme.DefaultTheme())
+		t.v, t.fixed = theme.VariantDark, true
 	}
+	a.Settings().SetTheme(t)
 }
 
 var (

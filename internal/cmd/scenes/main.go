@@ -1,0 +1,92 @@
+//go:build scenes
+
+// Command scenes shows one of Sotto's windows in a given state, for
+// `make screenshot` (scripts/screenshot.sh). The backend is a real
+// account.Manager on a throw-away profile with an in-memory secret store
+// that never connects: the scene's events are fed to the UI directly.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/sotto-im/sotto/account"
+	"github.com/sotto-im/sotto/assets"
+	"github.com/sotto-im/sotto/ui"
+)
+
+func main() {
+	scene := flag.String("scene", "roster", fmt.Sprintf("one of %v", ui.Scenes))
+	theme := flag.String("theme", "light", "light or dark")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "sotto-scene-")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
+	prof, err := account.OpenProfile(dir)
+	if err != nil {
+		fail(err)
+	}
+	prefs := prof.Prefs()
+	prefs.Theme = *theme
+	if err := prof.SavePrefs(prefs); err != nil {
+		fail(err)
+	}
+	if *scene != "wizard" && *scene != "wizard-key" {
+		if err := prof.SaveAccount(account.Settings{JID: "alice@example.org"}); err != nil {
+			fail(err)
+		}
+	}
+	mgr := account.NewManager(prof, &memStore{m: map[string][]byte{}})
+	a := app.NewWithID("im.sotto.scenes")
+	a.SetIcon(assets.Icon)
+	u := ui.New(a, mgr, ui.Options{Prefs: prof})
+	a.Lifecycle().SetOnStarted(func() {
+		fyne.Do(func() {
+			if err := ui.RunScene(u, *scene); err != nil {
+				fail(err)
+			}
+		})
+	})
+	a.Run()
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "scenes:", err)
+	os.Exit(1)
+}
+
+type memStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memStore) Get(_ context.Context, k string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.m[k]; ok {
+		return append([]byte(nil), v...), nil
+	}
+	return nil, account.ErrSecretNotFound
+}
+
+func (s *memStore) Set(_ context.Context, k string, v []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[k] = append([]byte(nil), v...)
+	return nil
+}
+
+func (s *memStore) Delete(_ context.Context, k string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, k)
+	return nil
+}
