@@ -265,6 +265,7 @@ func (c *client) connected(r connResult) {
 func (c *client) connectFailed(err error) {
 	var cp *certProblem
 	var ae *authError
+	var nt *noTLSError
 	switch {
 	case !c.wantOnline:
 		c.setState(Disconnected, "", 0)
@@ -279,6 +280,10 @@ func (c *client) connectFailed(err error) {
 		c.wantOnline = false
 		c.setState(Failed, ae.Error(), 0)
 		c.failQueued("not connected: the server refused the login")
+	case errors.As(err, &nt):
+		c.wantOnline = false
+		c.setState(Failed, nt.Error(), 0)
+		c.failQueued("not connected: the server does not offer encryption")
 	default:
 		c.scheduleRetry(err.Error())
 	}

@@ -116,11 +116,14 @@ func connect(ctx context.Context, p dialParams) (*xmpp.Session, net.Conn, error)
 	if err != nil {
 		conn.Close()
 		var ae *authError
+		var nt *noTLSError
 		switch {
 		case problem != nil:
 			return nil, nil, problem
 		case errors.As(err, &ae):
 			return nil, nil, ae
+		case errors.As(err, &nt):
+			return nil, nil, nt
 		}
 		return nil, nil, fmt.Errorf("account: logging in failed: %w", err)
 	}
@@ -139,7 +142,7 @@ func connect(ctx context.Context, p dialParams) (*xmpp.Session, net.Conn, error)
 // first stream feature.
 func tlsStage(ctx context.Context, conn net.Conn, direct bool, cfg *tls.Config) (io.ReadWriter, []xmpp.StreamFeature, error) {
 	if !direct {
-		return conn, []xmpp.StreamFeature{xmpp.StartTLS(cfg)}, nil
+		return conn, []xmpp.StreamFeature{startTLS(cfg)}, nil
 	}
 	cfg.NextProtos = []string{"xmpp-client"}
 	tc := tls.Client(conn, cfg)
@@ -147,6 +150,33 @@ func tlsStage(ctx context.Context, conn net.Conn, direct bool, cfg *tls.Config) 
 		return nil, nil, fmt.Errorf("account: TLS with the server failed: %w", err)
 	}
 	return tc, nil, nil
+}
+
+// noTLSError: the server refused STARTTLS. Retrying will not help. mellium
+// asks for STARTTLS even when the server does not advertise it (RFC 7590
+// downgrade protection), so a refusal ends the login whatever
+// Settings.AllowInsecure says.
+type noTLSError struct{ err error }
+
+func (e *noTLSError) Error() string {
+	return fmt.Sprintf("account: the server refused to encrypt the connection (STARTTLS failed: %v); Sotto does not log in without encryption", e.err)
+}
+func (e *noTLSError) Unwrap() error { return e.err }
+
+// startTLS is mellium's STARTTLS (which also tries it when the server does
+// not advertise it, RFC 7590 downgrade protection) with a refusal marked
+// as a noTLSError.
+func startTLS(cfg *tls.Config) xmpp.StreamFeature {
+	f := xmpp.StartTLS(cfg)
+	neg := f.Negotiate
+	f.Negotiate = func(ctx context.Context, s *xmpp.Session, data interface{}) (xmpp.SessionState, io.ReadWriter, error) {
+		mask, rw, err := neg(ctx, s, data)
+		if err != nil && !isNetErr(err) {
+			err = &noTLSError{err: err}
+		}
+		return mask, rw, err
+	}
+	return f
 }
 
 // serverAddr is host:port to dial.
