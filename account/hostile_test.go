@@ -119,6 +119,8 @@ type otrPeer struct {
 	rand *switchRand
 	conv *otr.Conversation
 	seen int
+	// plain is every message the engine decrypted, in order.
+	plain []string
 	// wire is every data message Mallory sent, for replays.
 	wire []string
 }
@@ -177,6 +179,9 @@ func (p *otrPeer) pump(what string, cond func() bool) {
 			res, err := p.conv.Receive([]byte(*m.Body))
 			if err != nil {
 				p.t.Fatal(err)
+			}
+			if res.Encrypted {
+				p.plain = append(p.plain, string(res.Plaintext))
 			}
 			p.sendAll(res.Send)
 		}
