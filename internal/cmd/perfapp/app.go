@@ -1,0 +1,285 @@
+//go:build unix
+
+package main
+
+// The measured child: Sotto's UI built as main.go builds it (profile,
+// account.Manager, ui.New, Start, Run), with the event pump instrumented.
+// It prints "perf: key=value" lines and quits.
+//
+// "Drawn" is the first frame painted after the UI applied the 2,000-contact
+// RosterChanged: with the change, a 1x1 canvas.Raster is put in an overlay
+// of the window, and Fyne's painter calls its generator while it paints the
+// next frame. The same marker times each filter keystroke from the key to
+// the frame that shows the result.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/account"
+	"github.com/sotto-im/sotto/assets"
+	"github.com/sotto-im/sotto/ui"
+)
+
+const appID = "im.sotto.app" // as main.go
+
+func runApp(args []string) error {
+	t0 := time.Now()
+	if v, err := strconv.ParseInt(os.Getenv("PERFAPP_T0"), 10, 64); err == nil {
+		t0 = time.Unix(0, v) // the parent's clock just before exec
+	}
+	fs := flag.NewFlagSet("app", flag.ContinueOnError)
+	dir := fs.String("profile", "", "profile folder")
+	jid := fs.String("jid", "", "account")
+	contacts := fs.Int("contacts", 2000, "roster size to wait for")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pw, err := io.ReadAll(io.LimitReader(os.Stdin, 1024))
+	if err != nil {
+		return err
+	}
+	store := newMemStore()
+	_ = store.Set(context.Background(), "password:"+*jid, pw) // account's key for the password
+	profile, err := account.OpenProfile(*dir)
+	if profile == nil {
+		return err
+	}
+
+	app.SetMetadata(fyne.AppMetadata{ID: appID, Name: "Sotto", Version: "perf", Icon: assets.Icon})
+	a := app.NewWithID(appID)
+	a.SetIcon(assets.Icon)
+	mgr := account.NewManager(profile, store)
+	u := ui.New(a, mgr, ui.Options{KeyStorage: "memory (perfapp)", Prefs: profile})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = mgr.Run(ctx) }()
+	p := &probe{t0: t0, app: a, u: u, want: *contacts}
+	go p.pump(ctx, mgr.Events())
+	u.Start()
+	go func() { // never hang the benchmark
+		time.Sleep(45 * time.Second)
+		fmt.Fprintln(os.Stderr, "perfapp app: timed out")
+		os.Exit(2)
+	}()
+	a.Run()
+	u.Stop()
+	return p.err
+}
+
+type probe struct {
+	mark    fyne.CanvasObject // see markNextFrame; Fyne goroutine only
+	markWin fyne.Window
+	t0      time.Time
+	app     fyne.App
+	u       *ui.UI
+	want    int
+	err     error
+}
+
+// pump does what ui.UI.Run does (each event applied on the Fyne
+// goroutine, in order) and starts the measurements when the full roster
+// arrives.
+func (p *probe) pump(ctx context.Context, events <-chan account.Event) {
+	measured := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			rc, isRoster := ev.(account.RosterChanged)
+			if measured || !isRoster || len(rc.Contacts) < p.want {
+				fyne.Do(func() { p.u.Handle(ev) })
+				continue
+			}
+			measured = true
+			arrived := time.Now()
+			var applied time.Time
+			var painted <-chan time.Time
+			fyne.DoAndWait(func() {
+				p.u.Handle(ev)
+				applied = time.Now()
+				painted = p.markNextFrame()
+			})
+			drawn, err := wait(painted)
+			go p.finish(arrived, applied, drawn, err)
+		}
+	}
+}
+
+func (p *probe) mainWindow() fyne.Window {
+	for _, w := range p.app.Driver().AllWindows() {
+		if w.Title() == "Sotto" {
+			return w
+		}
+	}
+	return nil
+}
+
+// markNextFrame must run on the Fyne goroutine. It returns a channel that
+// receives the time the next frame of the main window is painted. The
+// marker stays in the overlay stack until the next call or clearMark
+// (removing an overlay also removes every overlay above it).
+func (p *probe) markNextFrame() <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	w := p.mainWindow()
+	if w == nil {
+		close(ch)
+		return ch
+	}
+	p.clearMark()
+	var once sync.Once
+	r := canvas.NewRaster(func(int, int) image.Image {
+		once.Do(func() { ch <- time.Now() })
+		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	})
+	r.Resize(fyne.NewSize(1, 1))
+	ov := container.NewWithoutLayout(r)
+	ov.Resize(fyne.NewSize(1, 1)) // a zero-size container is not painted
+	w.Canvas().Overlays().Add(ov)
+	p.mark, p.markWin = ov, w
+	return ch
+}
+
+// clearMark removes the marker overlay; on the Fyne goroutine.
+func (p *probe) clearMark() {
+	if p.mark != nil {
+		p.markWin.Canvas().Overlays().Remove(p.mark)
+		p.mark, p.markWin = nil, nil
+	}
+}
+
+func wait(ch <-chan time.Time) (time.Time, error) {
+	select {
+	case t, ok := <-ch:
+		if !ok {
+			return t, errors.New("no Sotto window")
+		}
+		return t, nil
+	case <-time.After(10 * time.Second):
+		return time.Time{}, errors.New("no frame painted within 10 s")
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (p *probe) finish(arrived, applied, drawn time.Time, err error) {
+	defer fyne.Do(p.app.Quit)
+	if err != nil {
+		p.err = err
+		return
+	}
+	fmt.Printf("perf: roster_event_ms=%.2f\n", ms(arrived.Sub(p.t0)))
+	fmt.Printf("perf: roster_applied_ms=%.2f\n", ms(applied.Sub(p.t0)))
+	fmt.Printf("perf: roster_drawn_ms=%.2f\n", ms(drawn.Sub(p.t0)))
+	fmt.Printf("perf: apply_roster_ms=%.2f\n", ms(applied.Sub(arrived)))
+	fmt.Printf("perf: rss_anon_drawn_mib=%.2f\n", rssAnonMiB())
+	if err := p.filter(); err != nil {
+		p.err = err
+		return
+	}
+	time.Sleep(2 * time.Second) // let the heap and the GL driver settle
+	fmt.Printf("perf: rss_anon_settled_mib=%.2f\n", rssAnonMiB())
+}
+
+// filter types "user1999" into the roster's search field and deletes it
+// again, three times: 48 keystrokes. work is the time the keystroke takes
+// on the Fyne goroutine (the filter over 2,000 contacts and the list
+// refresh); frame is key to painted frame, which adds the wait for the
+// next frame tick (Fyne paints at most 60 times a second).
+func (p *probe) filter() error {
+	var entry *widget.Entry
+	fyne.DoAndWait(func() {
+		p.clearMark() // focus moves inside the top overlay otherwise
+		w := p.mainWindow()
+		if w == nil {
+			return
+		}
+		c := w.Canvas()
+		for i := 0; i < 64 && entry == nil; i++ {
+			c.FocusNext()
+			if e, ok := c.Focused().(*widget.Entry); ok && e.PlaceHolder == "Search contacts" {
+				entry = e
+			}
+		}
+	})
+	if entry == nil {
+		return errors.New("no search field reachable with Tab in the roster window")
+	}
+	var work, frame []time.Duration
+	key := func(f func()) error {
+		var start, done time.Time
+		var painted <-chan time.Time
+		fyne.DoAndWait(func() {
+			start = time.Now()
+			f()
+			done = time.Now()
+			painted = p.markNextFrame()
+		})
+		t, err := wait(painted)
+		if err != nil {
+			return err
+		}
+		work, frame = append(work, done.Sub(start)), append(frame, t.Sub(start))
+		return nil
+	}
+	for round := 0; round < 3; round++ {
+		for _, r := range "user1999" {
+			if err := key(func() { entry.TypedRune(r) }); err != nil {
+				return err
+			}
+		}
+		for range "user1999" {
+			if err := key(func() { entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace}) }); err != nil {
+				return err
+			}
+		}
+	}
+	fyne.DoAndWait(p.clearMark)
+	if entry.Text != "" {
+		return fmt.Errorf("search field holds %q after the keystrokes", entry.Text)
+	}
+	printPct("filter_work", work)
+	printPct("filter_frame", frame)
+	return nil
+}
+
+func printPct(name string, ds []time.Duration) {
+	slices.Sort(ds)
+	fmt.Printf("perf: %s_p50_ms=%.2f\n", name, ms(ds[len(ds)/2]))
+	fmt.Printf("perf: %s_max_ms=%.2f\n", name, ms(ds[len(ds)-1]))
+}
+
+// rssAnonMiB reads RssAnon from /proc/self/status.
+func rssAnonMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return -1
+}

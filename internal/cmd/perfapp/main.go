@@ -1,0 +1,275 @@
+//go:build unix
+
+// Command perfapp measures Sotto as an application, for scripts/bench.sh:
+// cold start to a drawn roster of 2,000 contacts, the anonymous memory the
+// process then holds (RssAnon), and filtering that roster per keystroke
+// in the real window. Run it under an X server (Xvfb) in a D-Bus session:
+//
+//	dbus-run-session -- perfapp -contacts 2000 -runs 3
+//
+// The parent starts a private Prosody (internal/testbed), registers one
+// account and writes its roster of N contacts straight into Prosody's
+// store, sets up a profile the way the first-run wizard would (settings,
+// certificate pin), and then starts itself as a fresh child process per
+// run ("perfapp app", see app.go) that builds the UI exactly as main.go
+// does, with the real account.Manager, and reports what it measured on
+// stdout. The first run warms the OS and font caches and is not counted.
+// The child keeps the account password in memory (given on stdin), not
+// in the OS keyring; a keyring read costs about 8 ms (see FACTS.md).
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sotto-im/sotto/account"
+	"github.com/sotto-im/sotto/internal/testbed"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "app" {
+		if err := runApp(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "perfapp app:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	contacts := flag.Int("contacts", 2000, "roster size")
+	runs := flag.Int("runs", 3, "measured cold starts (after one warm-up)")
+	flag.Parse()
+	if err := run(*contacts, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "perfapp:", err)
+		os.Exit(1)
+	}
+}
+
+func run(contacts, runs int) error {
+	dir, err := os.MkdirTemp("", "sotto-perf-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srvDir := filepath.Join(dir, "prosody")
+	if err := os.Mkdir(srvDir, 0o700); err != nil {
+		return err
+	}
+	srv, err := testbed.StartServer(srvDir)
+	if srv != nil {
+		defer srv.Close()
+	}
+	if err != nil {
+		return err
+	}
+	pw := testbed.RandomPassword()
+	jid, err := srv.Register("perf", pw)
+	if err != nil {
+		return err
+	}
+	if err := writeRoster(srvDir, "perf", contacts); err != nil {
+		return err
+	}
+	profile := filepath.Join(dir, "profile")
+	if err := setupProfile(profile, jid, srv, pw); err != nil {
+		return err
+	}
+	var results []map[string]float64
+	for i := 0; i <= runs; i++ {
+		r, err := runChild(dir, profile, jid, pw, contacts)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i, err)
+		}
+		if i == 0 {
+			continue // warm-up
+		}
+		results = append(results, r)
+		fmt.Printf("perfapp: run %d: %s\n", i, format(r))
+	}
+	fmt.Printf("PERFAPP contacts=%d runs=%d %s\n", contacts, runs, format(medians(results)))
+	return nil
+}
+
+// setupProfile stores the account settings and the pinned server
+// certificate, as the wizard would after the user accepted it.
+func setupProfile(dir, jid string, srv *testbed.Server, pw string) error {
+	p, err := account.OpenProfile(dir)
+	if err != nil {
+		return err
+	}
+	pin, err := certPin(srv.CertPEM())
+	if err != nil {
+		return err
+	}
+	if err := p.SetCertPin(jid, pin); err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(srv.Addr())
+	portN, _ := strconv.Atoi(port)
+	s := account.Settings{JID: jid, Server: "127.0.0.1", Port: portN, AutoConnect: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return account.NewManager(p, newMemStore()).AddAccount(ctx, s, pw)
+}
+
+// runChild starts "perfapp app" and collects its "perf: key=value" lines.
+func runChild(dir, profile, jid, pw string, contacts int) (map[string]float64, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	home := filepath.Join(dir, "home")
+	cmd := exec.Command(self, "app", "-profile", profile, "-jid", jid,
+		"-contacts", strconv.Itoa(contacts))
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share"))
+	cmd.Stdin = strings.NewReader(pw)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	cmd.Env = append(cmd.Env, "PERFAPP_T0="+strconv.FormatInt(t0.UnixNano(), 10))
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	res := map[string]float64{}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		kv, ok := strings.CutPrefix(line, "perf: ")
+		if !ok {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			res[k] = f
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return res, fmt.Errorf("child: %w", err)
+		}
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		return res, errors.New("child did not exit")
+	}
+	if _, ok := res["roster_drawn_ms"]; !ok {
+		return res, errors.New("child reported no roster_drawn_ms")
+	}
+	return res, nil
+}
+
+func format(r map[string]float64) string {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%.2f", k, r[k])
+	}
+	return b.String()
+}
+
+// medians is the per-key median over the runs.
+func medians(rs []map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	if len(rs) == 0 {
+		return out
+	}
+	for k := range rs[0] {
+		var vs []float64
+		for _, r := range rs {
+			if v, ok := r[k]; ok {
+				vs = append(vs, v)
+			}
+		}
+		slices.Sort(vs)
+		out[k] = vs[len(vs)/2]
+	}
+	return out
+}
+
+// writeRoster writes user's roster of n contacts (subscription "both", ten
+// groups) in Prosody 0.12's keyval store, before the first login.
+func writeRoster(srvDir, user string, n int) error {
+	d := filepath.Join(srvDir, "data", "localhost", "roster")
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("return {\n\t[false] = { [\"version\"] = 1; [\"pending\"] = {}; };\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "\t[%q] = { [\"subscription\"] = \"both\"; [\"name\"] = %q; [\"groups\"] = { [%q] = true; }; };\n",
+			fmt.Sprintf("user%04d@localhost", i), fmt.Sprintf("User %04d", i), fmt.Sprintf("Group %d", i%10))
+	}
+	b.WriteString("};\n")
+	return os.WriteFile(filepath.Join(d, user+".dat"), []byte(b.String()), 0o600)
+}
+
+func certPin(pemBytes []byte) (string, error) {
+	b, _ := pem.Decode(pemBytes)
+	if b == nil {
+		return "", errors.New("server certificate is not PEM")
+	}
+	if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+		return "", err
+	}
+	return account.CertFingerprint(b.Bytes), nil
+}
+
+// memStore is an in-memory account.SecretStore.
+type memStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func newMemStore() *memStore { return &memStore{m: map[string][]byte{}} }
+
+func (s *memStore) Get(_ context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[key]
+	if !ok {
+		return nil, account.ErrSecretNotFound
+	}
+	return slices.Clone(v), nil
+}
+
+func (s *memStore) Set(_ context.Context, key string, v []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[key] = slices.Clone(v)
+	return nil
+}
+
+func (s *memStore) Delete(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; !ok {
+		return account.ErrSecretNotFound
+	}
+	delete(s.m, key)
+	return nil
+}
