@@ -1,0 +1,206 @@
+package account
+
+// After a scripted private session (login, go private, SMP both ways,
+// messages, end), nothing on disk or in any log may hold a password, an
+// OTR private key or the text of a private message: the profile
+// directories, the server's directory (its debug log records every stanza
+// and every SASL element, and its data store), temporary files written
+// during the test, the standard logger, and every event text but the
+// message bodies themselves.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sotto-im/sotto/otr"
+)
+
+// secretNeedles are the forms a secret could leak in.
+func secretNeedles(name string, s []byte, out map[string][]byte) {
+	out[name+" raw"] = s
+	out[name+" hex"] = []byte(hex.EncodeToString(s))
+	out[name+" HEX"] = []byte(strings.ToUpper(hex.EncodeToString(s)))
+	out[name+" base64"] = []byte(base64.StdEncoding.EncodeToString(s))
+	out[name+" base64 raw"] = []byte(base64.RawStdEncoding.EncodeToString(s))
+}
+
+// keyNeedles adds the private exponent x of the stored OTR key of account.
+func keyNeedles(t *testing.T, p *peer, out map[string][]byte) {
+	t.Helper()
+	b, err := p.secrets.Get(context.Background(), otrKeyName(p.jid))
+	if err != nil {
+		t.Fatalf("%s has no stored key: %v", p.jid, err)
+	}
+	keys, err := otr.ParsePrivateKeys(b)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("stored key of %s: %v", p.jid, err)
+	}
+	x := keys[0].Key.X
+	secretNeedles(p.jid+" key x", x.Bytes(), out)
+	out[p.jid+" key x decimal"] = []byte(x.String())
+	out[p.jid+" key file"] = b[:min(len(b), 200)]
+}
+
+func TestSecretsScanAfterPrivateSession(t *testing.T) {
+	start := time.Now().Add(-time.Second)
+	var logged bytes.Buffer
+	log.SetOutput(&logged)
+	defer log.SetOutput(os.Stderr)
+
+	srv, a, b := privatePair(t, peerOpts{}, peerOpts{})
+	ctx := ctxT(t)
+	// Random texts: literals would be found in the test binary itself.
+	private := []string{"the launch code is " + randomID(), "meet me under the clock at " + randomID()}
+	for i, text := range private {
+		from, to := a, b
+		if i%2 == 1 {
+			from, to = b, a
+		}
+		if _, err := from.m.Send(ctx, from.conv(to), text); err != nil {
+			t.Fatal(err)
+		}
+		if m := to.waitFor(0, "private message", isMsg(from.jid, text)).(MessageReceived); !m.Encrypted {
+			t.Fatalf("not encrypted: %+v", m)
+		}
+	}
+	question, answer := "Name of the ship "+randomID()+"?", "Calypso-"+randomID()
+	mb := b.rec.mark()
+	if err := a.m.Authenticate(ctx, a.conv(b), question, answer); err != nil {
+		t.Fatal(err)
+	}
+	req := b.waitFor(mb, "SMP request", func(e Event) bool { _, ok := e.(SMPRequested); return ok }).(SMPRequested)
+	if err := b.m.AnswerSMP(ctx, req.Conv, answer); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "verified", isLevel(b.jid, Private))
+	ma := a.rec.mark()
+	if err := a.m.EndPrivate(ctx, a.conv(b)); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(ma, "ended", isLevel(b.jid, NotPrivate))
+	b.waitFor(0, "bob sees the end", isLevel(a.jid, Finished))
+	if s := a.m.Security(a.conv(b)); s.Level != NotPrivate {
+		t.Fatalf("after End: %v", s.Level)
+	}
+
+	needles := map[string][]byte{}
+	for _, p := range []*peer{a, b} {
+		pw, err := p.secrets.Get(context.Background(), passwordKey(p.jid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		secretNeedles(p.jid+" password", pw, needles)
+		user := strings.Split(p.jid, "@")[0]
+		plain := append([]byte("\x00"+user+"\x00"), pw...) // SASL PLAIN
+		needles[p.jid+" SASL PLAIN"] = []byte(base64.StdEncoding.EncodeToString(plain))
+		keyNeedles(t, p, needles)
+	}
+	for _, s := range append(private, answer, question) {
+		secretNeedles(fmt.Sprintf("private text %q", s), []byte(s), needles)
+	}
+
+	// The server really logged the session: an empty log would pass.
+	if n, _ := otrBodies(srv.StanzaLog()); n < 10 {
+		t.Fatalf("only %d OTR bodies in the server log", n)
+	}
+
+	scanned, size := 0, 0
+	// scan returns the needles found in regular files under root written
+	// at or after since.
+	scan := func(root string, since time.Time) []string {
+		var hits []string
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil // vanished or unreadable (another process's file)
+			}
+			fi, err := d.Info()
+			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 || fi.ModTime().Before(since) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			scanned++
+			size += len(data)
+			for name, n := range needles {
+				if bytes.Contains(data, n) {
+					hits = append(hits, name+" in "+path)
+				}
+			}
+			return nil
+		})
+		return hits
+	}
+	// The scanner finds what it looks for.
+	probe := t.TempDir()
+	if err := os.WriteFile(filepath.Join(probe, "p"), []byte("..."+base64.StdEncoding.EncodeToString([]byte(private[0]))+"..."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if len(scan(probe, time.Time{})) == 0 {
+		t.Fatal("the scanner missed a planted secret")
+	}
+	scanned, size = 0, 0
+	var hits []string
+	hits = append(hits, scan(a.profile.Dir, time.Time{})...)
+	hits = append(hits, scan(b.profile.Dir, time.Time{})...)
+	hits = append(hits, scan(srv.Dir(), time.Time{})...)
+	// Everything written to the temp dir while the test ran (the
+	// profile and server dirs are in it too), except our probe.
+	for _, h := range scan(os.TempDir(), start) {
+		if !strings.Contains(h, probe) {
+			hits = append(hits, h)
+		}
+	}
+	t.Logf("scanned %d files (%d KiB) for %d needles", scanned, size>>10, len(needles))
+	for _, h := range hits {
+		t.Errorf("found %s", h)
+	}
+	if scanned < 5 {
+		t.Fatalf("only %d files scanned", scanned)
+	}
+
+	// The standard logger and the event texts (bodies excepted: showing
+	// them is their purpose).
+	texts := logged.String()
+	for _, p := range []*peer{a, b} {
+		for _, e := range p.rec.all() {
+			switch e := e.(type) {
+			case MessageReceived, MessageStateChanged, SMPRequested:
+				// Bodies and the question: shown to the user on purpose.
+			default:
+				texts += fmt.Sprintf("%+v\n", e)
+			}
+		}
+	}
+	for name, n := range needles {
+		if bytes.Contains([]byte(texts), n) {
+			t.Errorf("%s found in the log output or event texts", name)
+		}
+	}
+
+	// Profile files are 0600 in 0700 directories.
+	for _, p := range []*peer{a, b} {
+		checkModes(t, p.profile.Dir)
+		n := 0
+		_ = filepath.WalkDir(p.profile.Dir, func(_ string, d fs.DirEntry, _ error) error {
+			if d != nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		if n == 0 {
+			t.Fatalf("%s's profile has no files: nothing was checked", p.jid)
+		}
+	}
+}
