@@ -1,0 +1,223 @@
+package ui
+
+// Harness for the end-to-end tests: real account.Managers logged in on
+// the Prosody test bed, each feeding its own UI. Every UI callback (events
+// from UI.Run and results of background calls) goes into one queue that
+// the test goroutine drains, so the test goroutine plays the Fyne
+// goroutine for both UIs and no widget is touched from two goroutines.
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/sotto-im/sotto/account"
+	"github.com/sotto-im/sotto/internal/testbed"
+)
+
+// e2eTimeout bounds each wait. On an idle 2-core box with -race the AKE
+// takes ~0.1 s and the SMP ~0.6 s; with other builds running (load 10)
+// the SMP was seen to take 17 s, hence the wide margin.
+const e2eTimeout = 60 * time.Second
+
+// memSecretStore is an account.SecretStore in memory.
+type memSecretStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memSecretStore) Get(_ context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[key]
+	if !ok {
+		return nil, account.ErrSecretNotFound
+	}
+	return append([]byte(nil), v...), nil
+}
+
+func (s *memSecretStore) Set(_ context.Context, key string, v []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[key] = append([]byte(nil), v...)
+	return nil
+}
+
+func (s *memSecretStore) Delete(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; !ok {
+		return account.ErrSecretNotFound
+	}
+	delete(s.m, key)
+	return nil
+}
+
+// e2eWorld is one Prosody, one test app and the shared callback queue.
+type e2eWorld struct {
+	t     *testing.T
+	srv   *testbed.Server
+	app   fyne.App
+	queue chan func()
+	sides []*e2eSide
+}
+
+// e2eSide is one person: a real Manager and the UI on top of it.
+type e2eSide struct {
+	name string
+	jid  string
+	m    *account.Manager
+	u    *UI
+}
+
+// newE2E starts Prosody and one test app. Both UIs share the app: the
+// test driver has one current app (fyne.CurrentApp is global), and a
+// second NewTempApp would make the first UI's popups look up windows in
+// the second app's driver.
+func newE2E(t *testing.T) *e2eWorld {
+	t.Helper()
+	srv := testbed.Start(t)
+	return &e2eWorld{t: t, srv: srv, app: test.NewTempApp(t), queue: make(chan func(), 1<<16)}
+}
+
+// addSide registers user on Prosody, runs a Manager for it, builds its UI
+// with prefs and pumps the Manager's events into the UI. The account is
+// set up but not connected; the UI is not started.
+func (w *e2eWorld) addSide(user string, prefs Prefs) *e2eSide {
+	t := w.t
+	t.Helper()
+	jid, pw := w.srv.AddUser(t, user)
+	prof, err := account.OpenProfile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := w.srv.Addr()
+	dialer := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	m := account.NewManager(prof, &memSecretStore{m: map[string][]byte{}},
+		account.WithDialer(dialer), account.WithRootCAs(w.srv.CertPool()),
+		account.WithPingInterval(5*time.Second), account.WithPrivateTimeout(30*time.Second))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = m.Run(ctx)
+	}()
+	if err := m.AddAccount(ctx, account.Settings{JID: jid}, pw); err != nil {
+		t.Fatalf("%s: AddAccount: %v", user, err)
+	}
+	u := New(w.app, m, Options{Prefs: &memPrefs{p: prefs}, Timeout: e2eTimeout})
+	u.post = func(f func()) { w.queue <- f }
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		u.Run(ctx, m.Events())
+	}()
+	t.Cleanup(func() {
+		u.Stop()
+		cancel()
+		for _, c := range []chan struct{}{done, pumped} {
+			select {
+			case <-c:
+			case <-time.After(20 * time.Second):
+				t.Errorf("%s: Manager.Run or UI.Run did not return", user)
+			}
+		}
+	})
+	s := &e2eSide{name: user, jid: jid, m: m, u: u}
+	w.sides = append(w.sides, s)
+	return s
+}
+
+// settle runs queued UI callbacks on the test goroutine until cond holds.
+func (w *e2eWorld) settle(what string, cond func() bool) time.Duration {
+	w.t.Helper()
+	start := time.Now()
+	deadline := time.After(e2eTimeout)
+	for !cond() {
+		select {
+		case f := <-w.queue:
+			f()
+		case <-time.After(5 * time.Millisecond):
+		case <-deadline:
+			w.t.Fatalf("timed out after %v waiting for %s", e2eTimeout, what)
+		}
+	}
+	return time.Since(start)
+}
+
+// drain runs queued callbacks until no UI has a background call in
+// flight and the queue is empty.
+func (w *e2eWorld) drain() {
+	w.t.Helper()
+	w.settle("background calls to finish", func() bool {
+		for _, s := range w.sides {
+			if s.u.inflight.Load() != 0 {
+				return false
+			}
+		}
+		return len(w.queue) == 0
+	})
+}
+
+// view is the side's open conversation with peer, or nil.
+func (s *e2eSide) view(peer *e2eSide) *convView {
+	return s.u.chats.views[convKey{s.jid, peer.jid}]
+}
+
+// sees reports whether s's roster shows peer subscribed both ways and
+// online.
+func (s *e2eSide) sees(peer *e2eSide) bool {
+	c, ok := s.u.contact(s.jid, peer.jid)
+	return ok && c.Subscription == "both" && c.Show() != account.Offline
+}
+
+// chooseFromStatusMenu taps the status button, then the menu entry named
+// label, as a user would.
+func chooseFromStatusMenu(t *testing.T, s *statusButton, label string) {
+	t.Helper()
+	test.Tap(s.Button)
+	if s.menu == nil || !s.menu.Visible() {
+		t.Fatal("tapping the status button showed no menu")
+	}
+	items := s.menuItems()
+	if len(items) != len(s.menu.Items) {
+		t.Fatalf("menu shows %d entries, want %d", len(s.menu.Items), len(items))
+	}
+	var labels []string
+	for i, it := range items {
+		labels = append(labels, it.Label)
+		if it.Label == label {
+			if it.Disabled {
+				t.Fatalf("%q is disabled in the %v menu", label, s.level)
+			}
+			test.Tap(s.menu.Items[i].(fyne.Tappable))
+			return
+		}
+	}
+	t.Fatalf("no %q in the status menu %q", label, strings.Join(labels, ", "))
+}
+
+// rosterRowFor is a roster row bound to peer's entry, as the list would
+// create it on screen.
+func rosterRowFor(t *testing.T, s, peer *e2eSide) *rosterRow {
+	t.Helper()
+	r := s.u.roster
+	for id, it := range r.items {
+		if it.e != nil && it.e.acct == s.jid && it.e.c.JID == peer.jid {
+			row := newRosterRow(r.list)
+			row.set(id, it)
+			return row
+		}
+	}
+	t.Fatalf("%s's roster has no row for %s", s.name, peer.jid)
+	return nil
+}
