@@ -16,6 +16,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sotto-im/sotto/account"
 	"github.com/sotto-im/sotto/internal/testbed"
@@ -66,6 +67,9 @@ type e2eWorld struct {
 	app   fyne.App
 	queue chan func()
 	sides []*e2eSide
+	// laps are the phase timings for the log; mark is the last lap.
+	laps []string
+	mark time.Time
 }
 
 // e2eSide is one person: a real Manager and the UI on top of it.
@@ -83,7 +87,14 @@ type e2eSide struct {
 func newE2E(t *testing.T) *e2eWorld {
 	t.Helper()
 	srv := testbed.Start(t)
-	return &e2eWorld{t: t, srv: srv, app: test.NewTempApp(t), queue: make(chan func(), 1<<16)}
+	return &e2eWorld{t: t, srv: srv, app: test.NewTempApp(t), queue: make(chan func(), 1<<16), mark: time.Now()}
+}
+
+// lap records how long the phase since the last lap took.
+func (w *e2eWorld) lap(phase string) {
+	now := time.Now()
+	w.laps = append(w.laps, phase+" "+now.Sub(w.mark).Round(time.Millisecond).String())
+	w.mark = now
 }
 
 // addSide registers user on Prosody, runs a Manager for it, builds its UI
@@ -204,6 +215,64 @@ func chooseFromStatusMenu(t *testing.T, s *statusButton, label string) {
 		}
 	}
 	t.Fatalf("no %q in the status menu %q", label, strings.Join(labels, ", "))
+}
+
+// loginThroughRosters starts every UI and taps Connect on its account row.
+func (w *e2eWorld) loginThroughRosters() {
+	w.t.Helper()
+	for _, s := range w.sides {
+		s.u.Start()
+		row := s.u.roster.acctRows[s.jid]
+		if row == nil || row.toggle.Text != "Connect" {
+			w.t.Fatalf("%s: the roster shows no Connect button for the account", s.name)
+		}
+		test.Tap(row.toggle)
+	}
+	w.settle("every account connected", func() bool {
+		for _, s := range w.sides {
+			if s.u.roster.acctRows[s.jid].conn != account.Connected {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// befriendThroughRosters: a adds b (what the Add contact form does); each
+// taps Accept on the other's request card.
+func (w *e2eWorld) befriendThroughRosters(a, b *e2eSide) {
+	w.t.Helper()
+	a.u.roster.addContact(a.jid, b.jid, strings.ToUpper(b.name[:1])+b.name[1:], "Friends")
+	w.acceptRequest(b)
+	w.acceptRequest(a)
+	w.settle("each sees the other online", func() bool { return a.sees(b) && b.sees(a) })
+}
+
+// acceptRequest waits for a subscription card in s's roster and taps its
+// Accept button.
+func (w *e2eWorld) acceptRequest(s *e2eSide) {
+	w.t.Helper()
+	var accept *widget.Button
+	w.settle(s.name+"'s subscription request card", func() bool {
+		accept = findButton(s.u.roster.requests, "Accept")
+		return accept != nil
+	})
+	test.Tap(accept)
+}
+
+// assertFingerprintShown checks that v's security state carries peer's
+// real OTR fingerprint (what the Authenticate dialog shows).
+func assertFingerprintShown(t *testing.T, v *convView, peer *e2eSide) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+	defer cancel()
+	fp, err := peer.m.OwnFingerprint(ctx, peer.jid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.sec.Fingerprint != fp {
+		t.Errorf("%s's chat shows fingerprint %q, %s's is %q", v.conv.Account, v.sec.Fingerprint, peer.name, fp)
+	}
 }
 
 // rosterRowFor is a roster row bound to peer's entry, as the list would
