@@ -96,7 +96,9 @@ func securityLines(prev, e account.SecurityChanged, n string) []sysLine {
 	if e.KeyChanged {
 		add("Warning: "+n+"'s key has changed since you verified it.", widget.DangerImportance)
 	}
-	if e.Reason != "" && (len(out) == 0 || out[0].text != e.Reason) {
+	// The account layer's Reason repeats these lines in its own terse
+	// words; it is shown only for a change the lines above do not cover.
+	if e.Reason != "" && len(out) == 0 {
 		add(e.Reason, widget.MediumImportance)
 	}
 	return out
