@@ -61,11 +61,17 @@ if ! ids=$(both_windows 60); then
   exit 1
 fi
 echo "demo: both windows mapped in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-# Xvfb has no window manager: both windows sit at 0,0. Put them side by side.
-x=0
+# Xvfb has no window manager: both windows sit at 0,0. Put them side by
+# side, alice's on the left (told apart by the profile on the command line
+# of the process that owns each window).
+left=0
 for id in $ids; do
+  x=640
+  pid=$(xdotool getwindowpid "$id" 2>/dev/null || true)
+  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '/alice/profile'; then x=0; fi
+  if [ "$x" = 0 ] && [ "$left" = 1 ]; then x=640; fi
+  [ "$x" = 0 ] && left=1
   xdotool windowmove "$id" "$x" 0 windowsize "$id" 620 760
-  x=$((x + 640))
 done
 sleep "${DEMO_SETTLE:-4}" # let both sign in and draw their contact lists
 shot screenshots/demo.png
