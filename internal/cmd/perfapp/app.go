@@ -20,10 +20,13 @@ import (
 	"image"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -91,6 +94,8 @@ type probe struct {
 	u       *ui.UI
 	want    int
 	err     error
+	// rosterEvents counts RosterChanged events that reached the UI.
+	rosterEvents atomic.Int64
 }
 
 // pump does what ui.UI.Run does (each event applied on the Fyne
@@ -107,6 +112,9 @@ func (p *probe) pump(ctx context.Context, events <-chan account.Event) {
 				return
 			}
 			rc, isRoster := ev.(account.RosterChanged)
+			if isRoster {
+				p.rosterEvents.Add(1)
+			}
 			if measured || !isRoster || len(rc.Contacts) < p.want {
 				fyne.Do(func() { p.u.Handle(ev) })
 				continue
@@ -193,12 +201,24 @@ func (p *probe) finish(arrived, applied, drawn time.Time, err error) {
 	fmt.Printf("perf: roster_drawn_ms=%.2f\n", ms(drawn.Sub(p.t0)))
 	fmt.Printf("perf: apply_roster_ms=%.2f\n", ms(applied.Sub(arrived)))
 	fmt.Printf("perf: rss_anon_drawn_mib=%.2f\n", rssAnonMiB())
+	printGoMem("drawn")
+	if path := os.Getenv("PERFAPP_FILTERPROFILE"); path != "" {
+		_ = writeHeapProfile(path + ".before")
+		defer func() { _ = writeHeapProfile(path + ".after") }()
+	}
 	if err := p.filter(); err != nil {
 		p.err = err
 		return
 	}
 	time.Sleep(2 * time.Second) // let the heap and the GL driver settle
 	fmt.Printf("perf: rss_anon_settled_mib=%.2f\n", rssAnonMiB())
+	fmt.Printf("perf: roster_events=%d\n", p.rosterEvents.Load())
+	printGoMem("settled")
+	if path := os.Getenv("PERFAPP_HEAPPROFILE"); path != "" {
+		if err := writeHeapProfile(path); err != nil {
+			p.err = err
+		}
+	}
 }
 
 // filter types "user1999" into the roster's search field and deletes it
@@ -282,4 +302,34 @@ func rssAnonMiB() float64 {
 		}
 	}
 	return -1
+}
+
+// printGoMem shows how much of the anonymous memory is Go's: the heap in
+// use, and everything the Go runtime holds from the OS (heap, stacks,
+// freed pages not yet returned). The rest of RssAnon is C (Mesa, GLFW).
+func printGoMem(when string) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	mib := func(b uint64) float64 { return float64(b) / (1 << 20) }
+	fmt.Printf("perf: go_heap_inuse_%s_mib=%.2f\n", when, mib(m.HeapInuse))
+	fmt.Printf("perf: go_resident_%s_mib=%.2f\n", when, mib(m.Sys-m.HeapReleased))
+	if os.Getenv("PERFAPP_MEMDETAIL") != "" {
+		fmt.Fprintf(os.Stderr, "memdetail %s: heapSys %.1f heapIdle %.1f released %.1f stack %.1f mspan %.1f gc %.1f other %.1f numGC %d\n",
+			when, mib(m.HeapSys), mib(m.HeapIdle), mib(m.HeapReleased), mib(m.StackSys), mib(m.MSpanSys), mib(m.GCSys), mib(m.OtherSys), m.NumGC)
+	}
+}
+
+// writeHeapProfile writes a heap profile (after a GC, so in-use is live
+// data) for `go tool pprof`.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
