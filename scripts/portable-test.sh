@@ -112,6 +112,9 @@ outside=$(
       fi
     done
   } | grep -vE '^/tmp/\.X11-unix(/X[0-9]+)?$|^/tmp/\.X[0-9]+-lock$|^/tmp/dbus-[A-Za-z0-9]+$' |
+    # The test's own folder (and its parents, when the checkout itself
+    # lives under /tmp or the home that the namespace replaced).
+    grep -vF -e "$work/" | grep -vxF -e "$work" $(p=$work; while [ "$p" != / ]; do p=$(dirname "$p"); printf -- '-e %s ' "$p"; done) |
     if [ -n "${PT_SHARED:-}" ]; then
       # Other programs on a shared machine (compilers, go test) write here too.
       grep -vE '^/tmp/(go-build|go-link-|cc|Test|fyne-package-|sotto-demo-)|^'"$phome"'/(\.cache/go-build|go/|\.cache/fontconfig)'
