@@ -50,6 +50,9 @@ type client struct {
 	retry      *time.Timer
 	retryC     <-chan time.Time
 
+	rosterSent time.Time   // when the last RosterChanged went out
+	rosterDue  *time.Timer // a coalesced RosterChanged is pending (roster.go)
+
 	sess        *xmpp.Session
 	raw         net.Conn // under sess (TLS and all)
 	sessCancel  context.CancelFunc
@@ -142,6 +145,11 @@ func (c *client) run(parent context.Context) {
 	}()
 	tick := time.NewTicker(housekeeping)
 	defer tick.Stop()
+	defer func() {
+		if c.rosterDue != nil {
+			c.rosterDue.Stop()
+		}
+	}()
 	if c.settings.AutoConnect {
 		c.connectRequest(func(error) {})
 	}
@@ -166,6 +174,8 @@ func (c *client) run(parent context.Context) {
 			c.startConnect()
 		case now := <-tick.C:
 			c.housekeeping(now)
+		case <-c.rosterDueC():
+			c.sendRoster()
 		}
 	}
 }
