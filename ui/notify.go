@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"runtime"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
@@ -10,13 +12,17 @@ import (
 // Desktop integration: system tray, notifications, quitting.
 
 // setupTray adds Show/Chats/Quit to the system tray when the driver has
-// one; then closing the roster hides it instead of quitting.
+// one. Closing the roster then hides it instead of quitting, but only
+// where a tray is sure to be on screen (Windows, macOS): many Linux
+// desktops (GNOME by default) show none, and Fyne does not tell us when
+// registering the icon failed, so there a hidden window could not be
+// brought back and closing it quits.
 func (u *UI) setupTray() {
 	d, ok := u.app.(desktop.App)
 	if !ok {
 		return
 	}
-	u.hasTray = true
+	u.hasTray = runtime.GOOS == "windows" || runtime.GOOS == "darwin"
 	quit := fyne.NewMenuItem("Quit", u.quit)
 	quit.IsQuit = true
 	d.SetSystemTrayMenu(fyne.NewMenu("Sotto",
@@ -28,7 +34,13 @@ func (u *UI) setupTray() {
 			}
 		}),
 		fyne.NewMenuItemSeparator(), quit))
-	d.SetSystemTrayIcon(lockIcon)
+	// The app icon is a PNG, which every tray host reads (the SVG lock
+	// icon was refused by the Linux StatusNotifier path).
+	if icon := u.app.Icon(); icon != nil {
+		d.SetSystemTrayIcon(icon)
+	} else {
+		d.SetSystemTrayIcon(lockIcon)
+	}
 	d.SetSystemTrayWindow(u.roster.win)
 }
 

@@ -23,7 +23,8 @@ type Options struct {
 	// "your system keyring" or "the portable vault file". Shown by the
 	// wizard; "" = "your system keyring".
 	KeyStorage string
-	// UseVault, when set, lets the wizard offer the portable vault: it is
+	// UseVault, when set (portable mode), makes the wizard ask for the
+	// passphrase of the vault that will hold the keys: it is
 	// called (off the UI goroutine) with the chosen passphrase before the
 	// key is generated, and must switch the secret store to the vault.
 	UseVault func(ctx context.Context, passphrase string) error

@@ -15,10 +15,7 @@ import (
 	"github.com/sotto-im/sotto/account"
 )
 
-const (
-	storeKeyring = "Your system keyring (recommended)"
-	storeVault   = "A portable vault file, protected by a passphrase"
-)
+const storeVault = "A portable vault file, protected by a passphrase"
 
 // wizard is the first-run (and "add account") flow: account → key →
 // done, or import from Pidgin. container.Navigation gives it a back
@@ -111,8 +108,9 @@ func (w *wizard) accountPage() fyne.CanvasObject {
 		container.NewHBox(imp, layoutSpacer(), w.testBtn, w.create))))
 }
 
-// storagePicker says where keys are kept; with Options.UseVault it lets
-// the user choose the portable vault instead of the keyring.
+// storagePicker says where keys are kept. With Options.UseVault (portable
+// mode, where the keyring of the computer at hand must not be used) it
+// asks for the passphrase of the vault that will hold them.
 func (w *wizard) storagePicker() fyne.CanvasObject {
 	if w.u.opts.UseVault == nil {
 		l := wrapLabel("Your password and private key are kept in " + w.u.opts.KeyStorage + ", never in a plain file.")
@@ -123,15 +121,15 @@ func (w *wizard) storagePicker() fyne.CanvasObject {
 	w.passphrase.SetPlaceHolder("Vault passphrase (at least 8 characters)")
 	w.passphrase2 = widget.NewPasswordEntry()
 	w.passphrase2.SetPlaceHolder("Repeat the passphrase")
-	pass := container.NewVBox(w.passphrase, w.passphrase2)
-	pass.Hide()
-	w.storage = widget.NewRadioGroup([]string{storeKeyring, storeVault}, func(s string) {
-		pass.Hidden = s != storeVault
-		pass.Refresh()
-	})
-	w.storage.SetSelected(storeKeyring)
-	return container.NewVBox(widget.NewLabelWithStyle("Keep my password and private key in:",
-		fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), w.storage, pass)
+	// One choice only; kept as a selection so createAccount and keyPage
+	// read it the same way whatever the mode.
+	w.storage = widget.NewRadioGroup([]string{storeVault}, nil)
+	w.storage.SetSelected(storeVault)
+	w.storage.Hide()
+	l := wrapLabel("Sotto runs in portable mode: your password and private key are kept in " +
+		w.u.opts.KeyStorage + ". Choose its passphrase; without it they cannot be recovered.")
+	return container.NewVBox(widget.NewLabelWithStyle("Protect your keys",
+		fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), l, w.storage, w.passphrase, w.passphrase2)
 }
 
 // say sets a message label and hides it while empty, so empty messages
