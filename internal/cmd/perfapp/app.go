@@ -42,6 +42,13 @@ import (
 
 const appID = "im.sotto.app" // as main.go
 
+// phase says what the child was doing, for the timeout message.
+var phase atomic.Value
+
+func setPhase(s string) { phase.Store(s) }
+
+func init() { setPhase("starting") }
+
 func runApp(args []string) error {
 	t0 := time.Now()
 	if v, err := strconv.ParseInt(os.Getenv("PERFAPP_T0"), 10, 64); err == nil {
@@ -76,9 +83,10 @@ func runApp(args []string) error {
 	p := &probe{t0: t0, app: a, u: u, want: *contacts}
 	go p.pump(ctx, mgr.Events())
 	u.Start()
+	setPhase("waiting for the roster")
 	go func() { // never hang the benchmark
 		time.Sleep(45 * time.Second)
-		fmt.Fprintln(os.Stderr, "perfapp app: timed out")
+		fmt.Fprintf(os.Stderr, "perfapp app: timed out (phase: %s, roster events %d)\n", phase.Load(), p.rosterEvents.Load())
 		os.Exit(2)
 	}()
 	a.Run()
@@ -120,6 +128,7 @@ func (p *probe) pump(ctx context.Context, events <-chan account.Event) {
 				continue
 			}
 			measured = true
+			setPhase("applying roster")
 			arrived := time.Now()
 			var applied time.Time
 			var painted <-chan time.Time
@@ -128,6 +137,7 @@ func (p *probe) pump(ctx context.Context, events <-chan account.Event) {
 				applied = time.Now()
 				painted = p.markNextFrame()
 			})
+			setPhase("waiting for the roster frame")
 			drawn, err := wait(painted)
 			go p.finish(arrived, applied, drawn, err)
 		}
@@ -210,6 +220,7 @@ func (p *probe) finish(arrived, applied, drawn time.Time, err error) {
 		p.err = err
 		return
 	}
+	setPhase("settling")
 	time.Sleep(2 * time.Second) // let the heap and the GL driver settle
 	fmt.Printf("perf: rss_anon_settled_mib=%.2f\n", rssAnonMiB())
 	fmt.Printf("perf: roster_events=%d\n", p.rosterEvents.Load())
@@ -227,6 +238,7 @@ func (p *probe) finish(arrived, applied, drawn time.Time, err error) {
 // refresh); frame is key to painted frame, which adds the wait for the
 // next frame tick (Fyne paints at most 60 times a second).
 func (p *probe) filter() error {
+	setPhase("filtering")
 	var entry *widget.Entry
 	fyne.DoAndWait(func() {
 		p.clearMark() // focus moves inside the top overlay otherwise
