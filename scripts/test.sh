@@ -40,4 +40,4 @@ echo "== portable mode under Xvfb: nothing written outside the stick, no secret 
 scripts/portable-test.sh
 
 echo "== total $(( $(date +%s) - start )) s"
-echo "tests: $passed passed, $failed failed, $skipped skipped"
+echo "tests: $passed passed, $failed failed, $skipped skipped" | tee build/test-summary.txt
