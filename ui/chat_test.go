@@ -176,9 +176,6 @@ func TestTenThousandMessages(t *testing.T) {
 	if created == 0 || created > 100 {
 		t.Errorf("%d row widgets for 10,000 messages; want a screenful", created)
 	}
-	if elapsed > raceSlowdown*time.Second {
-		t.Errorf("appending 10,000 messages took %v", elapsed)
-	}
 	t.Logf("10,000 messages appended in %v; %d row widgets created", elapsed, created)
 }
 

@@ -77,9 +77,8 @@ func TestRosterFilter2000(t *testing.T) {
 	if created > 100 {
 		t.Errorf("%d row widgets for 2,000 contacts", created)
 	}
-	if slowest > raceSlowdown*80*time.Millisecond || load > raceSlowdown*500*time.Millisecond {
-		t.Errorf("too slow: load %v, slowest keystroke %v", load, slowest)
-	}
+	// Timings are reported, never asserted (they belong to make bench:
+	// ui/roster_bench_test.go, BENCHMARKS.md).
 	t.Logf("2,000 contacts: load %v, slowest filter keystroke %v, %d row widgets", load, slowest, created)
 }
 
