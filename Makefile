@@ -5,7 +5,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO        ?= go
 BIN       := build/sotto
-APPTAGS   := migrated_fynedo
+APPTAGS   := migrated_fynedo,no_emoji
 VERSION   := $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 LDFLAGS   := -X main.version=$(VERSION)
 

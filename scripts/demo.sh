@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 source scripts/xvfb.sh
 export LANG=${LANG:-en_US.UTF-8}
 mkdir -p build screenshots
-[ -x build/sotto ] || go build -tags migrated_fynedo -o build/sotto .
+[ -x build/sotto ] || go build -tags migrated_fynedo,no_emoji -o build/sotto .
 go build -o build/sotto-demo ./internal/cmd/demo
 
 headless=0

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 VERSION=$(sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
-TAGS=migrated_fynedo
+TAGS=migrated_fynedo,no_emoji
 FYNE_TOOLS=fyne.io/tools/cmd/fyne@v1.7.4
 mkdir -p dist build
 

@@ -11,7 +11,7 @@ fi
 source scripts/xvfb.sh
 export LANG=en_US.UTF-8
 mkdir -p build screenshots
-go build -tags migrated_fynedo -o build/sotto .
+go build -tags migrated_fynedo,no_emoji -o build/sotto .
 tmp=$(mktemp -d)
 trap 'kill $app 2>/dev/null || true; xvfb_stop; rm -rf "$tmp"' EXIT
 xvfb_start

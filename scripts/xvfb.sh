@@ -3,18 +3,24 @@
 # Fails loudly when Xvfb is missing (never a silent skip).
 xvfb_start() {
   command -v Xvfb >/dev/null || { echo "Xvfb is not installed (run scripts/deps.sh test)" >&2; return 1; }
-  local n
-  for n in $(seq 90 140); do
-    if [ ! -e "/tmp/.X11-unix/X$n" ] && [ ! -e "/tmp/.X$n-lock" ]; then break; fi
-  done
-  Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  # -displayfd lets the server pick a free display itself and tell us
+  # which: lock files alone do not show displays whose abstract socket is
+  # taken from another mount namespace (the portable test runs in one).
+  local fdfile i
+  fdfile=$(mktemp)
+  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$fdfile" >/dev/null 2>&1 &
   XVFB_PID=$!
-  export DISPLAY=":$n"
-  for _ in $(seq 1 50); do
-    [ -e "/tmp/.X11-unix/X$n" ] && return 0
+  for i in $(seq 1 100); do
+    if [ -s "$fdfile" ]; then
+      export DISPLAY=":$(tr -dc 0-9 <"$fdfile")"
+      rm -f "$fdfile"
+      return 0
+    fi
+    kill -0 "$XVFB_PID" 2>/dev/null || break
     sleep 0.1
   done
-  echo "Xvfb did not start on :$n" >&2; return 1
+  rm -f "$fdfile"
+  echo "Xvfb did not start" >&2; return 1
 }
 xvfb_stop() { [ -n "${XVFB_PID:-}" ] && kill "$XVFB_PID" 2>/dev/null; wait "$XVFB_PID" 2>/dev/null || true; }
 
