@@ -10,19 +10,19 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/sotto-im/sotto/assets"
 )
 
 // Small shared building blocks.
 
 func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
 
-// Lock icons (Material Design "lock" and "lock_open", Apache-2.0, the same
-// set Fyne's own icons come from); Fyne's theme has no lock icon.
+// Lock icons from assets, themed to the text colour; Fyne's theme has no
+// lock icon.
 var (
-	lockIcon = theme.NewThemedResource(fyne.NewStaticResource("lock.svg", []byte(
-		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="#000" d="M18 8h-1V6c0-2.76-2.24-5-5-5S7 3.24 7 6v2H6c-1.1 0-2 .9-2 2v10c0 1.1.9 2 2 2h12c1.1 0 2-.9 2-2V10c0-1.1-.9-2-2-2zm-6 9c-1.1 0-2-.9-2-2s.9-2 2-2 2 .9 2 2-.9 2-2 2zm3.1-9H8.9V6c0-1.71 1.39-3.1 3.1-3.1 1.71 0 3.1 1.39 3.1 3.1v2z"/></svg>`)))
-	lockOpenIcon = theme.NewThemedResource(fyne.NewStaticResource("lock_open.svg", []byte(
-		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="#000" d="M12 17c1.1 0 2-.9 2-2s-.9-2-2-2-2 .9-2 2 .9 2 2 2zm6-9h-1V6c0-2.76-2.24-5-5-5S7 3.24 7 6h1.9c0-1.71 1.39-3.1 3.1-3.1 1.71 0 3.1 1.39 3.1 3.1v2H6c-1.1 0-2 .9-2 2v10c0 1.1.9 2 2 2h12c1.1 0 2-.9 2-2V10c0-1.1-.9-2-2-2zm0 12H6V10h12v10z"/></svg>`)))
+	lockIcon     = theme.NewThemedResource(assets.StatusPrivate)
+	lockOpenIcon = theme.NewThemedResource(assets.StatusNotPrivate)
 )
 
 // banner is a coloured bar with a message and actions, used for the
