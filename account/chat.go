@@ -83,7 +83,9 @@ func (c *client) handleCarbon(m *message) {
 			return
 		}
 		conv := Conversation{Account: c.account(), Peer: from.Bare().String(), Resource: from.Resourcepart()}
-		c.m.emit(MessageReceived{Conv: conv, Body: body, Time: c.m.opt.now()})
+		now := c.m.opt.now()
+		c.keepPlain(conv, false, body, now)
+		c.m.emit(MessageReceived{Conv: conv, Body: body, Time: now})
 		return
 	}
 	to, err := jid.Parse(fwd.To)
@@ -92,7 +94,9 @@ func (c *client) handleCarbon(m *message) {
 	}
 	// Sent from our other device: shown as our own message.
 	conv := Conversation{Account: c.account(), Peer: to.Bare().String(), Resource: to.Resourcepart()}
-	c.m.emit(MessageStateChanged{Conv: conv, ID: "carbon-" + fwd.ID, Body: body, State: SentPlain, Time: c.m.opt.now()})
+	now := c.m.opt.now()
+	c.keepPlain(conv, true, body, now)
+	c.m.emit(MessageStateChanged{Conv: conv, ID: "carbon-" + fwd.ID, Body: body, State: SentPlain, Time: now})
 }
 
 // stripWhitespaceTag removes an OTR whitespace tag (spec §"Tagged
@@ -130,8 +134,12 @@ func (c *client) sendWire(k peerKey, body string, needPrivate bool) error {
 }
 
 func (c *client) msgState(pc *privConv, id, body string, st OutState, reason string) {
-	c.m.emit(MessageStateChanged{Conv: c.convID(pc), ID: id, Body: body, State: st,
-		Reason: reason, Time: c.m.opt.now()})
+	e := MessageStateChanged{Conv: c.convID(pc), ID: id, Body: body, State: st,
+		Reason: reason, Time: c.m.opt.now()}
+	if st == SentPlain {
+		c.keepPlain(e.Conv, true, body, e.Time) // history.go decides; never other states
+	}
+	c.m.emit(e)
 }
 
 // send is Manager.Send in the loop. Every outcome is a MessageStateChanged.

@@ -45,7 +45,9 @@
 // SentEncrypted or NotSent with a reason; a Finished conversation refuses.
 // After a reconnect a conversation that was private is re-established (an
 // OTR query) before queued messages go out. Every Send produces at least
-// one MessageStateChanged. Nothing is logged, and no history is written.
+// one MessageStateChanged. Nothing is logged. Only if the user opts in
+// (Prefs.PlainHistory) are messages of conversations that were not private
+// kept on disk (history.go); a private conversation is never written.
 //
 // Carbons sent from our other devices appear as MessageStateChanged with
 // State SentPlain and an ID starting with "carbon-".

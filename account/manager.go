@@ -79,6 +79,8 @@ type Manager struct {
 
 	secMu    sync.Mutex
 	security map[Conversation]SecurityChanged // latest per conversation
+
+	hist historyStore // the history of plain chats (history.go)
 }
 
 // NewManager makes a Manager for the accounts in p. Nothing connects

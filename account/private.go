@@ -232,6 +232,7 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 		return
 	}
 	pc.active = c.nowNanos()
+	wasPlain := c.peerPlain(peer) // history.go: only plain conversations are kept
 	in := c.route(pc, []byte(body))
 	r, err := in.Receive([]byte(body))
 	if err != nil {
@@ -240,8 +241,12 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 	c.sendResult(pc, r.Send)
 	c.otrEvents(pc, in, r.Events)
 	if r.Plaintext != nil {
-		c.m.emit(MessageReceived{Conv: c.convID(pc), Body: string(r.Plaintext),
-			Encrypted: r.Encrypted, Time: timeFromNanos(at)})
+		e := MessageReceived{Conv: c.convID(pc), Body: string(r.Plaintext),
+			Encrypted: r.Encrypted, Time: timeFromNanos(at)}
+		if !e.Encrypted && wasPlain {
+			c.keepPlain(e.Conv, false, e.Body, e.Time) // before emit: a chat it opens finds it
+		}
+		c.m.emit(e)
 	}
 }
 

@@ -1,0 +1,384 @@
+package account
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sotto-im/sotto/internal/testbed"
+)
+
+const (
+	histAcct = "alice@example.org"
+	histPeer = "bob@example.org"
+)
+
+// histManager is a Manager that is not running: History and ClearHistory
+// work on the profile directory alone.
+func histManager(t *testing.T) *Manager {
+	t.Helper()
+	prof, err := OpenProfile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewManager(prof, newMemSecrets())
+}
+
+func histFile(m *Manager, acct, peer string) string {
+	sum := sha256.Sum256([]byte(peer))
+	return filepath.Join(m.profile.Dir, "history", acct, hex.EncodeToString(sum[:])+".jsonl")
+}
+
+func mustHistory(t *testing.T, m *Manager, acct, peer string, max int) []HistoryLine {
+	t.Helper()
+	got, err := m.History(acct, peer, max)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	return got
+}
+
+func bodies(ls []HistoryLine) string {
+	var b []string
+	for _, l := range ls {
+		d := "<"
+		if l.Outgoing {
+			d = ">"
+		}
+		b = append(b, d+l.Body)
+	}
+	return strings.Join(b, "|")
+}
+
+func TestHistoryAppendReadModes(t *testing.T) {
+	m := histManager(t)
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	for i, s := range []string{"one", "two", "three", "four"} {
+		if err := m.appendHistory(histAcct, histPeer, i%2 == 1, s, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := mustHistory(t, m, histAcct, histPeer, 3)
+	if want := ">two|<three|>four"; bodies(got) != want {
+		t.Fatalf("got %q, want %q", bodies(got), want)
+	}
+	if !got[2].Time.Equal(t0.Add(3 * time.Minute)) {
+		t.Fatalf("time %v", got[2].Time)
+	}
+	// The peer's address is hashed; modes are private.
+	path := histFile(m, histAcct, histPeer)
+	for p, want := range map[string]fs.FileMode{path: 0o600, filepath.Dir(path): 0o700,
+		filepath.Dir(filepath.Dir(path)): 0o700} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+	}
+	raw, _ := os.ReadFile(path)
+	if n := bytes.Count(raw, []byte("\n")); n != 4 || !bytes.Contains(raw, []byte(`"direction":"out"`)) {
+		t.Fatalf("file has %d lines:\n%s", n, raw)
+	}
+	// Unknown contact: nothing, no error; a resource is ignored.
+	if got := mustHistory(t, m, histAcct, "carol@example.org", 10); len(got) != 0 {
+		t.Fatalf("carol: %v", got)
+	}
+	if got := mustHistory(t, m, histAcct, histPeer+"/laptop", 10); len(got) != 4 {
+		t.Fatalf("with a resource: %d lines", len(got))
+	}
+}
+
+func TestHistorySkipsDamagedLines(t *testing.T) {
+	m := histManager(t)
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	if err := m.appendHistory(histAcct, histPeer, false, "first", t0); err != nil {
+		t.Fatal(err)
+	}
+	path := histFile(m, histAcct, histPeer)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := `{"time":"2025-03-01T10:00:00Z","direction":"in","body":"` + strings.Repeat("x", maxHistoryLine) + `"}`
+	junk := []string{"not json", `{"time":"2025-03-01T10:00:00Z","direction":"sideways","body":"x"}`,
+		`{"direction":"in","body":"no time"}`, "", long, `{"time":"2025-03-01T10:01:00Z","direc`} // torn
+	if _, err := f.WriteString(strings.Join(junk, "\n")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	// The next append ends the torn line first, so it stays readable.
+	if err := m.appendHistory(histAcct, histPeer, true, "after the tear", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := bodies(mustHistory(t, m, histAcct, histPeer, 100)); got != "<first|>after the tear" {
+		t.Fatalf("got %q", got)
+	}
+	// Over-long bodies are cut when written.
+	big := strings.Repeat("é", maxHistoryBody)
+	if err := m.appendHistory(histAcct, histPeer, false, big, t0); err != nil {
+		t.Fatal(err)
+	}
+	got := mustHistory(t, m, histAcct, histPeer, 1)
+	if len(got) != 1 || len(got[0].Body) > maxHistoryBody || !strings.HasSuffix(got[0].Body, "é…") {
+		t.Fatalf("long body kept as %d bytes", len(got[0].Body))
+	}
+}
+
+// History reads from the end and stops after maxHistoryScan bytes: a huge
+// file costs a bounded read.
+func TestHistoryBoundedRead(t *testing.T) {
+	m := histManager(t)
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	if err := m.appendHistory(histAcct, histPeer, false, "buried", t0); err != nil {
+		t.Fatal(err)
+	}
+	path := histFile(m, histAcct, histPeer)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk := bytes.Repeat([]byte(strings.Repeat("z", 1000)+"\n"), (maxHistoryScan+(1<<20))/1000)
+	if _, err := f.Write(junk); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for i := range 300 {
+		if err := m.appendHistory(histAcct, histPeer, true, "recent", t0.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	got := mustHistory(t, m, histAcct, histPeer, 200)
+	t.Logf("200 lines from a %d MiB file in %v", (len(junk)>>20)+1, time.Since(start))
+	if len(got) != 200 || got[199].Body != "recent" || !got[199].Time.Equal(t0.Add(299*time.Second)) {
+		t.Fatalf("got %d lines, last %+v", len(got), got[len(got)-1])
+	}
+	// Asking for more than is within reach: the buried line is past the
+	// scan budget and is not read.
+	if got := mustHistory(t, m, histAcct, histPeer, 1000); len(got) != 300 {
+		t.Fatalf("got %d lines, want the 300 within the scan budget", len(got))
+	}
+}
+
+func TestClearHistory(t *testing.T) {
+	m := histManager(t)
+	ctx := context.Background()
+	now := time.Now()
+	for _, p := range []string{histPeer, "carol@example.org"} {
+		if err := m.appendHistory(histAcct, p, false, "hi "+p, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.appendHistory("other@example.org", histPeer, false, "other account", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ClearHistory(ctx, histAcct, histPeer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(histFile(m, histAcct, histPeer)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("bob's file still there: %v", err)
+	}
+	if len(mustHistory(t, m, histAcct, histPeer, 10)) != 0 || len(mustHistory(t, m, histAcct, "carol@example.org", 10)) != 1 {
+		t.Fatal("clearing bob touched the wrong files")
+	}
+	if err := m.ClearHistory(ctx, histAcct, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(m.profile.Dir, "history", histAcct)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("account folder still there: %v", err)
+	}
+	if len(mustHistory(t, m, "other@example.org", histPeer, 10)) != 1 {
+		t.Fatal("clearing one account cleared another")
+	}
+	if err := m.ClearHistory(ctx, histAcct, ""); err != nil {
+		t.Fatalf("clearing twice: %v", err)
+	}
+	for _, bad := range []string{"../evil", "..", "a/b@c", "", `c:\x`} {
+		if err := m.ClearHistory(ctx, bad, ""); err == nil {
+			t.Errorf("ClearHistory(%q) accepted", bad)
+		}
+		if _, err := m.History(bad, histPeer, 1); err == nil {
+			t.Errorf("History(%q) accepted", bad)
+		}
+	}
+}
+
+// historyPeers logs in alice and bob (Manual policy: nothing goes private
+// by itself) as friends, with PlainHistory as given.
+func historyPeers(t *testing.T, aliceKeeps, bobKeeps bool) (*testbed.Server, *peer, *peer) {
+	t.Helper()
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), policy: Manual})
+	b := newPeer(t, srv, "bob", peerOpts{roots: srv.CertPool(), policy: Manual})
+	for p, on := range map[*peer]bool{a: aliceKeeps, b: bobKeeps} {
+		if err := p.profile.SavePrefs(Prefs{PlainHistory: on}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.connect()
+	b.connect()
+	befriend(t, a, b)
+	return srv, a, b
+}
+
+// exchange sends body from p to q and waits until it is SentPlain/SentEncrypted
+// as want and q has it.
+func exchange(t *testing.T, p, q *peer, body string, want OutState) {
+	t.Helper()
+	id, err := p.m.Send(ctxT(t), p.conv(q), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(0, body+" "+want.String(), msgState(id, want))
+	q.waitFor(0, "received "+body, isMsg(p.jid, body))
+}
+
+func TestPlainHistoryKeepsPlainChat(t *testing.T) {
+	_, a, b := historyPeers(t, true, false)
+	exchange(t, a, b, "hello bob, in plain", SentPlain)
+	exchange(t, b, a, "hi alice, plain too", SentPlain)
+	got := mustHistory(t, a.m, a.jid, b.jid, 200)
+	if want := ">hello bob, in plain|<hi alice, plain too"; bodies(got) != want {
+		t.Fatalf("alice's history %q, want %q", bodies(got), want)
+	}
+	if time.Since(got[1].Time) > time.Minute {
+		t.Fatalf("time %v", got[1].Time)
+	}
+	// Bob did not opt in: he has no history at all.
+	if _, err := os.Stat(filepath.Join(b.profile.Dir, "history")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("bob (PlainHistory off) has a history folder: %v", err)
+	}
+
+	// Switched off: nothing more is written, what was kept stays.
+	if err := a.profile.SavePrefs(Prefs{PlainHistory: false}); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, a, b, "not kept, out", SentPlain)
+	exchange(t, b, a, "not kept, in", SentPlain)
+	if got := bodies(mustHistory(t, a.m, a.jid, b.jid, 200)); got != ">hello bob, in plain|<hi alice, plain too" {
+		t.Fatalf("after switching off: %q", got)
+	}
+	if err := a.m.ClearHistory(ctxT(t), a.jid, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustHistory(t, a.m, a.jid, b.jid, 200); len(got) != 0 {
+		t.Fatalf("after ClearHistory: %q", bodies(got))
+	}
+}
+
+// With PlainHistory on for both, a conversation that goes private leaves
+// nothing of its private part on disk — neither side, no file anywhere in
+// the profiles — and a plain line that arrives while the conversation is
+// Finished is not kept either.
+func TestPlainHistoryNeverKeepsPrivate(t *testing.T) {
+	_, a, b := historyPeers(t, true, true)
+	exchange(t, a, b, "plain before private", SentPlain)
+
+	ma, mb := a.rec.mark(), b.rec.mark()
+	if err := a.m.StartPrivate(ctxT(t), a.conv(b)); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(ma, "alice private", isLevel(b.jid, Unverified))
+	b.waitFor(mb, "bob private", isLevel(a.jid, Unverified))
+	secrets := []string{"private: the eagle lands at noon", "private: bring the cake", "private: third"}
+	exchange(t, a, b, secrets[0], SentEncrypted)
+	exchange(t, b, a, secrets[1], SentEncrypted)
+	exchange(t, a, b, secrets[2], SentEncrypted)
+
+	// Plain lines "from bob" while the chat is private — on the private
+	// resource, from another resource of his (whose own conversation is
+	// plain: only the contact-wide rule stops it) and as carbons from our
+	// other device — are shown with a warning but never kept.
+	injected := []string{"private: injected on his resource", "private: from his other resource",
+		"private: carbon received", "private: carbon sent"}
+	bobFull := b.jid + "/" + defaultResource
+	inject(t, a, bobFull, injected[0])
+	inject(t, a, b.jid+"/evil", injected[1])
+	injectCarbon(t, a, &carbon{}, nil, b.jid+"/evil", a.jid+"/phone", injected[2])
+	injectCarbon(t, a, nil, &carbon{}, a.jid+"/phone", b.jid, injected[3])
+	for _, s := range injected[:3] {
+		if m := a.waitFor(0, s, isMsg(b.jid, s)).(MessageReceived); m.Encrypted {
+			t.Fatalf("injected %+v", m)
+		}
+	}
+	a.waitFor(0, injected[3], func(e Event) bool {
+		m, ok := e.(MessageStateChanged)
+		return ok && m.Body == injected[3] && m.State == SentPlain
+	})
+	secrets = append(secrets, injected...)
+
+	// Bob ends; alice is Finished and gets a plain line she must not keep
+	// (her chat still looks private to her). Bob's side is plain again.
+	ma = a.rec.mark()
+	if err := b.m.EndPrivate(ctxT(t), b.conv(a)); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(ma, "alice finished", isLevel(b.jid, Finished))
+	const afterEnd = "plain after bob ended"
+	exchange(t, b, a, afterEnd, SentPlain)
+
+	if got, want := bodies(mustHistory(t, a.m, a.jid, b.jid, 200)), ">plain before private"; got != want {
+		t.Errorf("alice's history %q, want %q", got, want)
+	}
+	if got, want := bodies(mustHistory(t, b.m, b.jid, a.jid, 200)), "<plain before private|>"+afterEnd; got != want {
+		t.Errorf("bob's history %q, want %q", got, want)
+	}
+	for _, p := range []*peer{a, b} {
+		files := 0
+		err := filepath.WalkDir(p.profile.Dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			files++
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, s := range secrets {
+				if bytes.Contains(data, []byte(s)) || bytes.Contains(data, []byte("eagle")) {
+					t.Errorf("%s: %s holds private text %q", p.jid, path, s)
+				}
+			}
+			if p == a && bytes.Contains(data, []byte(afterEnd)) {
+				t.Errorf("alice kept a line that arrived while Finished (%s)", path)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: scanned %d files", p.jid, files)
+	}
+}
+
+// injectCarbon hands p's loop a XEP-0280 carbon (received or sent) from
+// our own account, as the server would deliver it.
+func injectCarbon(t *testing.T, p *peer, recv, sent *carbon, from, to, body string) {
+	t.Helper()
+	c, err := p.m.client(p.jid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := recv
+	if w == nil {
+		w = sent
+	}
+	w.Forwarded.Message = &message{From: from, To: to, Type: "chat", Body: &body}
+	err = c.call(ctxT(t), func(reply func(error)) {
+		c.handleMessage(&message{From: p.jid, Received: recv, Sent: sent})
+		reply(nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
