@@ -32,6 +32,8 @@ func main() {
 	profileFlag := flag.String("profile", "", "keep the profile (accounts, trust, vault) in this folder")
 	portableFlag := flag.Bool("portable", false, "portable mode: keep everything in sotto-data/ next to the binary")
 	versionFlag := flag.Bool("version", false, "print the version and exit")
+	forgetFlag := flag.Bool("forget-passphrase", false,
+		"portable mode: show the unlock window even if this computer remembers the passphrase\n(unlock with the box unticked to forget it)")
 	flag.Usage = usage
 	if wantsText(os.Args[1:]) {
 		attachConsole()
@@ -64,9 +66,10 @@ func main() {
 	a.SetIcon(assets.Icon)
 
 	var u *ui.UI
-	secrets := newSecrets(loc, func(ctx context.Context, create bool, problem string) (string, error) {
-		return u.AskPassphrase(ctx, create, problem)
+	secrets := newSecrets(loc, func(ctx context.Context, req ui.PassphraseRequest) (ui.PassphraseAnswer, error) {
+		return u.AskPassphrase(ctx, req)
 	})
+	secrets.askAnyway = *forgetFlag
 	mgr := account.NewManager(profile, secrets.store)
 	// The profile keeps the UI preferences too, so that a profile folder
 	// (and the portable stick) holds everything.
@@ -95,12 +98,13 @@ func main() {
 func usage() {
 	fmt.Fprintf(flag.CommandLine.Output(), `Sotto %s — private one-to-one chat over XMPP with OTR.
 
-Usage: sotto [--profile DIR] [--portable] [--version] [--help]
+Usage: sotto [--profile DIR] [--portable] [--forget-passphrase] [--version] [--help]
 
 Without flags Sotto keeps its settings in your configuration folder and its
 keys and passwords in the system keyring. If a folder named sotto-data sits
 next to the program (or with --portable) everything is kept there instead,
-keys in a passphrase-protected vault, and nothing is written to the computer.
+keys in a passphrase-protected vault, and nothing is written to the computer
+unless you tick "Remember the passphrase on this computer" when unlocking.
 
 `, version)
 	flag.PrintDefaults()

@@ -19,33 +19,59 @@ const minPassphrase = 8
 // the window instead of answering.
 var ErrPassphraseCancelled = errors.New("ui: passphrase not given")
 
+// PassphraseRequest says what the passphrase window asks for.
+type PassphraseRequest struct {
+	// Create asks twice and checks the length: a new vault.
+	Create bool
+	// Problem, when not empty, is shown above the field (e.g. "Wrong
+	// passphrase").
+	Problem string
+	// OfferRemember shows the "Remember the passphrase on this computer"
+	// box (portable mode only: elsewhere the vault is the fallback for a
+	// keyring that does not answer, so there is nowhere to remember it).
+	OfferRemember bool
+}
+
+// PassphraseAnswer is what the user gave.
+type PassphraseAnswer struct {
+	Passphrase string
+	// Remember: the user ticked "Remember the passphrase on this
+	// computer". Always false unless the request offered it.
+	Remember bool
+}
+
+// rememberWarning is the trade-off, said next to the box: the host's
+// keyring is unlocked with the user's login, so anyone who can use that
+// login can read the passphrase and open a copy of the vault.
+const rememberWarning = "Anyone who can use this computer account can then open your vault."
+
 // AskPassphrase asks for the vault passphrase in its own small window and
-// blocks until the user answers, cancels, or ctx ends. create asks twice
-// (new vault); problem, when not empty, is shown above the field (e.g.
-// "Wrong passphrase"). Call it off the UI goroutine.
-func (u *UI) AskPassphrase(ctx context.Context, create bool, problem string) (string, error) {
-	answer := make(chan string, 1)
+// blocks until the user answers, cancels, or ctx ends. Call it off the UI
+// goroutine.
+func (u *UI) AskPassphrase(ctx context.Context, req PassphraseRequest) (PassphraseAnswer, error) {
+	answer := make(chan PassphraseAnswer, 1)
 	var win fyne.Window
-	u.post(func() { win = u.passphraseWindow(create, problem, answer) })
+	u.post(func() { win = u.passphraseWindow(req, answer) })
 	select {
-	case p, ok := <-answer:
+	case a, ok := <-answer:
 		if !ok {
-			return "", ErrPassphraseCancelled
+			return PassphraseAnswer{}, ErrPassphraseCancelled
 		}
-		return p, nil
+		return a, nil
 	case <-ctx.Done():
 		u.post(func() {
 			if win != nil {
 				win.Close()
 			}
 		})
-		return "", ctx.Err()
+		return PassphraseAnswer{}, ctx.Err()
 	}
 }
 
-// passphraseWindow builds the window; answer gets the passphrase, or is
-// closed when the user cancels.
-func (u *UI) passphraseWindow(create bool, problem string, answer chan<- string) fyne.Window {
+// passphraseWindow builds the window; answer gets the passphrase and the
+// remember choice, or is closed when the user cancels.
+func (u *UI) passphraseWindow(req PassphraseRequest, answer chan<- PassphraseAnswer) fyne.Window {
+	create := req.Create
 	title := "Unlock Sotto"
 	intro := "Your keys and passwords are kept in an encrypted vault. Enter its passphrase."
 	button := "Unlock"
@@ -59,7 +85,8 @@ func (u *UI) passphraseWindow(create bool, problem string, answer chan<- string)
 	pass.SetPlaceHolder("Passphrase")
 	again := widget.NewPasswordEntry()
 	again.SetPlaceHolder("Passphrase again")
-	msg := widget.NewLabel(problem)
+	remember := widget.NewCheck("Remember the passphrase on this computer", nil)
+	msg := widget.NewLabel(req.Problem)
 	msg.Importance = widget.DangerImportance
 	msg.Wrapping = fyne.TextWrapWord
 	answered := false
@@ -79,7 +106,7 @@ func (u *UI) passphraseWindow(create bool, problem string, answer chan<- string)
 			return
 		}
 		answered = true
-		answer <- pass.Text
+		answer <- PassphraseAnswer{Passphrase: pass.Text, Remember: req.OfferRemember && remember.Checked}
 		win.Close()
 	}
 	pass.OnSubmitted = func(string) {
@@ -98,6 +125,15 @@ func (u *UI) passphraseWindow(create bool, problem string, answer chan<- string)
 	if create {
 		fields.Add(again)
 	}
+	height := float32(240)
+	if req.OfferRemember {
+		warn := widget.NewLabel(rememberWarning)
+		warn.Wrapping = fyne.TextWrapWord
+		warn.Importance = widget.WarningImportance
+		fields.Add(remember)
+		fields.Add(warn)
+		height = 320
+	}
 	fields.Add(msg)
 	win.SetContent(container.NewPadded(container.NewBorder(nil,
 		container.NewHBox(layout.NewSpacer(), ok), nil, nil, fields)))
@@ -106,7 +142,7 @@ func (u *UI) passphraseWindow(create bool, problem string, answer chan<- string)
 			close(answer)
 		}
 	})
-	win.Resize(fyne.NewSize(420, 240))
+	win.Resize(fyne.NewSize(420, height))
 	win.Show()
 	win.Canvas().Focus(pass)
 	return win
