@@ -66,6 +66,17 @@ type Importer interface {
 	ImportPidgin(ctx context.Context, dir string) ([]account.Settings, error)
 }
 
+// PlainHistory reads and clears the local history of chats that were not
+// private (kept only while Prefs.PlainHistory is on; private conversations
+// are never written). History reads a file: call it off the UI goroutine.
+type PlainHistory interface {
+	// History returns up to max of the last kept lines, oldest first.
+	History(acct, peer string, max int) ([]account.HistoryLine, error)
+	// ClearHistory deletes the kept lines with peer, or with peer "" all
+	// of the account's.
+	ClearHistory(ctx context.Context, acct, peer string) error
+}
+
 // Backend is everything the UI asks of the account layer.
 type Backend interface {
 	Sender
@@ -74,4 +85,5 @@ type Backend interface {
 	Roster
 	Accounts
 	Importer
+	PlainHistory
 }

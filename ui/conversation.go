@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -38,6 +39,8 @@ type convView struct {
 	// hintSecret verifies in one step from the Unverified hint.
 	hintSecret *widget.Entry
 	hintVerify *widget.Button
+	// localSeq numbers our unsent lines (see submit).
+	localSeq int
 }
 
 func newConvView(u *UI, conv account.Conversation) *convView {
@@ -85,6 +88,7 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.sec = u.chats.initialSecurity(conv)
 	v.applySecurity()
 	v.updateTitle()
+	v.loadHistory()
 	return v
 }
 
@@ -146,23 +150,29 @@ func (v *convView) submit() {
 		return
 	}
 	v.input.SetText("")
-	i := v.msgs.add(chatLine{kind: lineOut, when: v.u.opts.Now(), who: "You", body: text, pending: true})
+	// The placeholder is found again by a local id, not its index: earlier
+	// history lines may be inserted above it meanwhile (history.go).
+	v.localSeq++
+	local := fmt.Sprintf("\x00local-%d", v.localSeq)
+	v.msgs.add(chatLine{kind: lineOut, when: v.u.opts.Now(), who: "You", body: text, pending: true, id: local})
 	conv := v.conv
 	var id string
 	v.u.do(func(ctx context.Context) error {
 		var err error
 		id, err = v.u.b.Send(ctx, conv, text)
 		return err
-	}, func(err error) { v.sent(i, id, err) })
+	}, func(err error) { v.sent(local, id, err) })
 }
 
-// sent records Send's result on the placeholder line i. If a state event
-// for id arrived first, it created its own line: fold it into i.
-func (v *convView) sent(i int, id string, err error) {
-	if i >= len(v.msgs.lines) {
+// sent records Send's result on the placeholder line. If a state event
+// for id arrived first, it created its own line: fold it into ours.
+func (v *convView) sent(local, id string, err error) {
+	i := v.msgs.findID(local)
+	if i < 0 {
 		return
 	}
 	l := v.msgs.lines[i]
+	l.id = ""
 	if err != nil {
 		l.pending, l.state, l.reason = false, account.NotSent, plain(err)
 		v.msgs.update(i, l)

@@ -29,6 +29,8 @@ type fakeBackend struct {
 	// block, when set, makes GenerateKey wait until it is closed, so a
 	// test can see the progress indicator.
 	block chan struct{}
+	// hist is the kept plain-chat history per conversation.
+	hist map[convKey][]account.HistoryLine
 }
 
 type call struct {
@@ -192,6 +194,25 @@ func (f *fakeBackend) ImportPidgin(_ context.Context, dir string) ([]account.Set
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.imported, err
+}
+
+func (f *fakeBackend) History(a, peer string, n int) ([]account.HistoryLine, error) {
+	err := f.rec("History", a, peer, n)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.hist[convKey{a, peer}]
+	return append([]account.HistoryLine(nil), h[max(0, len(h)-n):]...), err
+}
+func (f *fakeBackend) ClearHistory(_ context.Context, a, peer string) error {
+	err := f.rec("ClearHistory", a, peer)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.hist {
+		if k.acct == a && (peer == "" || k.peer == peer) {
+			delete(f.hist, k)
+		}
+	}
+	return err
 }
 
 var _ Backend = (*fakeBackend)(nil)

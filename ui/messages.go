@@ -34,6 +34,9 @@ type chatLine struct {
 	who       string
 	body      string
 	encrypted bool // incoming: arrived inside OTR
+	// history: an earlier line from the plain-chat history file (shown
+	// greyed, above the live ones; see history.go).
+	history bool
 	// outgoing delivery state; pending until Send returns or an event
 	// tells us more.
 	pending bool
@@ -50,6 +53,10 @@ type chatLine struct {
 // stateText describes an outgoing or incoming message's protection.
 func (l chatLine) stateText() (string, widget.Importance) {
 	switch {
+	case l.history && l.kind == lineIn:
+		return "received in plain", widget.LowImportance
+	case l.history:
+		return "sent in plain", widget.LowImportance
 	case l.kind == lineIn && l.encrypted:
 		return "encrypted", widget.SuccessImportance
 	case l.kind == lineIn:
@@ -120,8 +127,13 @@ func (r *msgRow) set(l chatLine) {
 	}
 	r.sys.Hide()
 	r.msg.Show()
+	imp, when := widget.MediumImportance, l.when.Format("15:04")
+	if l.history {
+		imp, when = widget.LowImportance, l.when.Format("2 Jan 15:04")
+	}
+	r.who.Importance, r.body.Importance = imp, imp
 	r.who.SetText(l.who)
-	r.when.SetText(l.when.Format("15:04"))
+	r.when.SetText(when)
 	st, imp := l.stateText()
 	r.state.Importance = imp
 	r.state.SetText(st)

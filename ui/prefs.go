@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -92,6 +93,10 @@ func applyTheme(a fyne.App, name string) {
 	a.Settings().SetTheme(t)
 }
 
+// historyHelp says plainly what the history keeps.
+const historyHelp = "Only conversations that were not private are kept. " +
+	"Private conversations are never written to disk."
+
 var (
 	policyNames = []string{"Opportunistic (recommended)", "Manual", "Always private"}
 	themeNames  = []string{"System", "Light", "Dark"}
@@ -105,6 +110,11 @@ type prefsWindow struct {
 	history *widget.Check
 	theme   *widget.RadioGroup
 	status  *widget.Label
+	// clearBtn asks before deleting; clearBox holds the question's
+	// buttons (kept for tests).
+	clearBtn *widget.Button
+	clearBox *fyne.Container
+	clearDlg dialog.Dialog
 }
 
 func (u *UI) showPrefs() {
@@ -130,19 +140,22 @@ func newPrefsWindow(u *UI) *prefsWindow {
 		"Always private never sends a message unencrypted.")
 	policyHelp.Wrapping = fyne.TextWrapWord
 	policyHelp.Importance = widget.LowImportance
-	histHelp := widget.NewLabel("Private conversations are never saved.")
+	histHelp := widget.NewLabel(historyHelp)
+	histHelp.Wrapping = fyne.TextWrapWord
 	histHelp.Importance = widget.LowImportance
+	p.clearBtn = widget.NewButtonWithIcon("Clear history", theme.DeleteIcon(), p.askClear)
 
 	form := widget.NewForm(
 		widget.NewFormItem("Privacy", container.NewVBox(p.policy, policyHelp)),
-		widget.NewFormItem("History", container.NewVBox(p.history, histHelp)),
+		widget.NewFormItem("History", container.NewVBox(p.history, histHelp,
+			container.NewHBox(p.clearBtn, layoutSpacer()))),
 		widget.NewFormItem("Theme", p.theme),
 	)
 	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.save)
 	save.Importance = widget.HighImportance
 	p.win.SetContent(container.NewPadded(container.NewBorder(nil,
 		container.NewVBox(p.status, container.NewHBox(layoutSpacer(), save)), nil, nil, form)))
-	p.win.Resize(fyne.NewSize(520, 320))
+	p.win.Resize(fyne.NewSize(520, 380))
 	return p
 }
 
@@ -187,5 +200,47 @@ func (p *prefsWindow) save() {
 			return
 		}
 		p.status.SetText("Saved.")
+	})
+}
+
+// askClear asks before deleting every account's kept history: it cannot
+// be undone.
+func (p *prefsWindow) askClear() {
+	del := widget.NewButtonWithIcon("Delete history", theme.DeleteIcon(), p.clearHistory)
+	del.Importance = widget.DangerImportance
+	cancel := widget.NewButton("Cancel", func() { p.clearDlg.Hide() })
+	p.clearBox = container.NewHBox(layoutSpacer(), cancel, del)
+	p.clearDlg = dialog.NewCustomWithoutButtons("Clear history", container.NewVBox(
+		wrapLabel("Delete the kept messages of all conversations that were not private, for every account? "+
+			"This cannot be undone."), p.clearBox), p.win)
+	p.clearDlg.Resize(fyne.NewSize(420, 180))
+	p.clearDlg.Show()
+}
+
+// clearHistory deletes the history of every account (off the UI
+// goroutine) and takes the earlier lines out of open chats.
+func (p *prefsWindow) clearHistory() {
+	u := p.u
+	if p.clearDlg != nil {
+		p.clearDlg.Hide()
+	}
+	accts := u.b.Accounts()
+	p.clearBtn.Disable()
+	p.status.SetText("Deleting the history…")
+	u.do(func(ctx context.Context) error {
+		for _, a := range accts {
+			if err := u.b.ClearHistory(ctx, a.JID, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(err error) {
+		p.clearBtn.Enable()
+		if err != nil {
+			p.status.SetText("Could not delete the history: " + plain(err))
+			return
+		}
+		u.chats.historyCleared()
+		p.status.SetText("History deleted.")
 	})
 }
