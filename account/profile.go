@@ -22,7 +22,8 @@ import (
 // Prefs are application-wide preferences.
 type Prefs struct {
 	DefaultPolicy Policy
-	// PlainHistory keeps a local log of conversations that were not private.
+	// PlainHistory keeps a local log of conversations that were not private
+	// (history.go says exactly what is written; private ones never are).
 	PlainHistory bool
 	Theme        string
 	WindowW      float32
