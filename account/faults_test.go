@@ -313,7 +313,7 @@ func TestFaultServerWithoutTLSRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	const pw = "hunter2-never-in-clear"
-	m := NewManager(prof, newMemSecrets(), WithDialer(func(ctx context.Context, network, _ string) (net.Conn, error) {
+	m := NewManager(prof, NewMemoryStore(), WithDialer(func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, ln.Addr().String())
 	}), WithReconnectBackoff(time.Hour, time.Hour))

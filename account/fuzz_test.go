@@ -42,7 +42,7 @@ func fuzzManager(f *testing.F) *Manager {
 	if err != nil {
 		f.Fatal(err)
 	}
-	return NewManager(prof, newMemSecrets())
+	return NewManager(prof, NewMemoryStore())
 }
 
 // fuzzClient is a fresh, offline client for one iteration; its events go

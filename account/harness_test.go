@@ -19,41 +19,6 @@ import (
 
 func TestMain(m *testing.M) { testbed.Main(m) }
 
-// memSecrets is a SecretStore in memory.
-type memSecrets struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func newMemSecrets() *memSecrets { return &memSecrets{m: map[string][]byte{}} }
-
-func (s *memSecrets) Get(_ context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[key]
-	if !ok {
-		return nil, ErrSecretNotFound
-	}
-	return append([]byte(nil), v...), nil
-}
-
-func (s *memSecrets) Set(_ context.Context, key string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[key] = append([]byte(nil), v...)
-	return nil
-}
-
-func (s *memSecrets) Delete(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.m[key]; !ok {
-		return ErrSecretNotFound
-	}
-	delete(s.m, key)
-	return nil
-}
-
 // recorder keeps every event a Manager published.
 type recorder struct {
 	mu     sync.Mutex
@@ -79,7 +44,7 @@ type peer struct {
 	jid     string
 	rec     *recorder
 	profile *Profile
-	secrets *memSecrets
+	secrets *MemoryStore
 }
 
 type peerOpts struct {
@@ -114,7 +79,7 @@ func newPeer(t *testing.T, srv *testbed.Server, user string, po peerOpts) *peer 
 	if po.roots != nil {
 		opts = append(opts, WithRootCAs(po.roots))
 	}
-	secrets := newMemSecrets()
+	secrets := NewMemoryStore()
 	m := NewManager(prof, secrets, opts...)
 	p := &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, secrets: secrets}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -29,7 +29,7 @@ func histManager(t *testing.T) *Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewManager(prof, newMemSecrets())
+	return NewManager(prof, NewMemoryStore())
 }
 
 func histFile(m *Manager, acct, peer string) string {

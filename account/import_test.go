@@ -2,46 +2,15 @@ package account
 
 import (
 	"context"
-	"sync"
 	"testing"
 )
-
-// importMemStore is a SecretStore in memory for tests that need no real keyring.
-type importMemStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *importMemStore) Get(_ context.Context, k string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[k]
-	if !ok {
-		return nil, ErrSecretNotFound
-	}
-	return append([]byte(nil), v...), nil
-}
-
-func (s *importMemStore) Set(_ context.Context, k string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[k] = append([]byte(nil), v...)
-	return nil
-}
-
-func (s *importMemStore) Delete(_ context.Context, k string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, k)
-	return nil
-}
 
 func TestManagerImportPidgin(t *testing.T) {
 	prof, err := OpenProfile(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := &importMemStore{m: map[string][]byte{}}
+	store := NewMemoryStore()
 	m := NewManager(prof, store)
 	imp, err := ImportPidgin(pidginFixtures)
 	if err != nil {
@@ -73,16 +42,14 @@ func TestManagerImportPidgin(t *testing.T) {
 		t.Error("verified fingerprints from Pidgin lost their trust")
 	}
 	// A second import adds nothing and keeps the keys.
-	before := map[string][]byte{}
-	for k, v := range store.m {
-		before[k] = v
-	}
+	before := store.Snapshot()
 	again, err := m.ImportPidgin(context.Background(), pidginFixtures)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("second import: added %v, err %v", again, err)
 	}
+	after := store.Snapshot()
 	for k, v := range before {
-		if string(store.m[k]) != string(v) {
+		if string(after[k]) != string(v) {
 			t.Errorf("second import changed secret %s", k)
 		}
 	}

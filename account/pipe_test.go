@@ -89,7 +89,7 @@ func pipeAccount(t *testing.T) (*peer, *fakeServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewManager(prof, newMemSecrets(), WithDialer(dial), WithRootCAs(pool), WithPingInterval(time.Hour))
+	m := NewManager(prof, NewMemoryStore(), WithDialer(dial), WithRootCAs(pool), WithPingInterval(time.Hour))
 	p := &peer{t: t, m: m, jid: "alice@localhost", rec: &recorder{}, profile: prof}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

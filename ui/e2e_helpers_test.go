@@ -10,7 +10,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,39 +25,6 @@ import (
 // takes ~0.1 s and the SMP ~0.6 s; with other builds running (load 10)
 // the SMP was seen to take 17 s, hence the wide margin.
 const e2eTimeout = 60 * time.Second
-
-// memSecretStore is an account.SecretStore in memory.
-type memSecretStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memSecretStore) Get(_ context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[key]
-	if !ok {
-		return nil, account.ErrSecretNotFound
-	}
-	return append([]byte(nil), v...), nil
-}
-
-func (s *memSecretStore) Set(_ context.Context, key string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[key] = append([]byte(nil), v...)
-	return nil
-}
-
-func (s *memSecretStore) Delete(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.m[key]; !ok {
-		return account.ErrSecretNotFound
-	}
-	delete(s.m, key)
-	return nil
-}
 
 // e2eWorld is one Prosody, one test app and the shared callback queue.
 type e2eWorld struct {
@@ -113,7 +79,7 @@ func (w *e2eWorld) addSide(user string, prefs Prefs) *e2eSide {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	m := account.NewManager(prof, &memSecretStore{m: map[string][]byte{}},
+	m := account.NewManager(prof, account.NewMemoryStore(),
 		account.WithDialer(dialer), account.WithRootCAs(w.srv.CertPool()),
 		account.WithPingInterval(5*time.Second), account.WithPrivateTimeout(30*time.Second))
 	ctx, cancel := context.WithCancel(context.Background())

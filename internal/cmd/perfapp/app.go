@@ -65,7 +65,7 @@ func runApp(args []string) error {
 	if err != nil {
 		return err
 	}
-	store := newMemStore()
+	store := account.NewMemoryStore()
 	_ = store.Set(context.Background(), "password:"+*jid, pw) // account's key for the password
 	profile, err := account.OpenProfile(*dir)
 	if profile == nil {

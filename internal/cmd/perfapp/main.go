@@ -33,7 +33,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sotto-im/sotto/account"
@@ -129,7 +128,7 @@ func setupProfile(dir, jid string, srv *testbed.Server, pw string) error {
 	s := account.Settings{JID: jid, Server: "127.0.0.1", Port: portN, AutoConnect: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return account.NewManager(p, newMemStore()).AddAccount(ctx, s, pw)
+	return account.NewManager(p, account.NewMemoryStore()).AddAccount(ctx, s, pw)
 }
 
 // runChild starts "perfapp app" and collects its "perf: key=value" lines.
@@ -245,39 +244,4 @@ func certPin(pemBytes []byte) (string, error) {
 		return "", err
 	}
 	return account.CertFingerprint(b.Bytes), nil
-}
-
-// memStore is an in-memory account.SecretStore.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func newMemStore() *memStore { return &memStore{m: map[string][]byte{}} }
-
-func (s *memStore) Get(_ context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[key]
-	if !ok {
-		return nil, account.ErrSecretNotFound
-	}
-	return slices.Clone(v), nil
-}
-
-func (s *memStore) Set(_ context.Context, key string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[key] = slices.Clone(v)
-	return nil
-}
-
-func (s *memStore) Delete(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.m[key]; !ok {
-		return account.ErrSecretNotFound
-	}
-	delete(s.m, key)
-	return nil
 }

@@ -7,11 +7,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -44,7 +42,7 @@ func main() {
 			fail(err)
 		}
 	}
-	mgr := account.NewManager(prof, &memStore{m: map[string][]byte{}})
+	mgr := account.NewManager(prof, account.NewMemoryStore())
 	a := app.NewWithID("im.sotto.scenes")
 	a.SetIcon(assets.Icon)
 	u := ui.New(a, mgr, ui.Options{Prefs: prof})
@@ -61,32 +59,4 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "scenes:", err)
 	os.Exit(1)
-}
-
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memStore) Get(_ context.Context, k string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v, ok := s.m[k]; ok {
-		return append([]byte(nil), v...), nil
-	}
-	return nil, account.ErrSecretNotFound
-}
-
-func (s *memStore) Set(_ context.Context, k string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[k] = append([]byte(nil), v...)
-	return nil
-}
-
-func (s *memStore) Delete(_ context.Context, k string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, k)
-	return nil
 }
