@@ -75,6 +75,7 @@ type Manager struct {
 	mu      sync.Mutex
 	clients map[string]*client
 	runCtx  context.Context // nil until Run
+	started chan struct{}   // closed once Run has started the loops
 	wg      sync.WaitGroup
 
 	secMu    sync.Mutex
@@ -106,6 +107,7 @@ func NewManager(p *Profile, secrets SecretStore, opts ...Option) *Manager {
 		events:   newEventQueue(o.eventBuffer),
 		clients:  map[string]*client{},
 		security: map[Conversation]SecurityChanged{},
+		started:  make(chan struct{}),
 	}
 }
 
@@ -138,6 +140,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		m.startClientLocked(s)
 	}
 	m.mu.Unlock()
+	close(m.started)
 	go m.events.pump(ctx)
 	<-ctx.Done()
 	m.wg.Wait()
@@ -154,6 +157,19 @@ func (m *Manager) startClientLocked(s Settings) *client {
 		c.run(m.runCtx)
 	}()
 	return c
+}
+
+// runningClient waits (bounded by ctx) until Run has started, then
+// returns the account's loop. The app starts Run in a goroutine and the
+// UI may ask for a connection at once; without the wait that first call
+// would race Run and fail with "not running yet".
+func (m *Manager) runningClient(ctx context.Context, jid string) (*client, error) {
+	select {
+	case <-m.started:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("account: not running yet: %w", ctx.Err())
+	}
+	return m.client(jid)
 }
 
 func (m *Manager) client(jid string) (*client, error) {
@@ -239,7 +255,7 @@ func (m *Manager) RemoveAccount(ctx context.Context, jid string) error {
 // succeeded or failed. It keeps reconnecting after a lost link until
 // Disconnect.
 func (m *Manager) Connect(ctx context.Context, jid string) error {
-	c, err := m.client(jid)
+	c, err := m.runningClient(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -248,7 +264,7 @@ func (m *Manager) Connect(ctx context.Context, jid string) error {
 
 // Disconnect logs the account out and stops reconnecting.
 func (m *Manager) Disconnect(ctx context.Context, jid string) error {
-	c, err := m.client(jid)
+	c, err := m.runningClient(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -320,7 +336,7 @@ func (m *Manager) Security(conv Conversation) SecurityChanged {
 
 // accountCall runs f in the account's loop.
 func (m *Manager) accountCall(ctx context.Context, account string, f func(c *client, reply func(error))) error {
-	c, err := m.client(account)
+	c, err := m.runningClient(ctx, account)
 	if err != nil {
 		return err
 	}
