@@ -70,10 +70,11 @@ func (a *authDialog) page(p *fyne.Container) {
 		c.Hide()
 	}
 	p.Show()
-	// The forms need room; progress and results are a line or two, so
-	// the dialog shrinks to fit them instead of framing empty space.
+	// The question form needs room for its three methods; the answer
+	// form, progress and results are a few lines, so the dialog shrinks
+	// to fit them instead of framing empty space.
 	size := fyne.NewSize(520, 420)
-	if p == a.wait || p == a.result {
+	if p != a.ask {
 		size.Height = p.MinSize().Height + 4*theme.Padding()
 	}
 	a.d.Resize(size)

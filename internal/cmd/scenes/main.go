@@ -41,6 +41,15 @@ func main() {
 		if err := prof.SaveAccount(account.Settings{JID: "alice@example.org"}); err != nil {
 			fail(err)
 		}
+		for _, f := range []account.KnownFingerprint{
+			{Account: "alice@example.org", Contact: "bob@example.org", Fingerprint: "3F2A9C1B 77D04E51 A9C3B2D0 0F1E2D3C 4B5A6978", Verified: true, How: "smp"},
+			{Account: "alice@example.org", Contact: "carol@example.org", Fingerprint: "C0FFEE12 34567890 ABCDEF01 23456789 0ABCDEF0"},
+			{Account: "alice@example.org", Contact: "erin@example.net", Fingerprint: "9E8D7C6B 5A493827 16051423 32415061 7F8E9DAB", Verified: true, How: "manual"},
+		} {
+			if err := prof.SetFingerprint(f); err != nil {
+				fail(err)
+			}
+		}
 	}
 	mgr := account.NewManager(prof, account.NewMemoryStore())
 	a := app.NewWithID("im.sotto.scenes")
