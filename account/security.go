@@ -142,8 +142,18 @@ func (c *client) wentSecure(pc *privConv, ev otr.Event) {
 	}
 	wasRefresh := pc.refresh
 	pc.refresh, pc.refreshSent = false, false
-	if ev.Kind == otr.EventGoneSecure || !wasRefresh || !known {
-		sc := c.securityOf(pc)
+	sc := c.securityOf(pc)
+	prev := c.m.Security(c.convID(pc))
+	// The level last reported for this conversation lost its verified key
+	// (a re-AKE with another key, even one seen before): say so loudly.
+	if prev.Level == Private && prev.Fingerprint != sc.Fingerprint && sc.Level != Private {
+		keyChanged = true
+	}
+	// A refresh is silent only if it changed nothing the user was told:
+	// same level, same key. A "known" key is not enough — it may be one
+	// seen (unverified) before, and the chat must not keep saying Private.
+	same := prev.Level == sc.Level && prev.Fingerprint == sc.Fingerprint
+	if ev.Kind == otr.EventGoneSecure || !wasRefresh || !known || !same {
 		sc.NewFingerprint, sc.KeyChanged = !known, keyChanged
 		switch {
 		case keyChanged:
