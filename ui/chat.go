@@ -80,7 +80,13 @@ func (c *chatWindow) viewOf(t *container.TabItem) *convView {
 func (c *chatWindow) get(conv account.Conversation) *convView {
 	k := keyOf(conv)
 	if v, ok := c.views[k]; ok {
-		if conv.Resource != "" {
+		// A plain chat answers whoever wrote last. Otherwise the target
+		// stays the resource of the session the chat shows (moved only by
+		// SecurityChanged, see setSecurity): a message, notice or error
+		// from another resource — a second login, or one a server forged,
+		// perhaps with its own unverified session — must not redirect
+		// what the user types under a Private label.
+		if conv.Resource != "" && v.sec.Level == account.NotPrivate {
 			v.conv.Resource = conv.Resource
 		}
 		return v
@@ -187,7 +193,11 @@ func (c *chatWindow) initialSecurity(conv account.Conversation) account.Security
 		return s
 	}
 	s := c.u.b.Security(conv)
+	res := s.Conv.Resource
 	s.Conv = conv
+	if conv.Resource == "" {
+		s.Conv.Resource = res // the session that level belongs to
+	}
 	return s
 }
 

@@ -86,6 +86,11 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.tab = container.NewTabItemWithIcon("", lockOpenIcon, content)
 
 	v.sec = u.chats.initialSecurity(conv)
+	if v.sec.Level != account.NotPrivate && v.sec.Conv.Resource != "" {
+		// Send to the session whose level the tab shows, not to the
+		// resource whose message happened to open it (chat.go get).
+		v.conv.Resource = v.sec.Conv.Resource
+	}
 	v.applySecurity()
 	v.updateTitle()
 	v.loadHistory()
