@@ -73,6 +73,7 @@ func StartServer(dir string) (*Server, error) {
 	s.config = filepath.Join(s.dir, "prosody.cfg.lua")
 	s.logPath = filepath.Join(s.dir, "prosody.log")
 	s.outPath = filepath.Join(s.dir, "prosody.out")
+	// Makes dir itself too (0700) when it does not exist yet.
 	if err := os.MkdirAll(filepath.Join(s.dir, "data"), 0o700); err != nil {
 		return nil, fmt.Errorf("testbed: %w", err)
 	}

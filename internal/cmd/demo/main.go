@@ -80,10 +80,7 @@ func run(sottoPath string) error {
 	}
 	defer os.RemoveAll(dir)
 
-	srvDir := filepath.Join(dir, "prosody")
-	if err := os.Mkdir(srvDir, 0o700); err != nil {
-		return err
-	}
+	srvDir := filepath.Join(dir, "prosody") // StartServer makes it, 0700
 	srv, err := testbed.StartServer(srvDir)
 	if srv != nil {
 		defer srv.Close()

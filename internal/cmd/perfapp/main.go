@@ -62,10 +62,7 @@ func run(contacts, runs int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	srvDir := filepath.Join(dir, "prosody")
-	if err := os.Mkdir(srvDir, 0o700); err != nil {
-		return err
-	}
+	srvDir := filepath.Join(dir, "prosody") // StartServer makes it, 0700
 	srv, err := testbed.StartServer(srvDir)
 	if srv != nil {
 		defer srv.Close()
