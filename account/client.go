@@ -189,6 +189,13 @@ func (c *client) shutdown() {
 			closeLink(r.sess, r.raw)
 		}
 	}
+	// The loop ends with the app (or the account is removed): wipe every
+	// OTR session key now rather than leave them to the garbage collector.
+	for _, pc := range c.convs {
+		for _, inst := range pc.insts {
+			inst.Forget()
+		}
+	}
 }
 
 func (c *client) setState(s ConnState, reason string, retryIn time.Duration) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sotto-im/sotto/otr"
 )
 
 // The app starts Run in a goroutine and the UI may call Connect at once:
@@ -46,5 +48,47 @@ func TestConnectWaitsForRun(t *testing.T) {
 	defer cancel2()
 	if err := m2.Connect(short, "alice@example.org"); err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("never-running manager: %v", err)
+	}
+}
+
+// When an account's loop ends (the app quits, the account is removed),
+// its OTR sessions are wiped at once (otr.Conversation.Forget), not left
+// to the garbage collector.
+func TestLoopEndWipesOTRSessions(t *testing.T) {
+	_, a, b := privatePair(t, peerOpts{}, peerOpts{})
+	c, err := a.m.client(a.jid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var insts []*otr.Conversation
+	if err := c.call(ctxT(t), func(reply func(error)) {
+		for _, pc := range c.convs {
+			insts = append(insts, pc.insts...)
+		}
+		reply(nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	encrypted := 0
+	for _, in := range insts {
+		if in.State() == otr.StateEncrypted {
+			encrypted++
+		}
+	}
+	if encrypted == 0 {
+		t.Fatalf("no encrypted session with %s to wipe", b.jid)
+	}
+	if err := a.m.RemoveAccount(ctxT(t), a.jid); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.dead:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the account loop did not end")
+	}
+	for _, in := range insts {
+		if in.State() != otr.StatePlaintext {
+			t.Errorf("a session is still %v after the loop ended", in.State())
+		}
 	}
 }

@@ -213,6 +213,17 @@ func (c *Conversation) queue(res *Result, bin []byte) {
 
 // wipeSession forgets all key material of the session and any AKE and SMP
 // in progress.
+// Forget wipes every secret the conversation holds (session keys, AKE
+// and SMP state) without sending anything, and leaves it in plaintext
+// state. The application calls it when it drops a conversation without
+// ending it, e.g. when the program quits: the peer is not told (it will
+// find out from its next message being unreadable, as the spec intends
+// for a lost session), but no key outlives its use in our memory.
+func (c *Conversation) Forget() {
+	c.wipeSession()
+	c.state = StatePlaintext
+}
+
 func (c *Conversation) wipeSession() {
 	c.keys.wipe()
 	c.keys = nil

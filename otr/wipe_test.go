@@ -234,3 +234,19 @@ func TestKeyRotationWipesForgottenKeys(t *testing.T) {
 		t.Fatal("conversation broken after rotation")
 	}
 }
+
+// Forget (the app quitting without End) wipes the same secrets and sends
+// nothing; the conversation is then plain and a new AKE can start.
+func TestForgetWipesWithoutSending(t *testing.T) {
+	p := busyPair(t)
+	refs := newSecretRefs()
+	refs.capture("alice.", p.a.c)
+	p.a.c.Forget()
+	refs.mustBeWiped(t)
+	if p.a.c.keys != nil || p.a.c.SMPInProgress() || p.a.c.State() != StatePlaintext {
+		t.Fatalf("after Forget: keys %v, smp %v, state %v", p.a.c.keys != nil, p.a.c.SMPInProgress(), p.a.c.State())
+	}
+	if _, err := p.a.c.Send([]byte("after forget")); err != nil && p.a.c.cfg.Policy&RequireEncryption == 0 {
+		t.Fatalf("a forgotten conversation must behave as a new plain one: %v", err)
+	}
+}
