@@ -19,7 +19,7 @@ mkdir -p "$HOME"
 xvfb_start
 scenes=("$@")
 if [ ${#scenes[@]} -eq 0 ]; then
-  scenes=(wizard wizard-key roster chat-notprivate chat-unverified chat-private chat-finished authenticate smp-question fingerprints preferences)
+  scenes=(wizard wizard-key roster chat-notprivate chat-unverified chat-private chat-finished authenticate smp-question fingerprints preferences account-settings)
 fi
 theme=${THEME:-light}
 for s in "${scenes[@]}"; do
@@ -27,7 +27,7 @@ for s in "${scenes[@]}"; do
   pid=$!
   case $s in
     wizard*) title='Welcome to Sotto' ;;
-    roster) title='^Sotto$' ;;
+    roster|account-settings) title='^Sotto$' ;;
     fingerprints) title='Fingerprints' ;;
     preferences) title='Preferences' ;;
     *) title='Chats' ;;

@@ -42,6 +42,8 @@ type Roster interface {
 	SetPresence(ctx context.Context, acct string, show account.Show, status string) error
 	AddContact(ctx context.Context, acct, jid, name string, groups []string) error
 	RemoveContact(ctx context.Context, acct, jid string) error
+	// RenameContact sets a roster entry's name and groups.
+	RenameContact(ctx context.Context, acct, jid, name string, groups []string) error
 	AnswerSubscription(ctx context.Context, acct, from string, accept bool) error
 }
 

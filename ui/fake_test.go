@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -158,6 +159,9 @@ func (f *fakeBackend) AddContact(_ context.Context, a, j, n string, g []string) 
 func (f *fakeBackend) RemoveContact(_ context.Context, a, j string) error {
 	return f.rec("RemoveContact", a, j)
 }
+func (f *fakeBackend) RenameContact(_ context.Context, a, j, n string, g []string) error {
+	return f.rec("RenameContact", a, j, n, g)
+}
 func (f *fakeBackend) AnswerSubscription(_ context.Context, a, from string, ok bool) error {
 	return f.rec("AnswerSubscription", a, from, ok)
 }
@@ -176,10 +180,26 @@ func (f *fakeBackend) AddAccount(_ context.Context, s account.Settings, pw strin
 	return err
 }
 func (f *fakeBackend) UpdateAccount(_ context.Context, s account.Settings, pw string) error {
-	return f.rec("UpdateAccount", s, pw)
+	err := f.rec("UpdateAccount", s, pw)
+	if err == nil {
+		f.mu.Lock()
+		for i := range f.accounts {
+			if f.accounts[i].JID == s.JID {
+				f.accounts[i] = s
+			}
+		}
+		f.mu.Unlock()
+	}
+	return err
 }
 func (f *fakeBackend) RemoveAccount(_ context.Context, j string) error {
-	return f.rec("RemoveAccount", j)
+	err := f.rec("RemoveAccount", j)
+	if err == nil {
+		f.mu.Lock()
+		f.accounts = slices.DeleteFunc(f.accounts, func(s account.Settings) bool { return s.JID == j })
+		f.mu.Unlock()
+	}
+	return err
 }
 func (f *fakeBackend) Connect(_ context.Context, j string) error    { return f.rec("Connect", j) }
 func (f *fakeBackend) Disconnect(_ context.Context, j string) error { return f.rec("Disconnect", j) }

@@ -45,6 +45,12 @@ type rosterWindow struct {
 	byAcct map[string][]rosterEntry
 	sorted []*rosterEntry // all accounts, sorted by group then presence and name
 	items  []rosterItem   // filtered view shown by the list
+
+	// removed are accounts removed from this window (accountsettings.go):
+	// their late events are dropped.
+	removed   map[string]bool
+	acctDlg   *accountDialog // the last account settings dialog (tests)
+	renameDlg *renameDialog  // the last rename dialog (tests)
 }
 
 func newRosterWindow(u *UI) *rosterWindow {
@@ -141,6 +147,13 @@ func (r *rosterWindow) setContacts(acct string, cs []account.Contact) {
 		}
 	}
 	r.byAcct[acct] = entries
+	r.resort()
+	r.row(acct)
+	r.applyFilter()
+}
+
+// resort rebuilds the sorted view of every account's entries.
+func (r *rosterWindow) resort() {
 	r.sorted = r.sorted[:0]
 	for _, es := range r.byAcct {
 		for i := range es {
@@ -148,8 +161,6 @@ func (r *rosterWindow) setContacts(acct string, cs []account.Contact) {
 		}
 	}
 	sort.Slice(r.sorted, func(i, j int) bool { return entryLess(r.sorted[i], r.sorted[j]) })
-	r.row(acct)
-	r.applyFilter()
 }
 
 func entryLess(a, b *rosterEntry) bool {

@@ -156,17 +156,53 @@ func (r *rosterRow) menuItems(e *rosterEntry, id int) []*fyne.MenuItem {
 	return []*fyne.MenuItem{
 		fyne.NewMenuItem("Open chat", func() { rw.openItem(id) }),
 		fyne.NewMenuItem("Fingerprints…", func() { rw.u.showFingerprints(contact.JID) }),
+		fyne.NewMenuItem("Rename…", func() { rw.showRename(acct, contact) }),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Remove contact…", func() { rw.removeContact(acct, contact) }),
 	}
 }
 
-// acctRow shows one account's connection state with a connect toggle.
+// acctRow shows one account's connection state with a connect toggle
+// and a menu button (also the row's secondary tap): settings, remove.
 type acctRow struct {
-	box    *fyne.Container
+	box    *acctBox
 	state  *widget.Label
 	toggle *widget.Button
+	menu   *widget.Button
 	conn   account.ConnState
+}
+
+// acctBox is an account row that shows its menu on a secondary tap, like
+// a contact row does.
+type acctBox struct {
+	widget.BaseWidget
+	content   fyne.CanvasObject
+	secondary func(fyne.Position)
+}
+
+func newAcctBox(content fyne.CanvasObject, secondary func(fyne.Position)) *acctBox {
+	b := &acctBox{content: content, secondary: secondary}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+func (b *acctBox) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(b.content) }
+
+func (b *acctBox) TappedSecondary(ev *fyne.PointEvent) { b.secondary(ev.AbsolutePosition) }
+
+// acctMenu is the account's menu: settings and remove (which opens the
+// settings dialog's removal question).
+func (r *rosterWindow) acctMenu(jid string) *fyne.Menu {
+	return fyne.NewMenu("",
+		fyne.NewMenuItem("Account settings…", func() { r.showAccountSettings(jid) }),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Remove account…", func() {
+			r.showAccountSettings(jid)
+			if r.acctDlg != nil && r.acctDlg.orig.JID == jid {
+				r.acctDlg.askRemove()
+			}
+		}),
+	)
 }
 
 func (r *rosterWindow) row(jid string) *acctRow {
@@ -177,10 +213,22 @@ func (r *rosterWindow) row(jid string) *acctRow {
 	a.state.Importance = widget.LowImportance
 	a.state.Wrapping = fyne.TextWrapWord
 	a.toggle = widget.NewButton("Connect", func() { r.toggle(jid, a) })
+	a.menu = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), nil)
+	a.menu.Importance = widget.LowImportance
+	a.menu.OnTapped = func() {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(a.menu); c != nil {
+			widget.ShowPopUpMenuAtRelativePosition(r.acctMenu(jid), c, fyne.NewPos(0, a.menu.Size().Height), a.menu)
+		}
+	}
 	name := widget.NewLabelWithStyle(jid, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
-	a.box = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewCenter(a.toggle),
-		container.NewVBox(name, a.state))
+	a.box = newAcctBox(container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()),
+		container.NewCenter(container.NewHBox(a.toggle, a.menu)), container.NewVBox(name, a.state)),
+		func(pos fyne.Position) {
+			if c := fyne.CurrentApp().Driver().CanvasForObject(a.box); c != nil {
+				widget.ShowPopUpMenuAtPosition(r.acctMenu(jid), c, pos)
+			}
+		})
 	r.acctRows[jid] = a
 	r.accounts.Add(a.box)
 	return a

@@ -17,7 +17,8 @@ import (
 
 // Scenes lists the scene names RunScene knows, in screenshot order.
 var Scenes = []string{"wizard", "wizard-key", "roster", "chat-notprivate", "chat-unverified",
-	"chat-private", "chat-finished", "authenticate", "smp-question", "fingerprints", "preferences"}
+	"chat-private", "chat-finished", "authenticate", "smp-question", "fingerprints", "preferences",
+	"account-settings"}
 
 const (
 	sceneMe  = "alice@example.org"
@@ -56,6 +57,14 @@ func RunScene(u *UI, name string) error {
 		return nil
 	case "preferences":
 		u.showPrefs()
+		return nil
+	case "account-settings":
+		// The dialog sits on the roster window; the warning shows what
+		// ticking "Allow connecting without encryption" looks like.
+		u.roster.show()
+		u.roster.showAccountSettings(sceneMe)
+		u.roster.acctDlg.server.SetText("xmpp.example.org")
+		u.roster.acctDlg.insecure.set(true)
 		return nil
 	}
 	// An incoming message opens the chat as it does in the app (a chat the

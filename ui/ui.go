@@ -137,8 +137,14 @@ func (u *UI) Stop() { u.cancel() }
 func (u *UI) Handle(ev account.Event) {
 	switch e := ev.(type) {
 	case account.ConnectionChanged:
+		if u.roster.isRemoved(e.Account) {
+			return // the removed account's loop saying it stopped
+		}
 		u.roster.setConnection(e)
 	case account.RosterChanged:
+		if u.roster.isRemoved(e.Account) {
+			return
+		}
 		m := make(map[string]account.Contact, len(e.Contacts))
 		for _, c := range e.Contacts {
 			m[c.JID] = c
