@@ -6,10 +6,8 @@ package otr
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 )
 
@@ -53,12 +51,12 @@ func NewConversation(cfg Config) (*Conversation, error) {
 	if c.ourTag != 0 && c.ourTag < minInstanceTag {
 		return nil, fmt.Errorf("otr: instance tag %#x is below %#x", c.ourTag, minInstanceTag)
 	}
-	for c.ourTag < minInstanceTag {
-		var b [4]byte
-		if _, err := io.ReadFull(cfg.Rand, b[:]); err != nil {
-			return nil, fmt.Errorf("otr: reading randomness: %w", err)
+	if c.ourTag == 0 {
+		t, err := NewInstanceTag(cfg.Rand)
+		if err != nil {
+			return nil, err
 		}
-		c.ourTag = binary.BigEndian.Uint32(b[:])
+		c.ourTag = t
 	}
 	return c, nil
 }
@@ -211,19 +209,21 @@ func (c *Conversation) queue(res *Result, bin []byte) {
 	res.Send = append(res.Send, fragmentMessage(encode(bin), c.cfg.FragmentSize, v, c.ourTag, c.peerTag)...)
 }
 
-// wipeSession forgets all key material of the session and any AKE and SMP
-// in progress.
 // Forget wipes every secret the conversation holds (session keys, AKE
 // and SMP state) without sending anything, and leaves it in plaintext
 // state. The application calls it when it drops a conversation without
-// ending it, e.g. when the program quits: the peer is not told (it will
-// find out from its next message being unreadable, as the spec intends
-// for a lost session), but no key outlives its use in our memory.
+// ending it, e.g. when the program quits or evicts an instance. The peer
+// is not told: its session stays open until its next data message, which
+// we can no longer read, so we answer it with an OTR error (spec
+// §"Receiving a Data Message" in plaintext state) and it re-runs the AKE
+// or reports the session lost. No key outlives its use in our memory.
 func (c *Conversation) Forget() {
 	c.wipeSession()
 	c.state = StatePlaintext
 }
 
+// wipeSession forgets all key material of the session and any AKE and SMP
+// in progress.
 func (c *Conversation) wipeSession() {
 	c.keys.wipe()
 	c.keys = nil

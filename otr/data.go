@@ -244,11 +244,6 @@ func headerLen(h header) int {
 	return 2 + 1
 }
 
-// seal builds a data message carrying a ready-made plaintext.
-func (k *keyState) seal(h header, flags byte, plaintext []byte) ([]byte, *sessionKeys, error) {
-	return k.sealParts(h, flags, plaintext, nil)
-}
-
 // sealParts builds a data message carrying msg and tlvs, using
 // our_dh[our_keyid-1] and their_y[their_keyid] as the spec says, and
 // reveals queued MAC keys. The message is built in one buffer of the exact

@@ -75,7 +75,7 @@ func FuzzParseTLVs(f *testing.F) {
 		// Alice seals "hi" + NUL + the fuzz bytes as one data message.
 		var res Result
 		h := header{version: p.a.c.version, sender: p.a.c.ourTag, receiver: p.a.c.peerTag}
-		bin, _, err := p.a.c.keys.seal(h, 0, plain)
+		bin, _, err := p.a.c.keys.sealParts(h, 0, plain, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
