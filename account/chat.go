@@ -6,21 +6,14 @@ package account
 
 import (
 	"errors"
-	"strings"
 	"time"
 
 	"mellium.im/xmpp/jid"
-
-	"github.com/sotto-im/sotto/otr"
 )
 
 func (c *client) nowNanos() int64 { return c.m.opt.now().UnixNano() }
 
 func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }
-
-// isOTR reports whether a body is OTR protocol text (query, AKE, data,
-// error, fragment). libotr looks for "?OTR" anywhere, so do we.
-func isOTR(body string) bool { return strings.Contains(body, "?OTR") }
 
 func (c *client) handleMessage(m *message) {
 	if m.Received != nil || m.Sent != nil {
@@ -76,7 +69,7 @@ func (c *client) handleCarbon(m *message) {
 	if fwd == nil || fwd.Body == nil || isOTR(*fwd.Body) {
 		return
 	}
-	body := stripWhitespaceTag(*fwd.Body)
+	body := stripOTRTag(*fwd.Body)
 	if m.Received != nil {
 		from, err := jid.Parse(fwd.From)
 		if err != nil || from.Localpart() == "" {
@@ -99,27 +92,14 @@ func (c *client) handleCarbon(m *message) {
 	c.m.emit(MessageStateChanged{Conv: conv, ID: "carbon-" + fwd.ID, Body: body, State: SentPlain, Time: now})
 }
 
-// stripWhitespaceTag removes an OTR whitespace tag (spec §"Tagged
-// plaintext messages": 16 bytes base tag, then 8-byte version tags).
-func stripWhitespaceTag(s string) string {
-	const base = " \t  \t\t\t\t \t \t \t  "
-	i := strings.Index(s, base)
-	if i < 0 {
-		return s
-	}
-	j := i + len(base)
-	for j+8 <= len(s) && strings.Trim(s[j:j+8], " \t") == "" {
-		j += 8
-	}
-	return s[:i] + s[j:]
-}
-
 // sendWire sends one message body to the peer. needPrivate bodies must be
-// OTR text: this is the last guard before plaintext could leave.
-func (c *client) sendWire(k peerKey, body string, needPrivate bool) error {
-	if needPrivate && !strings.HasPrefix(body, "?OTR") {
+// the session's protocol text: this is the last guard before plaintext
+// could leave.
+func (c *client) sendWire(pc *privConv, body string, needPrivate bool) error {
+	if needPrivate && !pc.e2e.Protected(body) {
 		return errors.New("account: refused to send an unencrypted message")
 	}
+	k := pc.key
 	to := k.peer
 	if k.res != "" {
 		to += "/" + k.res
@@ -156,15 +136,15 @@ func (c *client) send(conv Conversation, body string) (string, error) {
 	}
 	pc.active = c.nowNanos()
 	id := randomID()
-	st := pc.cur.State()
-	needPrivate := c.policyFor(pc.key.peer) == Always || st != otr.StatePlaintext || pc.refresh
+	st := pc.state()
+	needPrivate := c.policyFor(pc.key.peer) == Always || st != e2ePlain || pc.refresh
 	switch {
-	case st == otr.StateFinished:
+	case st == e2eFinished:
 		c.msgState(pc, id, body, NotSent, "not sent: "+pc.key.peer+
 			" ended the private conversation; end it too or start it again")
 	case c.sess == nil && !c.wantOnline:
 		c.msgState(pc, id, body, NotSent, "not sent: the account is offline")
-	case c.sess == nil || pc.refresh || (needPrivate && st != otr.StateEncrypted):
+	case c.sess == nil || pc.refresh || (needPrivate && st != e2eEncrypted):
 		pc.queue = append(pc.queue, queued{id: id, body: body, since: c.nowNanos(), needPrivate: needPrivate})
 		c.msgState(pc, id, body, Queued, "")
 		if c.sess != nil && !pc.refresh {
@@ -176,25 +156,25 @@ func (c *client) send(conv Conversation, body string) (string, error) {
 	return id, nil
 }
 
-// sendNow runs one message through OTR and onto the wire.
+// sendNow runs one message through the session and onto the wire.
 func (c *client) sendNow(pc *privConv, q queued) {
-	enc := pc.cur.State() == otr.StateEncrypted
+	enc := pc.state() == e2eEncrypted
 	if q.needPrivate && !enc {
 		c.msgState(pc, q.id, q.body, NotSent, "not sent: the conversation is no longer private")
 		return
 	}
-	r, err := pc.cur.Send([]byte(q.body))
+	r, err := pc.e2e.Send(q.body)
 	if err != nil {
 		c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 		return
 	}
 	for _, w := range r.Send {
-		if err := c.sendWire(pc.key, string(w), enc || q.needPrivate); err != nil {
+		if err := c.sendWire(pc, w, enc || q.needPrivate); err != nil {
 			c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 			return
 		}
 	}
-	c.otrEvents(pc, pc.cur, r.Events)
+	c.e2eEvents(pc, r.Events)
 	st := SentPlain
 	if enc {
 		st = SentEncrypted
@@ -208,7 +188,7 @@ func (c *client) flushQueue(pc *privConv) {
 	if c.sess == nil || pc.refresh {
 		return
 	}
-	enc := pc.cur.State() == otr.StateEncrypted
+	enc := pc.state() == e2eEncrypted
 	keep := pc.queue[:0]
 	for _, q := range pc.queue {
 		if q.needPrivate && !enc {
@@ -245,7 +225,7 @@ func (c *client) failQueued(reason string) {
 // messages go out; plain ones go now.
 func (c *client) sessionStarted() {
 	for _, pc := range c.convs {
-		if pc.cur.State() == otr.StateEncrypted {
+		if pc.state() == e2eEncrypted {
 			pc.refresh, pc.refreshSent = true, false
 		}
 		if !pc.refresh {
@@ -257,8 +237,6 @@ func (c *client) sessionStarted() {
 	}
 }
 
-func (c *client) sessionEnded() {}
-
 // peerCameOnline: a resource became available. A private conversation
 // with it is refreshed (it may have restarted and lost its keys).
 func (c *client) peerCameOnline(peer, res string) {
@@ -266,7 +244,7 @@ func (c *client) peerCameOnline(peer, res string) {
 	if !ok {
 		return
 	}
-	if pc.cur.State() == otr.StateEncrypted && !pc.refresh {
+	if pc.state() == e2eEncrypted && !pc.refresh {
 		pc.refresh, pc.refreshSent = true, false
 	}
 	if pc.refresh && !pc.refreshSent {
@@ -275,14 +253,12 @@ func (c *client) peerCameOnline(peer, res string) {
 	}
 }
 
-// otrHousekeeping: heartbeats, refresh fallback, queue deadlines.
-func (c *client) otrHousekeeping(now time.Time) {
+// e2eHousekeeping: heartbeats, refresh fallback, queue deadlines.
+func (c *client) e2eHousekeeping(now time.Time) {
 	deadline := now.Add(-c.m.opt.privateTimeout).UnixNano()
 	for _, pc := range c.convs {
 		if c.sess != nil {
-			for _, in := range pc.insts {
-				c.sendResult(pc, in.Tick().Send)
-			}
+			c.sendResult(pc, pc.e2e.Tick())
 			// The peer's presence never came (not subscribed, or it was
 			// online all along from the server's view): query anyway.
 			if pc.refresh && !pc.refreshSent && now.Sub(c.connectedAt) > 2*time.Second {

@@ -192,9 +192,7 @@ func (c *client) shutdown() {
 	// The loop ends with the app (or the account is removed): wipe every
 	// OTR session key now rather than leave them to the garbage collector.
 	for _, pc := range c.convs {
-		for _, inst := range pc.insts {
-			inst.Forget()
-		}
+		pc.e2e.Forget()
 	}
 }
 
@@ -352,7 +350,6 @@ func (c *client) endSession() {
 	}
 	c.roster.allOffline()
 	c.emitRoster()
-	c.sessionEnded()
 }
 
 // linkLost: Serve returned while we wanted to stay online.
@@ -411,7 +408,7 @@ func (c *client) housekeeping(now time.Time) {
 			c.ping(now)
 		}
 	}
-	c.otrHousekeeping(now)
+	c.e2eHousekeeping(now)
 }
 
 func (c *client) ping(now time.Time) {

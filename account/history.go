@@ -52,8 +52,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/sotto-im/sotto/otr"
 )
 
 const (
@@ -315,13 +313,8 @@ func (c *client) peerPlain(peer string) bool {
 		if k.peer != peer {
 			continue
 		}
-		if pc.refresh || pc.cur.State() != otr.StatePlaintext {
+		if pc.refresh || pc.e2e.AnyPrivate() {
 			return false
-		}
-		for _, in := range pc.insts {
-			if in.State() != otr.StatePlaintext {
-				return false
-			}
 		}
 	}
 	return c.m.Security(Conversation{Account: c.account(), Peer: peer}).Level == NotPrivate

@@ -323,7 +323,8 @@ func instanceTags(t *testing.T, p *peer, peerJID, res string) (ours, theirs uint
 	c, _ := p.m.client(p.jid)
 	_ = c.call(ctxT(t), func(reply func(error)) {
 		if pc, ok := c.convs[peerKey{peerJID, res}]; ok {
-			ours, theirs = pc.cur.OurInstanceTag(), pc.cur.PeerInstanceTag()
+			cur := pc.e2e.(*otrSession).peer.Current()
+			ours, theirs = cur.OurInstanceTag(), cur.PeerInstanceTag()
 		}
 		reply(nil)
 	})

@@ -1,29 +1,15 @@
 package account
 
-// OTR integration: one privConv per (contact, resource), each holding one
-// otr.Conversation per peer instance tag; private keys; security levels;
-// SMP; the rules that keep plaintext off the wire.
+// Private conversations: one privConv per (contact, resource), each with
+// its end-to-end session state (e2e.go; OTR today, otrsession.go), the
+// queue of messages that wait for privacy, and the choice of resource.
 //
 // The rule this file exists for: a message the user typed is sent in the
 // clear only when the policy is not Always, the conversation is plain
 // (not Encrypted, not Finished, not being re-established) and was plain
 // when the user typed it. Everything else is sent encrypted or reported
 // Queued and later SentEncrypted or NotSent. sendWire double-checks by
-// refusing non-OTR text for messages that need privacy.
-
-import (
-	"context"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"sync"
-
-	"github.com/sotto-im/sotto/otr"
-)
-
-// maxInstances bounds the OTR conversations per (contact, resource): a
-// peer cannot make us keep unbounded state by inventing instance tags.
-const maxInstances = 4
+// refusing unprotected text for messages that need privacy.
 
 type peerKey struct{ peer, res string }
 
@@ -35,8 +21,7 @@ type queued struct {
 
 type privConv struct {
 	key   peerKey
-	cur   *otr.Conversation   // outgoing messages go here
-	insts []*otr.Conversation // all instances, cur included
+	e2e   e2eSession
 	queue []queued
 
 	refresh     bool  // was private before a reconnect: re-run the AKE
@@ -46,49 +31,7 @@ type privConv struct {
 	active      int64 // last activity, for picking the resource
 }
 
-var keyMu sync.Mutex // serialises key generation across accounts
-
-// loadKey returns the account's OTR key from the SecretStore, generating
-// and storing one if there is none (or if fresh is true).
-func (m *Manager) loadKey(ctx context.Context, account string, fresh bool) (*otr.PrivateKey, error) {
-	keyMu.Lock()
-	defer keyMu.Unlock()
-	if !fresh {
-		b, err := m.secrets.Get(ctx, otrKeyName(account))
-		if err == nil {
-			keys, perr := otr.ParsePrivateKeys(b)
-			clear(b)
-			if perr != nil || len(keys) != 1 {
-				return nil, fmt.Errorf("account: the stored private key of %s is damaged: %v", account, perr)
-			}
-			return keys[0].Key, nil
-		}
-		if !errors.Is(err, ErrSecretNotFound) {
-			return nil, fmt.Errorf("account: reading the private key: %w", err)
-		}
-	}
-	k, err := otr.GenerateKey(m.opt.rand)
-	if err != nil {
-		return nil, fmt.Errorf("account: generating a private key: %w", err)
-	}
-	b := otr.FormatPrivateKeys([]otr.AccountKey{{Account: account, Protocol: "prpl-jabber", Key: k}})
-	err = m.secrets.Set(ctx, otrKeyName(account), b)
-	clear(b)
-	if err != nil {
-		return nil, fmt.Errorf("account: saving the private key: %w", err)
-	}
-	return k, nil
-}
-
-func otrPolicy(p Policy) otr.Policy {
-	switch p {
-	case Manual:
-		return otr.PolicyManual
-	case Always:
-		return otr.PolicyAlways
-	}
-	return otr.PolicyOpportunistic
-}
+func (pc *privConv) state() e2eState { return pc.e2e.State() }
 
 // policyFor is the contact's own policy, else the account's.
 func (c *client) policyFor(peer string) Policy {
@@ -96,26 +39,6 @@ func (c *client) policyFor(peer string) Policy {
 		return p
 	}
 	return c.settings.Policy
-}
-
-func (c *client) newOTR(peer string) (*otr.Conversation, error) {
-	if c.key == nil {
-		k, err := c.m.loadKey(c.ctx, c.account(), false)
-		if err != nil {
-			return nil, err
-		}
-		c.key = k
-	}
-	for c.instanceTag < 0x100 {
-		var b [4]byte
-		if _, err := c.m.opt.rand.Read(b[:]); err != nil {
-			return nil, fmt.Errorf("account: reading randomness: %w", err)
-		}
-		c.instanceTag = binary.BigEndian.Uint32(b[:])
-	}
-	cfg := otr.NewConfig(c.key, otrPolicy(c.policyFor(peer)))
-	cfg.Rand, cfg.Now, cfg.InstanceTag = c.m.opt.rand, c.m.opt.now, c.instanceTag
-	return otr.NewConversation(cfg)
 }
 
 // conv finds the privConv for (peer, res), moving a bare-JID one to res
@@ -133,11 +56,11 @@ func (c *client) conv(peer, res string) (*privConv, error) {
 			return pc, nil
 		}
 	}
-	o, err := c.newOTR(peer)
+	s, err := c.newSession(peer)
 	if err != nil {
 		return nil, err
 	}
-	pc := &privConv{key: k, cur: o, insts: []*otr.Conversation{o}}
+	pc := &privConv{key: k, e2e: s}
 	c.convs[k] = pc
 	return pc, nil
 }
@@ -148,7 +71,7 @@ func (c *client) conv(peer, res string) (*privConv, error) {
 func (c *client) targetResource(peer string) string {
 	var best *privConv
 	for k, pc := range c.convs {
-		if k.peer != peer || !(c.roster.online(peer, k.res) || pc.cur.State() != otr.StatePlaintext) {
+		if k.peer != peer || !(c.roster.online(peer, k.res) || pc.state() != e2ePlain) {
 			continue
 		}
 		if best == nil || pc.active > best.active {
@@ -168,17 +91,17 @@ func (c *client) targetResource(peer string) string {
 // peer's account, or a malicious server, which can forge any from) would
 // make the next message go out in the clear to that resource.
 func (c *client) privateSibling(pc *privConv) *privConv {
-	if pc.cur.State() != otr.StatePlaintext || pc.refresh {
+	if pc.state() != e2ePlain || pc.refresh {
 		return nil
 	}
 	var best *privConv
 	for k, o := range c.convs {
-		if k.peer != pc.key.peer || o == pc || o.cur.State() == otr.StatePlaintext {
+		if k.peer != pc.key.peer || o == pc || o.state() == e2ePlain {
 			continue
 		}
-		enc := o.cur.State() == otr.StateEncrypted
-		if best == nil || (enc && best.cur.State() != otr.StateEncrypted) ||
-			(enc == (best.cur.State() == otr.StateEncrypted) && o.active > best.active) {
+		enc := o.state() == e2eEncrypted
+		if best == nil || (enc && best.state() != e2eEncrypted) ||
+			(enc == (best.state() == e2eEncrypted) && o.active > best.active) {
 			best = o
 		}
 	}
@@ -202,29 +125,8 @@ func (c *client) lookup(conv Conversation) (*privConv, error) {
 	return c.conv(peer, res)
 }
 
-// route picks the instance for an incoming body (spec §"Instance Tags").
-func (c *client) route(pc *privConv, body []byte) *otr.Conversation {
-	v, sender, _, ok := otr.ParseInstanceTags(body)
-	if !ok || v != 3 {
-		return pc.cur
-	}
-	for _, in := range pc.insts {
-		if in.PeerInstanceTag() == sender {
-			return in
-		}
-	}
-	if pc.cur.PeerInstanceTag() == 0 || pc.cur.State() != otr.StateEncrypted || len(pc.insts) >= maxInstances {
-		return pc.cur // the engine rebinds or reports the mismatch
-	}
-	n, err := c.newOTR(pc.key.peer)
-	if err != nil {
-		return pc.cur
-	}
-	pc.insts = append(pc.insts, n)
-	return n
-}
-
-// receiveChat runs an incoming chat body through OTR.
+// receiveChat runs an incoming chat body through the conversation's
+// end-to-end session.
 func (c *client) receiveChat(peer, res, body string, at int64) {
 	pc, err := c.conv(peer, res)
 	if err != nil {
@@ -233,15 +135,14 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 	}
 	pc.active = c.nowNanos()
 	wasPlain := c.peerPlain(peer) // history.go: only plain conversations are kept
-	in := c.route(pc, []byte(body))
-	r, err := in.Receive([]byte(body))
+	r, err := pc.e2e.Receive(body)
 	if err != nil {
 		c.notice(c.convID(pc), "could not process a message: "+err.Error())
 	}
 	c.sendResult(pc, r.Send)
-	c.otrEvents(pc, in, r.Events)
-	if r.Plaintext != nil {
-		e := MessageReceived{Conv: c.convID(pc), Body: string(r.Plaintext),
+	c.e2eEvents(pc, r.Events)
+	if r.HasText {
+		e := MessageReceived{Conv: c.convID(pc), Body: r.Text,
 			Encrypted: r.Encrypted, Time: timeFromNanos(at)}
 		if !e.Encrypted && wasPlain {
 			c.keepPlain(e.Conv, false, e.Body, e.Time) // before emit: a chat it opens finds it
@@ -251,8 +152,8 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 }
 
 // sendResult delivers protocol messages (AKE, SMP, queries, errors).
-func (c *client) sendResult(pc *privConv, wire [][]byte) {
+func (c *client) sendResult(pc *privConv, wire []string) {
 	for _, w := range wire {
-		_ = c.sendWire(pc.key, string(w), false)
+		_ = c.sendWire(pc, w, false)
 	}
 }

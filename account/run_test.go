@@ -63,7 +63,7 @@ func TestLoopEndWipesOTRSessions(t *testing.T) {
 	var insts []*otr.Conversation
 	if err := c.call(ctxT(t), func(reply func(error)) {
 		for _, pc := range c.convs {
-			insts = append(insts, pc.insts...)
+			insts = append(insts, pc.e2e.(*otrSession).peer.Instances()...)
 		}
 		reply(nil)
 	}); err != nil {

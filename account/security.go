@@ -1,14 +1,13 @@
 package account
 
-// Security levels, OTR events -> account events, SMP and trust.
+// Security levels, end-to-end session events -> account events,
+// verification (SMP) and trust.
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/sotto-im/sotto/otr"
 )
 
 // isVerified reports whether the profile marks fp verified for peer.
@@ -24,20 +23,17 @@ func (c *client) isVerified(peer, fp string) bool {
 // securityOf is the conversation's current level as the UI shows it.
 func (c *client) securityOf(pc *privConv) SecurityChanged {
 	sc := SecurityChanged{Conv: c.convID(pc), Level: NotPrivate}
-	switch pc.cur.State() {
-	case otr.StateEncrypted:
-		f, _ := pc.cur.PeerFingerprint()
-		sc.Fingerprint = f.String()
+	switch pc.state() {
+	case e2eEncrypted:
+		sc.Fingerprint, _ = pc.e2e.PeerKey()
 		sc.Verified = c.isVerified(pc.key.peer, sc.Fingerprint)
 		sc.Level = Unverified
 		if sc.Verified {
 			sc.Level = Private
 		}
-	case otr.StateFinished:
+	case e2eFinished:
 		sc.Level = Finished
-		if f, ok := pc.cur.PeerFingerprint(); ok {
-			sc.Fingerprint = f.String()
-		}
+		sc.Fingerprint, _ = pc.e2e.PeerKey()
 	}
 	return sc
 }
@@ -89,40 +85,39 @@ func (c *client) notice(conv Conversation, text string) {
 	c.m.emit(Notice{Conv: conv, Text: text})
 }
 
-// otrEvents turns the engine's events into account events.
-func (c *client) otrEvents(pc *privConv, in *otr.Conversation, evs []otr.Event) {
+// e2eEvents turns the session's events into account events.
+func (c *client) e2eEvents(pc *privConv, evs []e2eEvent) {
 	conv := c.convID(pc)
 	for _, ev := range evs {
 		switch ev.Kind {
-		case otr.EventGoneSecure, otr.EventStillSecure:
-			pc.cur = in
+		case evPrivate:
 			c.wentSecure(pc, ev)
-		case otr.EventPeerEnded:
-			if in != pc.cur {
+		case evPeerEnded:
+			if !ev.Current {
 				continue
 			}
 			c.emitSecurity(pc, pc.key.peer+" ended the private conversation; end it too or start it again")
 			c.failQueue(pc, true, "not sent: "+pc.key.peer+" ended the private conversation")
-		case otr.EventSMPQuestion, otr.EventSMPSecretNeeded:
+		case evVerifyAsked:
 			pc.smpWeAsked = false
 			c.m.emit(SMPRequested{Conv: conv, Question: ev.Question})
-		case otr.EventSMPSucceeded, otr.EventSMPFailed, otr.EventSMPAborted, otr.EventSMPCheated:
-			c.smpFinished(pc, in, ev.Kind)
-		case otr.EventUnreadable:
+		case evVerifyDone:
+			c.smpFinished(pc, ev)
+		case evUnreadable:
 			c.notice(conv, "an encrypted message could not be read: "+ev.Text)
-		case otr.EventMalformed:
+		case evMalformed:
 			c.notice(conv, "a malformed private message was ignored: "+ev.Text)
-		case otr.EventErrorReceived:
+		case evPeerError:
 			c.notice(conv, "the other side reported a problem with the private conversation: "+ev.Text)
-		case otr.EventPlaintextReceived:
+		case evPlainWhilePriv:
 			c.notice(conv, "the next message arrived unencrypted")
 		}
 	}
 }
 
 // wentSecure: record the fingerprint, report the level, send what waited.
-func (c *client) wentSecure(pc *privConv, ev otr.Event) {
-	fp := ev.Fingerprint.String()
+func (c *client) wentSecure(pc *privConv, ev e2eEvent) {
+	fp := ev.Key
 	known, keyChanged := false, false
 	for _, k := range c.m.profile.Fingerprints() {
 		if k.Account != c.account() || k.Contact != pc.key.peer {
@@ -153,7 +148,7 @@ func (c *client) wentSecure(pc *privConv, ev otr.Event) {
 	// same level, same key. A "known" key is not enough — it may be one
 	// seen (unverified) before, and the chat must not keep saying Private.
 	same := prev.Level == sc.Level && prev.Fingerprint == sc.Fingerprint
-	if ev.Kind == otr.EventGoneSecure || !wasRefresh || !known || !same {
+	if !ev.Renewed || !wasRefresh || !known || !same {
 		sc.NewFingerprint, sc.KeyChanged = !known, keyChanged
 		switch {
 		case keyChanged:
@@ -168,45 +163,44 @@ func (c *client) wentSecure(pc *privConv, ev otr.Event) {
 	c.flushQueue(pc)
 }
 
-func (c *client) smpFinished(pc *privConv, in *otr.Conversation, kind otr.EventKind) {
-	out := map[otr.EventKind]SMPOutcome{otr.EventSMPSucceeded: SMPSucceeded,
-		otr.EventSMPFailed: SMPFailed, otr.EventSMPAborted: SMPAborted, otr.EventSMPCheated: SMPCheated}[kind]
+func (c *client) smpFinished(pc *privConv, ev e2eEvent) {
 	weAsked := pc.smpWeAsked
 	pc.smpWeAsked = false
-	if kind == otr.EventSMPSucceeded && weAsked {
+	if ev.Outcome == SMPSucceeded && weAsked {
 		// Only the asker learns that the peer knows the secret; the
 		// answerer verifies by asking in turn (UI offers that).
-		if f, ok := in.PeerFingerprint(); ok {
+		if ev.Key != "" {
 			if err := c.m.profile.SetFingerprint(KnownFingerprint{Account: c.account(),
-				Contact: pc.key.peer, Fingerprint: f.String(), Verified: true, How: "smp"}); err != nil {
+				Contact: pc.key.peer, Fingerprint: ev.Key, Verified: true, How: "smp"}); err != nil {
 				c.notice(c.convID(pc), "could not save the verification: "+err.Error())
 			}
 			c.emitSecurity(pc, "you verified "+pc.key.peer+"'s identity")
 		}
 	}
-	c.m.emit(SMPResult{Conv: c.convID(pc), Outcome: out, WeAsked: weAsked})
+	c.m.emit(SMPResult{Conv: c.convID(pc), Outcome: ev.Outcome, WeAsked: weAsked})
 }
 
 // trustChanged re-reports every private conversation with contact after
 // the profile's verification changed.
 func (c *client) trustChanged(contact string) {
 	for k, pc := range c.convs {
-		if k.peer == contact && pc.cur.State() != otr.StatePlaintext {
+		if k.peer == contact && pc.state() != e2ePlain {
 			c.emitSecurity(pc, "")
 		}
 	}
 }
 
-// policyChanged rebuilds the OTR state of plain conversations so the new
-// policy applies; private ones keep theirs until they end (Always is also
-// enforced by send, whatever the engine's policy).
+// policyChanged starts the session state of plain conversations over
+// (forgetting what it drops) so the new policy applies; private ones keep
+// theirs until they end (Always is also enforced by send, whatever the
+// engine's policy).
 func (c *client) policyChanged(contact string) {
 	for k, pc := range c.convs {
-		if (contact != "" && k.peer != contact) || pc.cur.State() != otr.StatePlaintext {
+		if (contact != "" && k.peer != contact) || pc.state() != e2ePlain {
 			continue
 		}
-		if o, err := c.newOTR(k.peer); err == nil {
-			pc.cur, pc.insts = o, []*otr.Conversation{o}
+		if err := pc.e2e.SetPolicy(c.policyFor(k.peer)); err != nil {
+			c.notice(c.convID(pc), "the new policy could not be applied: "+err.Error())
 		}
 	}
 }
@@ -229,14 +223,8 @@ func (c *client) sendQuery(pc *privConv, force bool) {
 	if !force && now-pc.querySentAt < int64(3*time.Second) {
 		return
 	}
-	q := pc.cur.Query()
-	if len(q.Send) == 0 {
-		// Policy Manual still allows v2/v3, so this only happens with a
-		// policy that disables OTR: use the full offer.
-		q.Send = [][]byte{[]byte("?OTRv23?")}
-	}
 	pc.querySentAt = now
-	c.sendResult(pc, q.Send)
+	c.sendResult(pc, pc.e2e.Start())
 }
 
 func (c *client) endPrivate(conv Conversation) error {
@@ -244,7 +232,7 @@ func (c *client) endPrivate(conv Conversation) error {
 	if err != nil {
 		return err
 	}
-	r, err := pc.cur.End()
+	r, err := pc.e2e.End()
 	if err != nil {
 		return err
 	}
@@ -257,8 +245,9 @@ func (c *client) endPrivate(conv Conversation) error {
 	return nil
 }
 
-// smpCall runs an SMP action on the conversation's current instance.
-func (c *client) smpCall(conv Conversation, f func(*otr.Conversation) (otr.Result, error)) (*privConv, error) {
+// smpCall runs a verification action on the conversation's current
+// session.
+func (c *client) smpCall(conv Conversation, f func(e2eSession) (e2eOut, error)) (*privConv, error) {
 	pc, err := c.lookup(conv)
 	if err != nil {
 		return nil, err
@@ -266,15 +255,15 @@ func (c *client) smpCall(conv Conversation, f func(*otr.Conversation) (otr.Resul
 	if c.sess == nil {
 		return nil, errNotConnected
 	}
-	if pc.cur.State() != otr.StateEncrypted {
+	if pc.state() != e2eEncrypted {
 		return nil, errors.New("account: the conversation is not private")
 	}
-	r, err := f(pc.cur)
+	r, err := f(pc.e2e)
 	if err != nil {
 		return nil, err
 	}
 	c.sendResult(pc, r.Send)
-	c.otrEvents(pc, pc.cur, r.Events)
+	c.e2eEvents(pc, r.Events)
 	return pc, nil
 }
 
@@ -282,9 +271,7 @@ func (c *client) authenticate(conv Conversation, question, secret string) error 
 	if strings.TrimSpace(secret) == "" {
 		return errors.New("account: the answer must not be empty")
 	}
-	pc, err := c.smpCall(conv, func(o *otr.Conversation) (otr.Result, error) {
-		return o.Authenticate(question, []byte(secret))
-	})
+	pc, err := c.smpCall(conv, func(s e2eSession) (e2eOut, error) { return s.Verify(question, secret) })
 	if err == nil {
 		pc.smpWeAsked = true
 	}
@@ -292,14 +279,12 @@ func (c *client) authenticate(conv Conversation, question, secret string) error 
 }
 
 func (c *client) answerSMP(conv Conversation, secret string) error {
-	_, err := c.smpCall(conv, func(o *otr.Conversation) (otr.Result, error) {
-		return o.RespondSMP([]byte(secret))
-	})
+	_, err := c.smpCall(conv, func(s e2eSession) (e2eOut, error) { return s.Answer(secret) })
 	return err
 }
 
 func (c *client) abortSMP(conv Conversation) error {
-	pc, err := c.smpCall(conv, func(o *otr.Conversation) (otr.Result, error) { return o.AbortSMP() })
+	pc, err := c.smpCall(conv, func(s e2eSession) (e2eOut, error) { return s.AbortVerify() })
 	if err == nil {
 		pc.smpWeAsked = false
 	}

@@ -146,6 +146,15 @@ func whitespaceTag(p Policy) []byte {
 	return t
 }
 
+// StripWhitespaceTag removes an OTR whitespace tag and the version tags
+// that follow it (spec §"Tagged plaintext messages"), for plaintext that
+// did not pass through a Conversation, such as a carbon copy of a message
+// our other device received. Only known version tags are removed.
+func StripWhitespaceTag(msg []byte) []byte {
+	out, _, _, _ := stripWhitespaceTag(msg)
+	return out
+}
+
 // stripWhitespaceTag removes the first whitespace tag and the version tags
 // that follow it. found reports whether there was a tag at all.
 func stripWhitespaceTag(msg []byte) (out []byte, found, v2, v3 bool) {
