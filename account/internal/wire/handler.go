@@ -47,10 +47,11 @@ import (
 // For the same reason an IQ only reaches the mux if mux can route it: a
 // client-namespace IQ of type get, set, result or error with parsable
 // addresses whose first child (after whitespace) is an element — or, for a
-// result, no child at all. mux would end the stream on anything else (an
-// empty get reads as end of stream, a text payload is an error). Such an
-// IQ gets today's treatment: a result or error is forwarded, a get or set
-// is left to Serve (service-unavailable). The one difference from the
+// result, no child at all. mux fails anything else with an error that
+// would end the stream (an empty get even reads as the end of the stream)
+// before any handler sees it, and answers an IQ of unknown type, which
+// Serve does not. Such an IQ gets today's treatment: a result or error is
+// forwarded, a get or set is left to Serve (service-unavailable). The one difference from the
 // hand-written handler this replaced: a ping that mux cannot route (only a
 // broken server sends one: the server stamps the addresses) is no longer
 // answered by us, and a ping or roster push counts only as the IQ's first
