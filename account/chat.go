@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"mellium.im/xmpp/jid"
+
+	"github.com/sotto-im/sotto/account/internal/wire"
 )
 
 func (c *client) nowNanos() int64 { return c.m.opt.now().UnixNano() }
 
 func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }
 
-func (c *client) handleMessage(m *message) {
+func (c *client) handleMessage(m *wire.Message) {
 	if m.Received != nil || m.Sent != nil {
 		c.handleCarbon(m)
 		return
@@ -27,7 +29,7 @@ func (c *client) handleMessage(m *message) {
 	bare, res := from.Bare().String(), from.Resourcepart()
 	switch m.Type {
 	case "error":
-		cond := m.Error.condition()
+		cond := m.Error.Condition()
 		c.notice(Conversation{Account: c.account(), Peer: bare, Resource: res},
 			"a message could not be delivered ("+cond+")")
 		return
@@ -44,7 +46,7 @@ func (c *client) handleMessage(m *message) {
 	c.receiveChat(bare, res, *m.Body, at)
 }
 
-func delayStamp(m *message) (time.Time, bool) {
+func delayStamp(m *wire.Message) (time.Time, bool) {
 	if m.Delay == nil {
 		return time.Time{}, false
 	}
@@ -57,7 +59,7 @@ func delayStamp(m *message) (time.Time, bool) {
 // could forge "you received" or "you sent" (CVE-2017-5589 class). Carbons
 // of OTR messages are ignored: they belong to another device's session and
 // feeding them to ours would break it.
-func (c *client) handleCarbon(m *message) {
+func (c *client) handleCarbon(m *wire.Message) {
 	if m.From != "" && m.From != c.account() {
 		return
 	}
@@ -104,11 +106,11 @@ func (c *client) sendWire(pc *privConv, body string, needPrivate bool) error {
 	if k.res != "" {
 		to += "/" + k.res
 	}
-	m := outMessage{ID: randomID(), To: to, Type: "chat", Body: body}
+	m := wire.OutMessage{ID: randomID(), To: to, Type: "chat", Body: body}
 	if isOTR(body) {
 		// XEP-0334: servers should not archive OTR messages; XEP-0280:
 		// nor copy them to our other devices, which cannot read them.
-		m.NoCopy, m.NoStore, m.Private = &empty{}, &empty{}, &empty{}
+		m.NoCopy, m.NoStore, m.Private = &wire.Empty{}, &wire.Empty{}, &wire.Empty{}
 	}
 	return c.write(m)
 }

@@ -6,8 +6,6 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +13,7 @@ import (
 
 	"mellium.im/xmpp"
 
+	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/otr"
 )
 
@@ -56,10 +55,10 @@ type client struct {
 	sess        *xmpp.Session
 	raw         net.Conn // under sess (TLS and all)
 	sessCancel  context.CancelFunc
-	in          chan inbound
+	in          chan wire.Inbound
 	serveDone   chan error
 	connectedAt time.Time
-	pendingIQ   map[string]func(*iq) // nil argument: link lost
+	pendingIQ   map[string]func(*wire.IQ) // nil argument: link lost
 	pingID      string
 	pingSent    time.Time
 	lastPing    time.Time
@@ -82,7 +81,7 @@ func newClient(m *Manager, s Settings) *client {
 		dead:      make(chan struct{}),
 		settings:  s,
 		connDone:  make(chan connResult, 1),
-		pendingIQ: map[string]func(*iq){},
+		pendingIQ: map[string]func(*wire.IQ){},
 		show:      Available,
 		roster:    newRosterState(),
 		convs:     map[peerKey]*privConv{},
@@ -229,26 +228,25 @@ func (c *client) startConnect() {
 	}
 	c.connecting = true
 	c.setState(Connecting, "", 0)
-	p := dialParams{settings: c.settings, dial: c.m.opt.dial, roots: c.m.opt.roots,
-		pin: c.m.profile.CertPin(c.account())}
+	p := c.m.dialParams(c.settings, "")
 	haveKey := c.key != nil
 	ctx := c.ctx
 	go func() {
 		var r connResult
 		defer func() { c.connDone <- r }()
-		pw, err := c.m.secrets.Get(ctx, passwordKey(p.settings.JID))
+		pw, err := c.m.secrets.Get(ctx, passwordKey(p.JID))
 		if err != nil {
-			r.err = &authError{err: fmt.Errorf("no saved password: %w", err)}
+			r.err = &wire.AuthError{Err: fmt.Errorf("no saved password: %w", err)}
 			return
 		}
-		p.password = string(pw)
+		p.Password = string(pw)
 		clear(pw)
 		if !haveKey {
-			if r.key, r.err = c.m.loadKey(ctx, p.settings.JID, false); r.err != nil {
+			if r.key, r.err = c.m.loadKey(ctx, p.JID, false); r.err != nil {
 				return
 			}
 		}
-		r.sess, r.raw, r.err = connect(ctx, p)
+		r.sess, r.raw, r.err = wire.Dial(ctx, p)
 	}()
 }
 
@@ -278,17 +276,17 @@ func (c *client) connected(r connResult) {
 
 // connectFailed decides between asking the user and retrying.
 func (c *client) connectFailed(err error) {
-	var cp *certProblem
-	var ae *authError
-	var nt *noTLSError
+	var cp *wire.CertProblem
+	var ae *wire.AuthError
+	var nt *wire.NoTLSError
 	switch {
 	case !c.wantOnline:
 		c.setState(Disconnected, "", 0)
 	case errors.As(err, &cp):
 		c.certWait = true
 		c.wantOnline = false
-		c.m.emit(CertificateQuestion{Account: c.account(), Fingerprint: cp.fingerprint,
-			Subject: cp.subject, Changed: cp.changed})
+		c.m.emit(CertificateQuestion{Account: c.account(), Fingerprint: cp.Fingerprint,
+			Subject: cp.Subject, Changed: cp.Changed})
 		c.setState(Failed, cp.Error(), 0)
 		c.failQueued("not connected: the server's certificate needs your decision")
 	case errors.As(err, &ae):
@@ -320,14 +318,14 @@ func (c *client) scheduleRetry(reason string) {
 // session needs: carbons on, the roster, our presence.
 func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	ctx, cancel := context.WithCancel(c.ctx)
-	in := make(chan inbound, 16)
+	in := make(chan wire.Inbound, 16)
 	done := make(chan error, 1)
 	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
 	c.connectedAt = time.Now()
 	c.pingID, c.lastPing = "", time.Now()
-	go func() { done <- sess.Serve(stanzaHandler(ctx, in)) }()
+	go func() { done <- sess.Serve(wire.Handler(ctx, in)) }()
 	c.setState(Connected, "", 0)
-	c.sendIQ(outIQ{Type: "set", Enable: &empty{}}, nil) // XEP-0280
+	c.sendIQ(wire.OutIQ{Type: "set", Enable: &wire.Empty{}}, nil) // XEP-0280
 	c.fetchRoster()
 	c.sendOwnPresence()
 	c.sessionStarted()
@@ -374,7 +372,7 @@ func (c *client) disconnect(reason string, st ConnState) {
 		c.retryC = nil
 	}
 	if c.sess != nil {
-		c.sendPresence(outPresence{Type: "unavailable"})
+		c.sendPresence(wire.OutPresence{Type: "unavailable"})
 	}
 	c.endSession()
 	c.failQueued("not sent: the account went offline")
@@ -414,7 +412,7 @@ func (c *client) housekeeping(now time.Time) {
 func (c *client) ping(now time.Time) {
 	id := randomID()
 	c.pingID, c.pingSent, c.lastPing = id, now, now
-	c.sendIQ(outIQ{ID: id, Type: "get", To: jidDomain(c.account()), Ping: &empty{}}, func(*iq) {
+	c.sendIQ(wire.OutIQ{ID: id, Type: "get", To: jidDomain(c.account()), Ping: &wire.Empty{}}, func(*wire.IQ) {
 		if c.pingID == id {
 			c.pingID = ""
 		}
@@ -423,7 +421,7 @@ func (c *client) ping(now time.Time) {
 
 // sendIQ sends an IQ and calls onReply with the result or error stanza
 // (nil if the link is lost first).
-func (c *client) sendIQ(q outIQ, onReply func(*iq)) {
+func (c *client) sendIQ(q wire.OutIQ, onReply func(*wire.IQ)) {
 	if q.ID == "" {
 		q.ID = randomID()
 	}
@@ -477,20 +475,20 @@ func closeLink(sess *xmpp.Session, raw net.Conn) {
 	_ = raw.Close()
 }
 
-func (c *client) handleInbound(v inbound) {
+func (c *client) handleInbound(v wire.Inbound) {
 	switch {
-	case v.bad != "":
-		c.notice(Conversation{Account: c.account()}, v.bad)
-	case v.iq != nil:
-		c.handleIQ(v.iq)
-	case v.pres != nil:
-		c.handlePresence(v.pres)
-	case v.msg != nil:
-		c.handleMessage(v.msg)
+	case v.Bad != "":
+		c.notice(Conversation{Account: c.account()}, v.Bad)
+	case v.IQ != nil:
+		c.handleIQ(v.IQ)
+	case v.Pres != nil:
+		c.handlePresence(v.Pres)
+	case v.Msg != nil:
+		c.handleMessage(v.Msg)
 	}
 }
 
-func (c *client) handleIQ(q *iq) {
+func (c *client) handleIQ(q *wire.IQ) {
 	if q.Type == "result" || q.Type == "error" {
 		f, ok := c.pendingIQ[q.ID]
 		if !ok {
@@ -508,18 +506,15 @@ func (c *client) handleIQ(q *iq) {
 }
 
 // iqErr turns an IQ reply into an error for the caller.
-func iqErr(q *iq, what string) error {
+func iqErr(q *wire.IQ, what string) error {
 	switch {
 	case q == nil:
 		return fmt.Errorf("account: %s: the connection was lost", what)
 	case q.Type == "error":
-		return fmt.Errorf("account: %s: the server refused (%s)", what, q.Error.condition())
+		return fmt.Errorf("account: %s: the server refused (%s)", what, q.Error.Condition())
 	}
 	return nil
 }
 
-func randomID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+// randomID is a fresh stanza or message id.
+func randomID() string { return wire.ID() }

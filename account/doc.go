@@ -16,7 +16,7 @@
 //
 //   - RFC 6120 client: dial (WithDialer), STARTTLS or direct TLS (XEP-0368),
 //     SASL SCRAM-SHA-256/1 (+PLUS) and PLAIN — PLAIN only over TLS — and our
-//     own resource binding (conn.go; mellium's BindResource ignores the
+//     own resource binding (internal/wire; mellium's BindResource ignores the
 //     requested resource, and OTR sessions are per full JID).
 //   - Server certificates: system roots (WithRootCAs in tests); otherwise
 //     trust on first use — a CertificateQuestion event, the account waits

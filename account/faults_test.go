@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/internal/testbed"
 	"github.com/sotto-im/sotto/otr"
 )
@@ -212,7 +213,7 @@ func TestFaultCutMidAKE(t *testing.T) {
 	a.connect()
 	_, bpw := srv.AddUser(t, "bob")
 	braw := loginRaw(t, srv, "bob@localhost", bpw, "raw")
-	aliceFull := a.jid + "/" + defaultResource
+	aliceFull := a.jid + "/" + wire.DefaultResource
 	bob := newOTRPeer(t, braw, aliceFull)
 	ctx := ctxT(t)
 
@@ -227,7 +228,7 @@ func TestFaultCutMidAKE(t *testing.T) {
 	a.waitFor(0, "queued", msgState(id, Queued))
 	bob.pump("alice's query", func() bool { return strings.Contains(srv.StanzaLog(), "?OTRv") })
 	bob.sendAll(bob.conv.Query().Send)
-	var commit []message
+	var commit []wire.Message
 	deadline := time.Now().Add(10 * time.Second)
 	for len(commit) == 0 && time.Now().Before(deadline) {
 		for _, m := range bob.next(&bob.seen) {

@@ -2,7 +2,7 @@ package account
 
 // Fuzz targets for the stanza path without a network: bytes as a server
 // would stream them go through the same handler Serve calls
-// (stanzaHandler: decode, answer pings and roster pushes) and then the
+// (wire.Handler: decode, answer pings and roster pushes) and then the
 // account loop's handlers (handleInbound: messages with carbons and OTR,
 // presence, roster pushes, IQ results).
 
@@ -18,6 +18,7 @@ import (
 
 	"mellium.im/xmlstream"
 
+	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/otr"
 )
 
@@ -64,7 +65,7 @@ type tokenRW struct {
 }
 
 // feedStream parses in as the content of a client stream and runs each
-// top-level stanza through stanzaHandler and then the client's handlers.
+// top-level stanza through wire.Handler and then the client's handlers.
 // It returns how many stanzas reached the handler.
 func feedStream(c *client, in []byte) int {
 	const open = `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`
@@ -72,8 +73,8 @@ func feedStream(c *client, in []byte) int {
 	if _, err := d.Token(); err != nil { // the stream header itself
 		return 0
 	}
-	ch := make(chan inbound, 1)
-	h := stanzaHandler(context.Background(), ch)
+	ch := make(chan wire.Inbound, 1)
+	h := wire.Handler(context.Background(), ch)
 	enc := xml.NewEncoder(io.Discard)
 	n := 0
 	for n < 64 {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/internal/testbed"
 )
 
@@ -301,11 +302,11 @@ func TestPlainHistoryNeverKeepsPrivate(t *testing.T) {
 	// other device — are shown with a warning but never kept.
 	injected := []string{"private: injected on his resource", "private: from his other resource",
 		"private: carbon received", "private: carbon sent"}
-	bobFull := b.jid + "/" + defaultResource
+	bobFull := b.jid + "/" + wire.DefaultResource
 	inject(t, a, bobFull, injected[0])
 	inject(t, a, b.jid+"/evil", injected[1])
-	injectCarbon(t, a, &carbon{}, nil, b.jid+"/evil", a.jid+"/phone", injected[2])
-	injectCarbon(t, a, nil, &carbon{}, a.jid+"/phone", b.jid, injected[3])
+	injectCarbon(t, a, &wire.Carbon{}, nil, b.jid+"/evil", a.jid+"/phone", injected[2])
+	injectCarbon(t, a, nil, &wire.Carbon{}, a.jid+"/phone", b.jid, injected[3])
 	for _, s := range injected[:3] {
 		if m := a.waitFor(0, s, isMsg(b.jid, s)).(MessageReceived); m.Encrypted {
 			t.Fatalf("injected %+v", m)
@@ -363,7 +364,7 @@ func TestPlainHistoryNeverKeepsPrivate(t *testing.T) {
 
 // injectCarbon hands p's loop a XEP-0280 carbon (received or sent) from
 // our own account, as the server would deliver it.
-func injectCarbon(t *testing.T, p *peer, recv, sent *carbon, from, to, body string) {
+func injectCarbon(t *testing.T, p *peer, recv, sent *wire.Carbon, from, to, body string) {
 	t.Helper()
 	c, err := p.m.client(p.jid)
 	if err != nil {
@@ -373,9 +374,9 @@ func injectCarbon(t *testing.T, p *peer, recv, sent *carbon, from, to, body stri
 	if w == nil {
 		w = sent
 	}
-	w.Forwarded.Message = &message{From: from, To: to, Type: "chat", Body: &body}
+	w.Forwarded.Message = &wire.Message{From: from, To: to, Type: "chat", Body: &body}
 	err = c.call(ctxT(t), func(reply func(error)) {
-		c.handleMessage(&message{From: p.jid, Received: recv, Sent: sent})
+		c.handleMessage(&wire.Message{From: p.jid, Received: recv, Sent: sent})
 		reply(nil)
 	})
 	if err != nil {

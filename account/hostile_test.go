@@ -27,6 +27,7 @@ import (
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 
+	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/internal/testbed"
 	"github.com/sotto-im/sotto/otr"
 )
@@ -39,7 +40,7 @@ type rawClient struct {
 	jid  string // full JID
 
 	mu  sync.Mutex
-	got []message
+	got []wire.Message
 }
 
 // loginRaw logs user in on resource res (TLS, SCRAM, our own bind).
@@ -51,7 +52,7 @@ func loginRaw(t *testing.T, srv *testbed.Server, user, pw, res string) *rawClien
 	}
 	ctx := ctxT(t)
 	sess, err := xmpp.NewClientSession(ctx, jid.MustParse(user), conn,
-		xmpp.StartTLS(srv.TLSConfig()), xmpp.SASL("", pw, sasl.ScramSha1), bindFeature(res))
+		xmpp.StartTLS(srv.TLSConfig()), xmpp.SASL("", pw, sasl.ScramSha1), wire.BindFeature(res))
 	if err != nil {
 		conn.Close()
 		t.Fatalf("raw login %s: %v", user, err)
@@ -64,7 +65,7 @@ func loginRaw(t *testing.T, srv *testbed.Server, user, pw, res string) *rawClien
 			if start.Name.Local != "message" {
 				return nil
 			}
-			var m message
+			var m wire.Message
 			d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), tr))
 			if d.Decode(&m) == nil && m.Body != nil {
 				r.mu.Lock()
@@ -86,7 +87,7 @@ func loginRaw(t *testing.T, srv *testbed.Server, user, pw, res string) *rawClien
 // context is the test's, never one cancelled per write (see client.write
 // for the mellium race that would cause).
 func (r *rawClient) send(to, body string) error {
-	return r.sess.Encode(r.ctx, outMessage{ID: randomID(), To: to, Type: "chat", Body: body})
+	return r.sess.Encode(r.ctx, wire.OutMessage{ID: randomID(), To: to, Type: "chat", Body: body})
 }
 
 func (r *rawClient) mustSend(to, body string) {
@@ -98,16 +99,16 @@ func (r *rawClient) mustSend(to, body string) {
 
 func (r *rawClient) presence() {
 	r.t.Helper()
-	if err := r.sess.Encode(r.ctx, outPresence{}); err != nil {
+	if err := r.sess.Encode(r.ctx, wire.OutPresence{}); err != nil {
 		r.t.Fatal(err)
 	}
 }
 
 // next returns the bodies received since *seen and advances it.
-func (r *rawClient) next(seen *int) []message {
+func (r *rawClient) next(seen *int) []wire.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := append([]message(nil), r.got[*seen:]...)
+	out := append([]wire.Message(nil), r.got[*seen:]...)
 	*seen = len(r.got)
 	return out
 }
@@ -224,12 +225,12 @@ func newHostileBed(t *testing.T) *hostileBed {
 	_, mpw := srv.AddUser(t, "mallory")
 	m := loginRaw(t, srv, "mallory@localhost", mpw, "evil")
 	return &hostileBed{srv: srv, a: a, b: b, mallory: m,
-		aliceRes: a.jid + "/" + defaultResource, bobFull: b.jid + "/" + defaultResource}
+		aliceRes: a.jid + "/" + wire.DefaultResource, bobFull: b.jid + "/" + wire.DefaultResource}
 }
 
 // bobConv is the verified conversation as Alice's events name it.
 func (h *hostileBed) bobConv() Conversation {
-	return Conversation{Account: h.a.jid, Peer: h.b.jid, Resource: defaultResource}
+	return Conversation{Account: h.a.jid, Peer: h.b.jid, Resource: wire.DefaultResource}
 }
 
 // genuine sends a message from Bob to Alice and checks it arrives
@@ -308,7 +309,7 @@ func inject(t *testing.T, p *peer, from, body string) {
 		t.Fatal(err)
 	}
 	err = c.call(ctxT(t), func(reply func(error)) {
-		c.handleMessage(&message{From: from, Type: "chat", Body: &body})
+		c.handleMessage(&wire.Message{From: from, Type: "chat", Body: &body})
 		reply(nil)
 	})
 	if err != nil {
@@ -576,7 +577,7 @@ func TestHostileFragmentFloodMemoryBounded(t *testing.T) {
 	// closes Mallory's stream); a malicious server could send it anyway.
 	err := h.mallory.send(h.aliceRes, frag(mt, at, 1, 2, strings.Repeat("B", 10<<20)))
 	t.Logf("10 MB fragment through prosody: %v", err)
-	ours, theirs := instanceTags(t, a, h.b.jid, defaultResource)
+	ours, theirs := instanceTags(t, a, h.b.jid, wire.DefaultResource)
 	mark = a.rec.mark()
 	inject(t, a, h.bobFull, frag(theirs, ours, 1, 2, "?OTR:"+strings.Repeat("B", 10<<20)))
 	waitNotice(a, mark, "too large")

@@ -16,6 +16,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sotto-im/sotto/account/internal/wire"
 )
 
 // Option configures a Manager.
@@ -275,11 +277,10 @@ func (m *Manager) Disconnect(ctx context.Context, jid string) error {
 // touching the saved accounts. An untrusted certificate is reported as an
 // error and a CertificateQuestion event.
 func (m *Manager) TestConnection(ctx context.Context, s Settings, password string) error {
-	sess, raw, err := connect(ctx, dialParams{settings: s, password: password, dial: m.opt.dial,
-		roots: m.opt.roots, pin: m.profile.CertPin(s.JID)})
-	var cp *certProblem
+	sess, raw, err := wire.Dial(ctx, m.dialParams(s, password))
+	var cp *wire.CertProblem
 	if errors.As(err, &cp) {
-		m.emit(CertificateQuestion{Account: s.JID, Fingerprint: cp.fingerprint, Subject: cp.subject, Changed: cp.changed})
+		m.emit(CertificateQuestion{Account: s.JID, Fingerprint: cp.Fingerprint, Subject: cp.Subject, Changed: cp.Changed})
 	}
 	if err != nil {
 		return err

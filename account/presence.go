@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"mellium.im/xmpp/jid"
+
+	"github.com/sotto-im/sotto/account/internal/wire"
 )
 
 var errNotConnected = errors.New("account: not connected")
@@ -27,7 +29,7 @@ func parseShow(s string) Show {
 	return Available
 }
 
-func (c *client) sendPresence(p outPresence) error {
+func (c *client) sendPresence(p wire.OutPresence) error {
 	if c.sess == nil {
 		return errNotConnected
 	}
@@ -37,7 +39,7 @@ func (c *client) sendPresence(p outPresence) error {
 // sendOwnPresence broadcasts our show and status (initial presence after
 // the roster request, RFC 6121 §4.2).
 func (c *client) sendOwnPresence() {
-	_ = c.sendPresence(outPresence{Show: showNames[c.show], Status: c.status})
+	_ = c.sendPresence(wire.OutPresence{Show: showNames[c.show], Status: c.status})
 }
 
 func (c *client) setPresence(show Show, status string) error {
@@ -49,7 +51,7 @@ func (c *client) setPresence(show Show, status string) error {
 	if c.sess == nil {
 		return nil // sent when we are connected
 	}
-	return c.sendPresence(outPresence{Show: showNames[show], Status: status})
+	return c.sendPresence(wire.OutPresence{Show: showNames[show], Status: status})
 }
 
 func (c *client) answerSubscription(from string, accept bool) error {
@@ -58,19 +60,19 @@ func (c *client) answerSubscription(from string, accept bool) error {
 		return errBadContact(from)
 	}
 	if !accept {
-		return c.sendPresence(outPresence{To: bare, Type: "unsubscribed"})
+		return c.sendPresence(wire.OutPresence{To: bare, Type: "unsubscribed"})
 	}
-	if err := c.sendPresence(outPresence{To: bare, Type: "subscribed"}); err != nil {
+	if err := c.sendPresence(wire.OutPresence{To: bare, Type: "subscribed"}); err != nil {
 		return err
 	}
 	// Subscribe back unless we already see their presence.
 	if it, ok := c.roster.items[bare]; ok && (it.Subscription == "to" || it.Subscription == "both") {
 		return nil
 	}
-	return c.sendPresence(outPresence{To: bare, Type: "subscribe"})
+	return c.sendPresence(wire.OutPresence{To: bare, Type: "subscribe"})
 }
 
-func (c *client) handlePresence(p *presence) {
+func (c *client) handlePresence(p *wire.Presence) {
 	from, err := jid.Parse(p.From)
 	if err != nil || p.From == "" {
 		return // our own presence echoed back (from blanked) or garbage

@@ -9,15 +9,17 @@ import (
 	"time"
 
 	"mellium.im/xmpp/jid"
+
+	"github.com/sotto-im/sotto/account/internal/wire"
 )
 
 type rosterState struct {
-	items map[string]rosterItem          // bare JID -> item
+	items map[string]wire.RosterItem     // bare JID -> item
 	pres  map[string]map[string]Resource // bare JID -> resource -> presence
 }
 
 func newRosterState() rosterState {
-	return rosterState{items: map[string]rosterItem{}, pres: map[string]map[string]Resource{}}
+	return rosterState{items: map[string]wire.RosterItem{}, pres: map[string]map[string]Resource{}}
 }
 
 // allOffline forgets every presence (the link is gone; the server sends
@@ -133,7 +135,7 @@ func (c *client) rosterDueC() <-chan time.Time {
 }
 
 func (c *client) fetchRoster() {
-	c.sendIQ(outIQ{Type: "get", Roster: &rosterQuery{}}, func(q *iq) {
+	c.sendIQ(wire.OutIQ{Type: "get", Roster: &wire.RosterQuery{}}, func(q *wire.IQ) {
 		if q == nil || q.Type != "result" || q.Roster == nil {
 			return
 		}
@@ -150,7 +152,7 @@ func (c *client) fetchRoster() {
 
 // rosterPush applies a push (the handler checked it came from our server
 // and already answered it).
-func (c *client) rosterPush(q *rosterQuery) {
+func (c *client) rosterPush(q *wire.RosterQuery) {
 	for _, it := range q.Items {
 		bare, ok := bareJID(it.JID)
 		if !ok {
@@ -167,12 +169,12 @@ func (c *client) rosterPush(q *rosterQuery) {
 	c.emitRoster()
 }
 
-func (c *client) rosterSet(it rosterItem, what string, then func(error)) {
+func (c *client) rosterSet(it wire.RosterItem, what string, then func(error)) {
 	if c.sess == nil {
 		then(errNotConnected)
 		return
 	}
-	c.sendIQ(outIQ{Type: "set", Roster: &rosterQuery{Items: []rosterItem{it}}}, func(q *iq) {
+	c.sendIQ(wire.OutIQ{Type: "set", Roster: &wire.RosterQuery{Items: []wire.RosterItem{it}}}, func(q *wire.IQ) {
 		then(iqErr(q, what))
 	})
 }
@@ -183,9 +185,9 @@ func (c *client) addContact(contact, name string, groups []string, reply func(er
 		reply(errBadContact(contact))
 		return
 	}
-	c.rosterSet(rosterItem{JID: bare, Name: name, Groups: groups}, "adding "+bare, func(err error) {
+	c.rosterSet(wire.RosterItem{JID: bare, Name: name, Groups: groups}, "adding "+bare, func(err error) {
 		if err == nil {
-			err = c.sendPresence(outPresence{To: bare, Type: "subscribe"})
+			err = c.sendPresence(wire.OutPresence{To: bare, Type: "subscribe"})
 		}
 		reply(err)
 	})
@@ -197,7 +199,7 @@ func (c *client) removeContact(contact string, reply func(error)) {
 		reply(errBadContact(contact))
 		return
 	}
-	c.rosterSet(rosterItem{JID: bare, Subscription: "remove"}, "removing "+bare, reply)
+	c.rosterSet(wire.RosterItem{JID: bare, Subscription: "remove"}, "removing "+bare, reply)
 }
 
 func (c *client) renameContact(contact, name string, groups []string, reply func(error)) {
@@ -211,7 +213,7 @@ func (c *client) renameContact(contact, name string, groups []string, reply func
 		return
 	}
 	// The subscription attribute is the server's to set; leave it out.
-	c.rosterSet(rosterItem{JID: bare, Name: name, Groups: groups}, "renaming "+bare, reply)
+	c.rosterSet(wire.RosterItem{JID: bare, Name: name, Groups: groups}, "renaming "+bare, reply)
 }
 
 // bareJID parses s and returns its canonical bare form.

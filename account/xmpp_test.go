@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/internal/testbed"
 )
 
@@ -31,8 +32,8 @@ func TestLoginRosterPresenceAndPlainMessages(t *testing.T) {
 	if c.Name != "Bob" || len(c.Groups) != 1 || c.Groups[0] != "Friends" {
 		t.Fatalf("roster entry = %+v, want name Bob in Friends", c)
 	}
-	if c.Resources[0].Name != defaultResource {
-		t.Fatalf("bob's resource %q, want our own bind %q", c.Resources[0].Name, defaultResource)
+	if c.Resources[0].Name != wire.DefaultResource {
+		t.Fatalf("bob's resource %q, want our own bind %q", c.Resources[0].Name, wire.DefaultResource)
 	}
 
 	ctx := ctxT(t)
@@ -58,8 +59,8 @@ func TestLoginRosterPresenceAndPlainMessages(t *testing.T) {
 	}
 	a.waitFor(0, "sent plain", msgState(id, SentPlain))
 	e := b.waitFor(0, "message from alice", isMsg(a.jid, "hello bob, in plain")).(MessageReceived)
-	if e.Encrypted || e.Conv.Resource != defaultResource {
-		t.Fatalf("got %+v, want unencrypted from resource %s", e, defaultResource)
+	if e.Encrypted || e.Conv.Resource != wire.DefaultResource {
+		t.Fatalf("got %+v, want unencrypted from resource %s", e, wire.DefaultResource)
 	}
 	if _, err := b.m.Send(ctx, b.conv(a), "hi alice"); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,270 @@
+package wire
+
+// The inbound side: what Session.Serve runs.
+
+import (
+	"context"
+	"encoding/xml"
+	"io"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/mux"
+	"mellium.im/xmpp/ping"
+	"mellium.im/xmpp/stanza"
+)
+
+// Handler returns what Session.Serve runs for one session. Every
+// top-level <message/>, <presence/> and <iq/> is decoded whole and sent to
+// in as an Inbound; sending waits for the loop or for ctx.
+//
+// IQs are routed through a mux.ServeMux:
+//   - get ping: answered by mellium's ping package (XEP-0199);
+//   - set jabber:iq:roster query: a roster push, answered with a result
+//     and forwarded when it comes from our own account (RFC 6121 §2.1.6:
+//     ignore pushes from anyone else), otherwise left unanswered;
+//   - result and error: forwarded (the loop matches them to what it sent);
+//   - any other get or set: left unanswered, and Serve then answers
+//     service-unavailable (so a handler added for one payload answers
+//     that payload and nothing else changes).
+//
+// opts register more handlers on that mux (disco, receipts, stream
+// management elements, …); a more specific IQ pattern wins over the
+// wildcards above. Message and presence handlers registered there see
+// each stanza after it was forwarded; other top-level elements go to the
+// mux as they come.
+//
+// Why message and presence are decoded here and not by a mux handler:
+// mux.ServeMux calls a message or presence handler once per child element
+// (a wildcard handler would see a message with a body and a chat state
+// twice) and never for a stanza without element children; it only matches
+// exact types (no wildcard type); and it turns an unparsable from or to
+// address into an error that makes Serve close the stream, which today's
+// behaviour (and TestPipeOddStanzas) does not allow. So the handler
+// decodes the stanza once, forwards it, and only then replays it to the
+// mux, if mux can parse its addresses.
+//
+// For the same reason an IQ only reaches the mux if mux can route it: a
+// client-namespace IQ of type get, set, result or error with parsable
+// addresses whose first child (after whitespace) is an element — or, for a
+// result, no child at all. mux fails anything else with an error that
+// would end the stream (an empty get even reads as the end of the stream)
+// before any handler sees it, and answers an IQ of unknown type, which
+// Serve does not. Such an IQ gets today's treatment: a result or error is
+// forwarded, a get or set is left to Serve (service-unavailable). The one difference from the
+// hand-written handler this replaced: a ping that mux cannot route (only a
+// broken server sends one: the server stamps the addresses) is no longer
+// answered by us, and a ping or roster push counts only as the IQ's first
+// child (RFC 6120 §8.2.3: an IQ get or set has exactly one payload).
+//
+// The handler never returns an error for a stanza, which would make Serve
+// close the stream: an undecodable message or presence becomes an Inbound
+// with Bad set, an undecodable IQ is left to Serve. Handlers run on Serve's
+// goroutine and must not call the session's Send methods (deadlock):
+// replies go through the token encoder.
+func Handler(ctx context.Context, in chan<- Inbound, opts ...mux.Option) xmpp.Handler {
+	h := &handler{ctx: ctx, in: in}
+	base := []mux.Option{
+		ping.Handle(),
+		mux.IQFunc(stanza.SetIQ, xml.Name{Space: NSRoster, Local: "query"}, h.rosterPush),
+		mux.IQFunc(stanza.ResultIQ, xml.Name{}, h.reply),
+		mux.IQFunc(stanza.ErrorIQ, xml.Name{}, h.reply),
+		// Not mux's own fallback: it answers with to and from swapped
+		// where Serve answers with to only, as Sotto always did.
+		mux.IQFunc(stanza.GetIQ, xml.Name{}, leaveToServe),
+		mux.IQFunc(stanza.SetIQ, xml.Name{}, leaveToServe),
+	}
+	h.mux = mux.New(NSClient, append(base, opts...)...)
+	return h
+}
+
+type handler struct {
+	ctx context.Context
+	in  chan<- Inbound
+	mux *mux.ServeMux
+	// cur is the IQ being routed through mux, decoded whole; set only
+	// during that call (Serve calls the handler from one goroutine).
+	cur *IQ
+}
+
+func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	switch start.Name.Local {
+	case "message", "presence", "iq":
+	default:
+		return h.mux.HandleXMPP(t, start)
+	}
+	toks, err := readInner(t)
+	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), &replay{toks: toks}))
+	switch start.Name.Local {
+	case "message":
+		var m Message
+		if err != nil || d.Decode(&m) != nil {
+			h.forward(Inbound{Bad: "a message could not be read"})
+			return nil
+		}
+		h.forward(Inbound{Msg: &m})
+		if _, perr := stanza.NewMessage(*start); perr == nil {
+			// Extension handlers only; their errors must not end the stream.
+			_ = h.mux.HandleXMPP(replayRW{&replay{toks: toks}, t}, start)
+		}
+	case "presence":
+		var p Presence
+		if err != nil || d.Decode(&p) != nil {
+			h.forward(Inbound{Bad: "a presence update could not be read"})
+			return nil
+		}
+		h.forward(Inbound{Pres: &p})
+		if _, perr := stanza.NewPresence(*start); perr == nil {
+			_ = h.mux.HandleXMPP(replayRW{&replay{toks: toks}, t}, start)
+		}
+	case "iq":
+		var q IQ
+		if err != nil || d.Decode(&q) != nil {
+			return nil // Serve answers an unanswered get/set with an error
+		}
+		if !routable(start, toks) {
+			if q.Type == "result" || q.Type == "error" {
+				h.forward(Inbound{IQ: &q})
+			}
+			return nil
+		}
+		h.cur = &q
+		// A failed reply write also fails Serve's own flush; nothing here
+		// ends the stream by itself.
+		_ = h.mux.HandleXMPP(replayRW{&replay{toks: toks}, t}, start)
+		h.cur = nil
+	}
+	return nil
+}
+
+// reply forwards an IQ result or error to the loop.
+func (h *handler) reply(stanza.IQ, xmlstream.TokenReadEncoder, *xml.StartElement) error {
+	h.forward(Inbound{IQ: h.cur})
+	return nil
+}
+
+// rosterPush answers and forwards a roster push from our own account.
+// mellium's roster.Handle is not used: it does not check who sent the
+// push, decodes only one item (and no ask attribute), and a push it cannot
+// decode ends the stream.
+func (h *handler) rosterPush(_ stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.StartElement) error {
+	q := h.cur
+	// mellium blanks a from equal to our bare JID, so "" is the only
+	// accepted value (RFC 6121 §2.1.6).
+	if q.Roster == nil || q.From != "" {
+		return nil // Serve answers service-unavailable
+	}
+	_ = t.Encode(OutIQ{ID: q.ID, Type: "result"})
+	// Having written the result, this handler holds the session's write
+	// lock until it returns; blocking on a full channel here while the
+	// loop waits for that lock to send would deadlock. Hand over without
+	// blocking.
+	v := Inbound{IQ: q}
+	select {
+	case h.in <- v:
+	default:
+		go func() {
+			select {
+			case h.in <- v:
+			case <-h.ctx.Done():
+			}
+		}()
+	}
+	return nil
+}
+
+func leaveToServe(stanza.IQ, xmlstream.TokenReadEncoder, *xml.StartElement) error { return nil }
+
+func (h *handler) forward(v Inbound) {
+	select {
+	case h.in <- v:
+	case <-h.ctx.Done():
+	}
+}
+
+// routable reports whether mux can route this IQ without ending the
+// stream (see Handler). toks are its inner tokens and its end element.
+func routable(start *xml.StartElement, toks []xml.Token) bool {
+	if start.Name.Space != NSClient {
+		return false
+	}
+	iq, err := stanza.NewIQ(*start)
+	if err != nil {
+		return false
+	}
+	switch iq.Type {
+	case stanza.GetIQ, stanza.SetIQ, stanza.ResultIQ, stanza.ErrorIQ:
+	default:
+		return false // mux would answer an unknown type; Serve does not
+	}
+	for _, tok := range toks[:len(toks)-1] {
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			return true
+		case xml.CharData:
+			if !isSpace(tok) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return iq.Type == stanza.ResultIQ
+}
+
+// isSpace is the whitespace mux skips before an IQ's payload.
+func isSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// readInner reads the rest of a stanza whose start element was consumed:
+// its inner tokens and its end element, copied. On success the last token
+// is that end element.
+func readInner(r xml.TokenReader) ([]xml.Token, error) {
+	var toks []xml.Token
+	depth := 0
+	for {
+		tok, err := r.Token()
+		if tok != nil {
+			toks = append(toks, xml.CopyToken(tok))
+			switch tok.(type) {
+			case xml.StartElement:
+				depth++
+			case xml.EndElement:
+				if depth == 0 {
+					return toks, nil
+				}
+				depth--
+			}
+		}
+		if err == io.EOF {
+			return toks, io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return toks, err
+		}
+	}
+}
+
+// replay reads buffered tokens.
+type replay struct{ toks []xml.Token }
+
+func (r *replay) Token() (xml.Token, error) {
+	if len(r.toks) == 0 {
+		return nil, io.EOF
+	}
+	tok := r.toks[0]
+	r.toks = r.toks[1:]
+	return tok, nil
+}
+
+// replayRW is a buffered stanza with the session's encoder for replies.
+type replayRW struct {
+	xml.TokenReader
+	xmlstream.Encoder
+}

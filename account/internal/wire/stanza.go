@@ -1,0 +1,153 @@
+package wire
+
+// XML shapes of the stanzas the account loop sends and receives.
+
+import "encoding/xml"
+
+// Namespaces of the payloads we decode or write ourselves (mellium has no
+// XEP-0334 hints).
+const (
+	NSClient  = "jabber:client"
+	NSRoster  = "jabber:iq:roster"
+	NSPing    = "urn:xmpp:ping"
+	NSCarbons = "urn:xmpp:carbons:2"
+	NSForward = "urn:xmpp:forward:0"
+	NSHints   = "urn:xmpp:hints"
+	NSDelay   = "urn:xmpp:delay"
+	NSStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
+)
+
+// Empty marks a presence-only child element such as <no-copy/>.
+type Empty struct{}
+
+// StanzaError is the <error/> child of an error stanza.
+type StanzaError struct {
+	Type     string     `xml:"type,attr"`
+	Children []xml.Name `xml:",any"` // the defined condition is the first in the stanzas namespace
+	Text     string     `xml:"urn:ietf:params:xml:ns:xmpp-stanzas text"`
+}
+
+// Condition is the defined condition's element name, "" if none (or if e
+// is nil).
+func (e *StanzaError) Condition() string {
+	if e == nil {
+		return ""
+	}
+	for _, n := range e.Children {
+		if n.Space == NSStanzas && n.Local != "text" {
+			return n.Local
+		}
+	}
+	return ""
+}
+
+// Message is an incoming <message/>, including a forwarded one inside a
+// carbon.
+type Message struct {
+	XMLName xml.Name
+	ID      string       `xml:"id,attr"`
+	From    string       `xml:"from,attr"`
+	To      string       `xml:"to,attr"`
+	Type    string       `xml:"type,attr"`
+	Body    *string      `xml:"body"`
+	Error   *StanzaError `xml:"error"`
+	// XEP-0280 carbons: one of these wraps the real message.
+	Received *Carbon `xml:"urn:xmpp:carbons:2 received"`
+	Sent     *Carbon `xml:"urn:xmpp:carbons:2 sent"`
+	Delay    *struct {
+		Stamp string `xml:"stamp,attr"`
+	} `xml:"urn:xmpp:delay delay"`
+}
+
+// Carbon is a XEP-0280 <received/> or <sent/> wrapper.
+type Carbon struct {
+	Forwarded struct {
+		Message *Message `xml:"jabber:client message"`
+	} `xml:"urn:xmpp:forward:0 forwarded"`
+}
+
+// OutMessage is a chat message we send. The hints and <private/> are only
+// set on OTR messages: the server should neither archive nor carbon-copy
+// them (our other devices cannot decrypt them anyway).
+type OutMessage struct {
+	XMLName xml.Name `xml:"message"`
+	ID      string   `xml:"id,attr"`
+	To      string   `xml:"to,attr"`
+	Type    string   `xml:"type,attr"`
+	Body    string   `xml:"body"`
+	NoCopy  *Empty   `xml:"urn:xmpp:hints no-copy"`
+	NoStore *Empty   `xml:"urn:xmpp:hints no-permanent-store"`
+	Private *Empty   `xml:"urn:xmpp:carbons:2 private"`
+}
+
+// Presence is an incoming <presence/>.
+type Presence struct {
+	XMLName  xml.Name
+	ID       string       `xml:"id,attr"`
+	From     string       `xml:"from,attr"`
+	Type     string       `xml:"type,attr"`
+	Show     string       `xml:"show"`
+	Status   string       `xml:"status"`
+	Priority int          `xml:"priority"`
+	Error    *StanzaError `xml:"error"`
+}
+
+// OutPresence is a presence we send. To is omitted when empty (an empty
+// to="" is rejected by Prosody as jid-malformed, FACTS.md).
+type OutPresence struct {
+	XMLName  xml.Name `xml:"presence"`
+	ID       string   `xml:"id,attr,omitempty"`
+	To       string   `xml:"to,attr,omitempty"`
+	Type     string   `xml:"type,attr,omitempty"`
+	Show     string   `xml:"show,omitempty"`
+	Status   string   `xml:"status,omitempty"`
+	Priority int      `xml:"priority,omitempty"`
+}
+
+// RosterItem is one <item/> of a roster query (RFC 6121 §2.1.2).
+// mellium's roster.Item has no ask attribute, hence our own.
+type RosterItem struct {
+	JID          string   `xml:"jid,attr"`
+	Name         string   `xml:"name,attr,omitempty"`
+	Subscription string   `xml:"subscription,attr,omitempty"`
+	Ask          string   `xml:"ask,attr,omitempty"`
+	Groups       []string `xml:"group"`
+}
+
+// RosterQuery is the jabber:iq:roster <query/> payload.
+type RosterQuery struct {
+	XMLName xml.Name     `xml:"jabber:iq:roster query"`
+	Ver     *string      `xml:"ver,attr"`
+	Items   []RosterItem `xml:"item"`
+}
+
+// IQ is an incoming <iq/>.
+type IQ struct {
+	XMLName xml.Name
+	ID      string       `xml:"id,attr"`
+	From    string       `xml:"from,attr"`
+	Type    string       `xml:"type,attr"`
+	Roster  *RosterQuery `xml:"jabber:iq:roster query"`
+	Ping    *Empty       `xml:"urn:xmpp:ping ping"`
+	Error   *StanzaError `xml:"error"`
+}
+
+// OutIQ is an IQ we send; exactly one payload is set.
+type OutIQ struct {
+	XMLName xml.Name     `xml:"iq"`
+	ID      string       `xml:"id,attr"`
+	To      string       `xml:"to,attr,omitempty"`
+	Type    string       `xml:"type,attr"`
+	Roster  *RosterQuery `xml:"jabber:iq:roster query"`
+	Ping    *Empty       `xml:"urn:xmpp:ping ping"`
+	Enable  *Empty       `xml:"urn:xmpp:carbons:2 enable"`
+}
+
+// Inbound is one decoded stanza for the account loop: exactly one of the
+// pointers is set, or Bad is set when the stanza could not be decoded.
+type Inbound struct {
+	Msg  *Message
+	Pres *Presence
+	IQ   *IQ
+	Bad  string // what was wrong, for a notice (never the stanza text)
+}
