@@ -19,6 +19,7 @@ import (
 	"mellium.im/xmlstream"
 
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 const fuzzAccount = "alice@localhost"
@@ -42,7 +43,7 @@ func fuzzManager(f *testing.F) *Manager {
 	if err != nil {
 		f.Fatal(err)
 	}
-	return NewManager(prof, NewMemoryStore())
+	return NewManager(prof, secret.NewMemory())
 }
 
 // fuzzClient is a fresh, offline client for one iteration; its events go

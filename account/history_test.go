@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sotto-im/sotto/internal/testbed"
+	"github.com/sotto-im/sotto/secret"
 )
 
 const (
@@ -29,7 +30,7 @@ func histManager(t *testing.T) *Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewManager(prof, NewMemoryStore())
+	return NewManager(prof, secret.NewMemory())
 }
 
 func histFile(m *Manager, acct, peer string) string {
