@@ -18,9 +18,6 @@ import (
 // mode on by its mere presence.
 const portableDirName = "sotto-data"
 
-// vaultFile is the passphrase-encrypted secret store inside a profile.
-const vaultFile = "vault.sotto"
-
 type location struct {
 	dir      string
 	portable bool
@@ -100,5 +97,3 @@ func confineEnv(dir, goos string) map[string]string {
 		"MESA_GLSL_CACHE_DISABLE":   "true",
 	}
 }
-
-func (l location) vaultPath() string { return filepath.Join(l.dir, vaultFile) }

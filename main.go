@@ -2,8 +2,9 @@
 // XMPP accounts with Off-the-Record (OTR) encryption built in.
 //
 // main only wires the pieces together: it picks the profile folder (normal
-// or portable, location.go), opens the secret store (secrets.go), starts
-// the account manager and hands it to the UI.
+// or portable, location.go), opens the profile's secret store (package
+// secret, which asks for the vault passphrase through the UI), starts the
+// account manager and hands it to the UI.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/sotto-im/sotto/account"
 	"github.com/sotto-im/sotto/assets"
+	"github.com/sotto-im/sotto/secret"
 	"github.com/sotto-im/sotto/ui"
 )
 
@@ -66,19 +68,21 @@ func main() {
 	a.SetIcon(assets.Icon)
 
 	var u *ui.UI
-	secrets := newSecrets(loc, func(ctx context.Context, req ui.PassphraseRequest) (ui.PassphraseAnswer, error) {
-		return u.AskPassphrase(ctx, req)
-	})
-	secrets.askAnyway = *forgetFlag
-	mgr := account.NewManager(profile, secrets.store)
+	secrets := secret.NewProfile(secret.Options{Dir: loc.dir, Portable: loc.portable, AskAnyway: *forgetFlag,
+		Ask: func(ctx context.Context, req secret.PassphraseRequest) (secret.PassphraseAnswer, error) {
+			// The two packages declare the same shapes; neither imports the other.
+			a, err := u.AskPassphrase(ctx, ui.PassphraseRequest(req))
+			return secret.PassphraseAnswer(a), err
+		}})
+	mgr := account.NewManager(profile, secrets)
 	// The profile keeps the UI preferences too, so that a profile folder
 	// (and the portable stick) holds everything.
-	opts := ui.Options{KeyStorage: secrets.describe(), Prefs: profile}
+	opts := ui.Options{KeyStorage: secrets.Describe(), Prefs: profile}
 	if loc.portable {
 		// Only portable mode offers the vault in the wizard: elsewhere a
 		// working keyring takes every secret, and the vault is the
 		// fallback for when it does not answer.
-		opts.UseVault = secrets.useVault
+		opts.UseVault = secrets.UseVault
 	}
 	u = ui.New(a, mgr, opts)
 

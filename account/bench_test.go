@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sotto-im/sotto/internal/testbed"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // timedEvent is an event and when the Manager's channel delivered it.
@@ -49,7 +50,7 @@ func newE2EPeer(tb testing.TB, srv *testbed.Server, user string) *e2ePeer {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	m := NewManager(prof, NewMemoryStore(), WithDialer(dialer), WithRootCAs(srv.CertPool()),
+	m := NewManager(prof, secret.NewMemory(), WithDialer(dialer), WithRootCAs(srv.CertPool()),
 		WithPrivateTimeout(30*time.Second))
 	p := &e2ePeer{tb: tb, m: m, jid: jid, ev: make(chan timedEvent, 1<<16)}
 	ctx, cancel := context.WithCancel(context.Background())

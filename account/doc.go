@@ -1,5 +1,5 @@
 // Package account runs Sotto's XMPP accounts and their OTR conversations,
-// and keeps the user's settings and secrets.
+// and keeps the user's settings (secrets go to a secret.Store, package secret).
 //
 // # Shape
 //
@@ -34,7 +34,7 @@
 //     otr.Conversation per (contact, resource, peer instance tag); per
 //     contact or per account policy; levels NotPrivate, Unverified,
 //     Private (fingerprint verified in the Profile) and Finished; SMP;
-//     private keys in the SecretStore under "otr-key:<jid>" in libotr's
+//     private keys in the secret.Store under "otr-key:<jid>" in libotr's
 //     file format, passwords under "password:<jid>".
 //
 // # Never in the clear

@@ -19,6 +19,7 @@ import (
 	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/internal/testbed"
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // cutter is a TCP proxy in front of the server whose live connections the
@@ -314,7 +315,7 @@ func TestFaultServerWithoutTLSRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	const pw = "hunter2-never-in-clear"
-	m := NewManager(prof, NewMemoryStore(), WithDialer(func(ctx context.Context, network, _ string) (net.Conn, error) {
+	m := NewManager(prof, secret.NewMemory(), WithDialer(func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, ln.Addr().String())
 	}), WithReconnectBackoff(time.Hour, time.Hour))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 const fuzzAccount = "alice@localhost"
@@ -43,7 +44,7 @@ func fuzzManager(f *testing.F) *Manager {
 	if err != nil {
 		f.Fatal(err)
 	}
-	return NewManager(prof, NewMemoryStore())
+	return NewManager(prof, secret.NewMemory())
 }
 
 // fuzzClient is a fresh, offline client for one iteration; its events go

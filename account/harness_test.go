@@ -1,7 +1,7 @@
 package account
 
 // Test harness: a Manager per account against the real Prosody from
-// internal/testbed, an in-memory SecretStore, and an event recorder.
+// internal/testbed, an in-memory secret.Store, and an event recorder.
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sotto-im/sotto/internal/testbed"
+	"github.com/sotto-im/sotto/secret"
 )
 
 func TestMain(m *testing.M) { testbed.Main(m) }
@@ -44,7 +45,7 @@ type peer struct {
 	jid     string
 	rec     *recorder
 	profile *Profile
-	secrets *MemoryStore
+	secrets *secret.Memory
 }
 
 type peerOpts struct {
@@ -79,7 +80,7 @@ func newPeer(t *testing.T, srv *testbed.Server, user string, po peerOpts) *peer 
 	if po.roots != nil {
 		opts = append(opts, WithRootCAs(po.roots))
 	}
-	secrets := NewMemoryStore()
+	secrets := secret.NewMemory()
 	m := NewManager(prof, secrets, opts...)
 	p := &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, secrets: secrets}
 	ctx, cancel := context.WithCancel(context.Background())

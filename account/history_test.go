@@ -15,6 +15,7 @@ import (
 
 	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/internal/testbed"
+	"github.com/sotto-im/sotto/secret"
 )
 
 const (
@@ -30,7 +31,7 @@ func histManager(t *testing.T) *Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewManager(prof, NewMemoryStore())
+	return NewManager(prof, secret.NewMemory())
 }
 
 func histFile(m *Manager, acct, peer string) string {

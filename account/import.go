@@ -7,11 +7,12 @@ import (
 	"slices"
 
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // ImportPidgin brings a Pidgin profile (dir, e.g. ~/.purple) into Sotto:
 // its XMPP accounts (without passwords, which Pidgin keeps in plain text
-// and we never read), their OTR private keys into the SecretStore, and the
+// and we never read), their OTR private keys into the secret.Store, and the
 // contacts' known fingerprints with their trust. Accounts already set up
 // are left as they are, and so is a key we already hold for an account: an
 // import never replaces an identity the user's contacts may have verified.
@@ -51,7 +52,7 @@ func (m *Manager) importKey(ctx context.Context, jid string, k *otr.PrivateKey) 
 		clear(old)
 		return nil
 	}
-	if !errors.Is(err, ErrSecretNotFound) {
+	if !errors.Is(err, secret.ErrNotFound) {
 		return fmt.Errorf("account: reading the private key of %s: %w", jid, err)
 	}
 	b := otr.FormatPrivateKeys([]otr.AccountKey{{Account: jid, Protocol: "prpl-jabber", Key: k}})

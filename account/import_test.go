@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"testing"
+
+	"github.com/sotto-im/sotto/secret"
 )
 
 func TestManagerImportPidgin(t *testing.T) {
@@ -10,7 +12,7 @@ func TestManagerImportPidgin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := NewMemoryStore()
+	store := secret.NewMemory()
 	m := NewManager(prof, store)
 	imp, err := ImportPidgin(pidginFixtures)
 	if err != nil {

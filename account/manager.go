@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sotto-im/sotto/account/internal/wire"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // Option configures a Manager.
@@ -70,7 +71,7 @@ func WithPrivateTimeout(d time.Duration) Option { return func(o *options) { o.pr
 // concurrent use.
 type Manager struct {
 	profile *Profile
-	secrets SecretStore
+	secrets secret.Store
 	opt     options
 	events  *eventQueue
 
@@ -88,7 +89,7 @@ type Manager struct {
 
 // NewManager makes a Manager for the accounts in p. Nothing connects
 // until Run.
-func NewManager(p *Profile, secrets SecretStore, opts ...Option) *Manager {
+func NewManager(p *Profile, secrets secret.Store, opts ...Option) *Manager {
 	o := options{
 		dial:           (&net.Dialer{Timeout: 20 * time.Second}).DialContext,
 		now:            time.Now,
@@ -247,7 +248,7 @@ func (m *Manager) RemoveAccount(ctx context.Context, jid string) error {
 	if err := m.profile.RemoveAccount(jid); err != nil {
 		return err
 	}
-	if err := m.secrets.Delete(ctx, passwordKey(jid)); err != nil && !errors.Is(err, ErrSecretNotFound) {
+	if err := m.secrets.Delete(ctx, passwordKey(jid)); err != nil && !errors.Is(err, secret.ErrNotFound) {
 		return fmt.Errorf("account: removing the password: %w", err)
 	}
 	return nil

@@ -13,11 +13,12 @@ import (
 	"sync"
 
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 var keyMu sync.Mutex // serialises key generation across accounts
 
-// loadKey returns the account's OTR key from the SecretStore, generating
+// loadKey returns the account's OTR key from the secret.Store, generating
 // and storing one if there is none (or if fresh is true).
 func (m *Manager) loadKey(ctx context.Context, account string, fresh bool) (*otr.PrivateKey, error) {
 	keyMu.Lock()
@@ -32,7 +33,7 @@ func (m *Manager) loadKey(ctx context.Context, account string, fresh bool) (*otr
 			}
 			return keys[0].Key, nil
 		}
-		if !errors.Is(err, ErrSecretNotFound) {
+		if !errors.Is(err, secret.ErrNotFound) {
 			return nil, fmt.Errorf("account: reading the private key: %w", err)
 		}
 	}

@@ -82,7 +82,7 @@ func ImportPidgin(dir string) (PidginImport, error) {
 		}
 		found++
 		err = s.parse(&imp, data)
-		wipe(data) // accounts.xml holds plain-text passwords
+		clear(data) // accounts.xml holds plain-text passwords
 		if err != nil {
 			return PidginImport{}, fmt.Errorf("account: import from Pidgin: %s: %w", s.name, err)
 		}

@@ -25,6 +25,8 @@ import (
 	"mellium.im/sasl"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+
+	"github.com/sotto-im/sotto/secret"
 )
 
 // fakeServer is the server end of one pipe connection.
@@ -89,7 +91,7 @@ func pipeAccount(t *testing.T) (*peer, *fakeServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewManager(prof, NewMemoryStore(), WithDialer(dial), WithRootCAs(pool), WithPingInterval(time.Hour))
+	m := NewManager(prof, secret.NewMemory(), WithDialer(dial), WithRootCAs(pool), WithPingInterval(time.Hour))
 	p := &peer{t: t, m: m, jid: "alice@localhost", rec: &recorder{}, profile: prof}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -80,7 +80,7 @@ func TestGoingPrivateMessagesEncryptedOnTheWire(t *testing.T) {
 		t.Fatal("OTR messages lack the XEP-0334/XEP-0280 hints")
 	}
 
-	// The key lives in the SecretStore in libotr's format and survives.
+	// The key lives in the secret.Store in libotr's format and survives.
 	raw, err := a.secrets.Get(ctx, "otr-key:"+a.jid)
 	if err != nil {
 		t.Fatalf("no otr-key:<jid> secret: %v", err)

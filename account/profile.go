@@ -1,7 +1,7 @@
 package account
 
 // Profile: the non-secret, on-disk settings of one Sotto user. Passwords and
-// private keys live in a SecretStore, message text nowhere here; the types
+// private keys live in a secret.Store, message text nowhere here; the types
 // stored below have no field that could hold them.
 
 import (
@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sotto-im/sotto/internal/atomicfile"
 	"github.com/sotto-im/sotto/otr"
 )
 
@@ -203,7 +204,7 @@ func loadJSON[T any](path string, doc *T) error {
 			}
 		}
 	}
-	moved, err := moveAside(path)
+	moved, err := atomicfile.MoveAside(path)
 	if err != nil {
 		return fmt.Errorf("account: %s is damaged (%v) and could not be moved aside: %w",
 			filepath.Base(path), perr, err)
@@ -217,7 +218,7 @@ func (p *Profile) save(name string, doc any) error {
 	if err != nil {
 		return fmt.Errorf("account: encode %s: %w", name, err)
 	}
-	if err := writeFileAtomic(filepath.Join(p.Dir, name), append(data, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(p.Dir, name), append(data, '\n')); err != nil {
 		return fmt.Errorf("account: save %s: %w", name, err)
 	}
 	return nil

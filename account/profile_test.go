@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 const (
@@ -257,6 +258,10 @@ func TestDefaultProfileDir(t *testing.T) {
 	}
 }
 
+// testKDF is the cheapest argon2id cost a vault accepts (the default
+// costs ~2 s per derivation under -race).
+var testKDF = secret.KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1}
+
 // TestProfileDirHoldsNoSecrets writes a profile and a vault with a
 // password and a private key into one directory, then searches every file
 // for the secrets in raw, hex and base64 form.
@@ -272,7 +277,7 @@ func TestProfileDirHoldsNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := key.X.Bytes()
-	v, err := CreateVault(filepath.Join(dir, "secrets.vault"), passphrase, WithKDFParams(testKDF))
+	v, err := secret.CreateVault(filepath.Join(dir, "secrets.vault"), passphrase, secret.WithKDFParams(testKDF))
 	if err != nil {
 		t.Fatal(err)
 	}

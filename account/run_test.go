@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // The app starts Run in a goroutine and the UI may call Connect at once:
@@ -22,7 +23,7 @@ func TestConnectWaitsForRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	dialErr := errors.New("no network in this test")
-	m := NewManager(prof, NewMemoryStore(), WithDialer(func(context.Context, string, string) (net.Conn, error) {
+	m := NewManager(prof, secret.NewMemory(), WithDialer(func(context.Context, string, string) (net.Conn, error) {
 		return nil, dialErr
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -43,7 +44,7 @@ func TestConnectWaitsForRun(t *testing.T) {
 	}
 
 	// A manager that never runs: Connect gives up with the caller's context.
-	m2 := NewManager(prof, NewMemoryStore())
+	m2 := NewManager(prof, secret.NewMemory())
 	short, cancel2 := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel2()
 	if err := m2.Connect(short, "alice@example.org"); err == nil || !errors.Is(err, context.DeadlineExceeded) {

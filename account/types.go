@@ -94,7 +94,7 @@ func (c ConnState) String() string {
 }
 
 // Settings describe one account as the user configured it. They never
-// contain the password (that lives in the SecretStore).
+// contain the password (that lives in the secret.Store).
 type Settings struct {
 	JID      string // bare JID, user@domain
 	Resource string // our resource name; "" = "sotto"

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sotto-im/sotto/account"
 	"github.com/sotto-im/sotto/internal/testbed"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // e2eTimeout bounds each wait. On an idle 2-core box with -race the AKE
@@ -79,7 +80,7 @@ func (w *e2eWorld) addSide(user string, prefs Prefs) *e2eSide {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	m := account.NewManager(prof, account.NewMemoryStore(),
+	m := account.NewManager(prof, secret.NewMemory(),
 		account.WithDialer(dialer), account.WithRootCAs(w.srv.CertPool()),
 		account.WithPingInterval(5*time.Second), account.WithPrivateTimeout(30*time.Second))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -23,10 +23,8 @@ import (
 	"time"
 
 	"github.com/sotto-im/sotto/account"
+	"github.com/sotto-im/sotto/secret"
 )
-
-// keyringService must match the service name main.go gives NewKeyring.
-const keyringService = "Sotto"
 
 func instance(args []string) error {
 	fs := flag.NewFlagSet("instance", flag.ContinueOnError)
@@ -48,7 +46,7 @@ func instance(args []string) error {
 		return err
 	}
 	defer func() { _ = gkd.Process.Kill(); _ = gkd.Wait() }()
-	store := account.NewKeyring(keyringService, 2*time.Second)
+	store := secret.NewKeyring(secret.KeyringService, 2*time.Second)
 	if err := waitKeyring(store); err != nil {
 		return err
 	}
@@ -96,7 +94,7 @@ func startKeyring() (*exec.Cmd, error) {
 // moment after it starts; asking the Secret Service before that would
 // make D-Bus activate a second, locked daemon that prompts for a password.
 // NameHasOwner does not activate anything.
-func waitKeyring(store account.SecretStore) error {
+func waitKeyring(store secret.Store) error {
 	deadline := time.Now().Add(15 * time.Second)
 	for !nameHasOwner("org.freedesktop.secrets") {
 		if time.Now().After(deadline) {
@@ -108,7 +106,7 @@ func waitKeyring(store account.SecretStore) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, err := store.Get(ctx, "demo-probe-"+strconv.Itoa(os.Getpid()))
 		cancel()
-		if errors.Is(err, account.ErrSecretNotFound) {
+		if errors.Is(err, secret.ErrNotFound) {
 			return nil
 		}
 		if time.Now().After(deadline) {

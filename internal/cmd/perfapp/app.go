@@ -37,6 +37,7 @@ import (
 
 	"github.com/sotto-im/sotto/account"
 	"github.com/sotto-im/sotto/assets"
+	"github.com/sotto-im/sotto/secret"
 	"github.com/sotto-im/sotto/ui"
 )
 
@@ -65,7 +66,7 @@ func runApp(args []string) error {
 	if err != nil {
 		return err
 	}
-	store := account.NewMemoryStore()
+	store := secret.NewMemory()
 	_ = store.Set(context.Background(), "password:"+*jid, pw) // account's key for the password
 	profile, err := account.OpenProfile(*dir)
 	if profile == nil {

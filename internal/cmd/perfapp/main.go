@@ -37,6 +37,7 @@ import (
 
 	"github.com/sotto-im/sotto/account"
 	"github.com/sotto-im/sotto/internal/testbed"
+	"github.com/sotto-im/sotto/secret"
 )
 
 func main() {
@@ -125,7 +126,7 @@ func setupProfile(dir, jid string, srv *testbed.Server, pw string) error {
 	s := account.Settings{JID: jid, Server: "127.0.0.1", Port: portN, AutoConnect: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return account.NewManager(p, account.NewMemoryStore()).AddAccount(ctx, s, pw)
+	return account.NewManager(p, secret.NewMemory()).AddAccount(ctx, s, pw)
 }
 
 // runChild starts "perfapp app" and collects its "perf: key=value" lines.

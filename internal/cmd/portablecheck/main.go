@@ -34,6 +34,7 @@ import (
 
 	"github.com/sotto-im/sotto/account"
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // minNeedle: shorter byte strings match by chance in binary files.
@@ -94,7 +95,7 @@ func main() {
 // collect opens the vault and returns every form of every secret to look
 // for, by a descriptive name.
 func collect(path string, pass []byte) (map[string][]byte, error) {
-	v, err := account.OpenVault(path, pass)
+	v, err := secret.OpenVault(path, pass)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +171,7 @@ func setup(args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := account.CreateVault(filepath.Join(*dir, "vault.sotto"), []byte(lines[0]))
+	v, err := secret.CreateVault(filepath.Join(*dir, secret.VaultFile), []byte(lines[0]))
 	if err != nil {
 		return err
 	}

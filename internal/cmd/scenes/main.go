@@ -16,6 +16,7 @@ import (
 
 	"github.com/sotto-im/sotto/account"
 	"github.com/sotto-im/sotto/assets"
+	"github.com/sotto-im/sotto/secret"
 	"github.com/sotto-im/sotto/ui"
 )
 
@@ -51,7 +52,7 @@ func main() {
 			}
 		}
 	}
-	mgr := account.NewManager(prof, account.NewMemoryStore())
+	mgr := account.NewManager(prof, secret.NewMemory())
 	a := app.NewWithID("im.sotto.scenes")
 	a.SetIcon(assets.Icon)
 	u := ui.New(a, mgr, ui.Options{Prefs: prof})

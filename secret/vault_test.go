@@ -1,4 +1,4 @@
-package account
+package secret
 
 import (
 	"bytes"
@@ -73,7 +73,7 @@ func TestVaultRoundTrip(t *testing.T) {
 	if err := v2.Delete(ctx, "pw:alice@example.org"); err != nil {
 		t.Fatal(err)
 	}
-	if err := v2.Delete(ctx, "pw:alice@example.org"); !errors.Is(err, ErrSecretNotFound) {
+	if err := v2.Delete(ctx, "pw:alice@example.org"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Delete: %v", err)
 	}
 	v3, err := OpenVault(path, []byte("correct horse"))
@@ -81,7 +81,7 @@ func TestVaultRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v3.Close()
-	if _, err := v3.Get(ctx, "pw:alice@example.org"); !errors.Is(err, ErrSecretNotFound) {
+	if _, err := v3.Get(ctx, "pw:alice@example.org"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleted secret still in the file: %v", err)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
@@ -300,5 +300,67 @@ func TestDecodeSecretsNeverPanics(t *testing.T) {
 	m, err := decodeSecrets(good)
 	if err != nil || string(m["bb"]) != "22" || len(m) != 2 {
 		t.Errorf("decodeSecrets(good) = %v, %v", m, err)
+	}
+}
+
+// TestVaultID: the ID is what the file starts with up to the nonce (the
+// format, the KDF parameters and the salt, which remember.go names a
+// remembered passphrase after and which was once copied there by hand as
+// 35 bytes); it survives writes and reopening, and a new passphrase (a new
+// salt) or another vault gives another ID.
+func TestVaultID(t *testing.T) {
+	ctx := context.Background()
+	v, path := newTestVault(t, "p")
+	id := v.ID()
+	if len(id) != 35 || !bytes.Equal(id, readFile(t, path)[:35]) {
+		t.Fatalf("ID %x is not the file's first 35 bytes", id)
+	}
+	if err := v.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := VaultID(path); err != nil || !bytes.Equal(got, id) {
+		t.Fatalf("VaultID after a write = %x, %v; want %x", got, err, id)
+	}
+	v2, err := OpenVault(path, []byte("p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(v2.ID(), id) {
+		t.Error("reopening changed the ID")
+	}
+	v2.Close()
+	if err := v.ChangePassphrase([]byte("p"), []byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(v.ID(), id) {
+		t.Error("a new passphrase (new salt) kept the ID")
+	}
+	if got, _ := VaultID(path); !bytes.Equal(got, v.ID()) {
+		t.Error("VaultID and ID disagree after ChangePassphrase")
+	}
+	if other, _ := newTestVault(t, "p"); bytes.Equal(other.ID(), v.ID()) {
+		t.Error("two vaults share an ID")
+	}
+}
+
+// TestVaultIDRejectsOtherFiles: a file that is not a vault (or is too
+// short to name one) has no ID.
+func TestVaultIDRejectsOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"short":  []byte(vaultMagic),
+		"other":  bytes.Repeat([]byte("x"), 100),
+		"future": append([]byte(vaultMagic), bytes.Repeat([]byte{9}, 60)...),
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if id, err := VaultID(path); err == nil {
+			t.Errorf("%s: VaultID = %x, want an error", name, id)
+		}
+	}
+	if _, err := VaultID(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
 	}
 }

@@ -1,6 +1,6 @@
-package account
+package secret
 
-// SecretStore over the operating system's keyring through go-keyring: the
+// Store over the operating system's keyring through go-keyring: the
 // Secret Service over D-Bus on Linux/BSD, the Keychain on macOS, the
 // Credential Manager on Windows.
 
@@ -20,13 +20,13 @@ import (
 const DefaultKeyringTimeout = 20 * time.Second
 
 // keyringStore is the go-keyring adapter. Items are stored with service =
-// the configured service name and user = the SecretStore key.
+// the configured service name and user = the Store key.
 type keyringStore struct {
 	service string
 	timeout time.Duration
 }
 
-// NewKeyring returns a SecretStore backed by the OS keyring under service
+// NewKeyring returns a Store backed by the OS keyring under service
 // (e.g. "sotto"). Every call is bounded by timeout (<= 0 means
 // DefaultKeyringTimeout) and by the caller's context.
 //
@@ -34,7 +34,7 @@ type keyringStore struct {
 // the Secret Service labels them "text/plain; charset=utf8", while private
 // keys are binary. The encoding is ours alone; only Sotto reads these items.
 //
-// Errors: keyring.ErrNotFound becomes ErrSecretNotFound; everything else
+// Errors: keyring.ErrNotFound becomes ErrNotFound; everything else
 // (no D-Bus, no Secret Service, locked collection, timeout) is wrapped in
 // ErrStoreUnavailable together with the cause.
 //
@@ -43,7 +43,7 @@ type keyringStore struct {
 // prompt is never answered). That goroutine holds only the encoded value.
 // Go strings cannot be wiped, so copies of the secret handed to go-keyring
 // stay in memory until the garbage collector reuses them.
-func NewKeyring(service string, timeout time.Duration) SecretStore {
+func NewKeyring(service string, timeout time.Duration) Store {
 	if timeout <= 0 {
 		timeout = DefaultKeyringTimeout
 	}
@@ -57,7 +57,7 @@ func (k *keyringStore) call(ctx context.Context, op string, fn func() (string, e
 		err error
 	}
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("account: keyring %s: %w", op, err)
+		return "", fmt.Errorf("secret: keyring %s: %w", op, err)
 	}
 	ch := make(chan result, 1) // buffered: a late answer must not block the goroutine
 	go func() {
@@ -72,18 +72,18 @@ func (k *keyringStore) call(ctx context.Context, op string, fn func() (string, e
 			return r.v, nil
 		}
 		if errors.Is(r.err, keyring.ErrNotFound) {
-			return "", ErrSecretNotFound
+			return "", ErrNotFound
 		}
 		return "", fmt.Errorf("%w: keyring %s: %w", ErrStoreUnavailable, op, r.err)
 	case <-timer.C:
 		return "", fmt.Errorf("%w: keyring %s: no answer within %v (is the keyring locked?)",
 			ErrStoreUnavailable, op, k.timeout)
 	case <-ctx.Done():
-		return "", fmt.Errorf("account: keyring %s: %w", op, ctx.Err())
+		return "", fmt.Errorf("secret: keyring %s: %w", op, ctx.Err())
 	}
 }
 
-// Get implements SecretStore.
+// Get implements Store.
 func (k *keyringStore) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
@@ -94,12 +94,12 @@ func (k *keyringStore) Get(ctx context.Context, key string) ([]byte, error) {
 	}
 	v, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("account: keyring item %q was not written by sotto (not base64)", key)
+		return nil, fmt.Errorf("secret: keyring item %q was not written by sotto (not base64)", key)
 	}
 	return v, nil
 }
 
-// Set implements SecretStore.
+// Set implements Store.
 func (k *keyringStore) Set(ctx context.Context, key string, value []byte) error {
 	if err := checkKey(key); err != nil {
 		return err
@@ -109,7 +109,7 @@ func (k *keyringStore) Set(ctx context.Context, key string, value []byte) error 
 	return err
 }
 
-// Delete implements SecretStore.
+// Delete implements Store.
 func (k *keyringStore) Delete(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package account
+package secret
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// memStore is an in-memory SecretStore whose availability can be switched,
+// memStore is an in-memory Store whose availability can be switched,
 // standing in for the keyring in Fallback's policy tests (the real keyring
 // is exercised in keyring_test.go).
 type memStore struct {
@@ -38,7 +38,7 @@ func (s *memStore) Get(_ context.Context, k string) ([]byte, error) {
 	defer s.mu.Unlock()
 	v, ok := s.m[k]
 	if !ok {
-		return nil, ErrSecretNotFound
+		return nil, ErrNotFound
 	}
 	return v, nil
 }
@@ -60,7 +60,7 @@ func (s *memStore) Delete(_ context.Context, k string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.m[k]; !ok {
-		return ErrSecretNotFound
+		return ErrNotFound
 	}
 	delete(s.m, k)
 	return nil
@@ -71,7 +71,7 @@ func TestFallbackFindsVaultCopyWhenKeyringLacksIt(t *testing.T) {
 	kr, vault := newMemStore(), newMemStore()
 	vault.m["pw"] = []byte("saved during an outage")
 	fb := NewFallback(kr, nil)
-	if _, err := fb.Get(ctx, "pw"); !errors.Is(err, ErrSecretNotFound) {
+	if _, err := fb.Get(ctx, "pw"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("without an open vault: %v", err)
 	}
 	fb.UseSecondary(vault)
@@ -95,7 +95,7 @@ func TestFallbackSticksToVaultAfterOutage(t *testing.T) {
 	kr, vault := newMemStore(), newMemStore()
 	kr.down = true
 	opens := 0
-	fb := NewFallback(kr, func(context.Context) (SecretStore, error) { opens++; return vault, nil })
+	fb := NewFallback(kr, func(context.Context) (Store, error) { opens++; return vault, nil })
 	if err := fb.Set(ctx, "a", []byte("1")); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestFallbackSticksToVaultAfterOutage(t *testing.T) {
 	if err := fb.Delete(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if err := fb.Delete(ctx, "a"); !errors.Is(err, ErrSecretNotFound) {
+	if err := fb.Delete(ctx, "a"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Delete: %v", err)
 	}
 	if kr.calls != callsBefore || opens != 1 {
@@ -119,7 +119,7 @@ func TestFallbackOpenFailure(t *testing.T) {
 	ctx := context.Background()
 	kr := newMemStore()
 	kr.down = true
-	fb := NewFallback(kr, func(context.Context) (SecretStore, error) { return nil, ErrWrongPassphrase })
+	fb := NewFallback(kr, func(context.Context) (Store, error) { return nil, ErrWrongPassphrase })
 	err := fb.Set(ctx, "a", []byte("1"))
 	if !errors.Is(err, ErrWrongPassphrase) {
 		t.Fatalf("Set: %v, want the open error", err)
@@ -143,7 +143,7 @@ func TestFallbackDeleteBoth(t *testing.T) {
 	if len(kr.m)+len(vault.m) != 0 {
 		t.Errorf("left behind: keyring %v vault %v", kr.m, vault.m)
 	}
-	if err := fb.Delete(ctx, "k"); !errors.Is(err, ErrSecretNotFound) {
+	if err := fb.Delete(ctx, "k"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Delete of nothing: %v", err)
 	}
 }

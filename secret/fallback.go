@@ -1,8 +1,7 @@
-package account
+package secret
 
-// Secret storage: the interface the rest of account uses for passwords and
-// private keys, its sentinel errors, and Fallback, which prefers the OS
-// keyring and falls back to the passphrase vault when there is none.
+// Fallback: the OS keyring first, the passphrase vault once the keyring
+// does not answer.
 
 import (
 	"context"
@@ -11,40 +10,7 @@ import (
 	"sync"
 )
 
-// SecretStore holds passwords and private keys. Implementations are safe for
-// concurrent use. Get returns a fresh copy the caller may wipe.
-type SecretStore interface {
-	// Get returns the secret stored under key, or ErrSecretNotFound.
-	Get(ctx context.Context, key string) ([]byte, error)
-	// Set stores value under key, replacing any previous value.
-	Set(ctx context.Context, key string, value []byte) error
-	// Delete removes key; ErrSecretNotFound if it was not there.
-	Delete(ctx context.Context, key string) error
-}
-
-var (
-	// ErrSecretNotFound: the store works but holds nothing under that key.
-	ErrSecretNotFound = errors.New("account: secret not found")
-	// ErrStoreUnavailable: the store could not be reached (no Secret
-	// Service, D-Bus down, keyring locked and the unlock prompt timed out,
-	// ...). The wrapped error says why. Callers typically fall back to the
-	// vault (see Fallback).
-	ErrStoreUnavailable = errors.New("account: secret store unavailable")
-	// ErrWrongPassphrase: the vault passphrase does not decrypt the vault
-	// (or the vault file was tampered with: the AEAD cannot tell the two
-	// apart).
-	ErrWrongPassphrase = errors.New("account: wrong passphrase")
-)
-
-// checkKey rejects empty keys, which every backend would treat differently.
-func checkKey(key string) error {
-	if key == "" {
-		return errors.New("account: empty secret key")
-	}
-	return nil
-}
-
-// Fallback is a SecretStore that uses Primary (normally the OS keyring) and,
+// Fallback is a Store that uses Primary (normally the OS keyring) and,
 // once Primary reports ErrStoreUnavailable, a secondary store (normally the
 // vault) that it opens lazily through Open.
 //
@@ -62,24 +28,24 @@ func checkKey(key string) error {
 //   - Set through a working primary removes a stale copy from an open
 //     secondary, so an old password cannot resurface later.
 type Fallback struct {
-	primary SecretStore
-	open    func(ctx context.Context) (SecretStore, error)
+	primary Store
+	open    func(ctx context.Context) (Store, error)
 
 	mu          sync.Mutex
-	secondary   SecretStore
+	secondary   Store
 	primaryDown bool
 }
 
 // NewFallback returns a Fallback over primary. open is called (at most until
 // it succeeds) the first time the secondary store is needed; it may prompt
 // the user. open may be nil when there is no secondary.
-func NewFallback(primary SecretStore, open func(ctx context.Context) (SecretStore, error)) *Fallback {
+func NewFallback(primary Store, open func(ctx context.Context) (Store, error)) *Fallback {
 	return &Fallback{primary: primary, open: open}
 }
 
 // UseSecondary attaches an already opened secondary store, for example a
 // vault the app unlocked at start-up because its file exists.
-func (f *Fallback) UseSecondary(s SecretStore) {
+func (f *Fallback) UseSecondary(s Store) {
 	f.mu.Lock()
 	f.secondary = s
 	f.mu.Unlock()
@@ -95,7 +61,7 @@ func (f *Fallback) UsingSecondary() bool {
 }
 
 // state returns whether the primary is skipped and the open secondary.
-func (f *Fallback) state() (down bool, sec SecretStore) {
+func (f *Fallback) state() (down bool, sec Store) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.primaryDown, f.secondary
@@ -110,7 +76,7 @@ func (f *Fallback) markDown() {
 
 // secondaryStore returns the secondary, opening it if needed. The mutex is
 // held across open so that concurrent callers cause one prompt, not several.
-func (f *Fallback) secondaryStore(ctx context.Context, cause error) (SecretStore, error) {
+func (f *Fallback) secondaryStore(ctx context.Context, cause error) (Store, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.secondary != nil {
@@ -121,13 +87,13 @@ func (f *Fallback) secondaryStore(ctx context.Context, cause error) (SecretStore
 	}
 	s, err := f.open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("account: keyring unavailable (%v) and the vault could not be opened: %w", cause, err)
+		return nil, fmt.Errorf("secret: keyring unavailable (%v) and the vault could not be opened: %w", cause, err)
 	}
 	f.secondary = s
 	return s, nil
 }
 
-// Get implements SecretStore.
+// Get implements Store.
 func (f *Fallback) Get(ctx context.Context, key string) ([]byte, error) {
 	down, sec := f.state()
 	if !down {
@@ -135,7 +101,7 @@ func (f *Fallback) Get(ctx context.Context, key string) ([]byte, error) {
 		switch {
 		case err == nil:
 			return v, nil
-		case errors.Is(err, ErrSecretNotFound):
+		case errors.Is(err, ErrNotFound):
 			if sec == nil {
 				return nil, err
 			}
@@ -156,7 +122,7 @@ func (f *Fallback) Get(ctx context.Context, key string) ([]byte, error) {
 	return sec.Get(ctx, key)
 }
 
-// Set implements SecretStore.
+// Set implements Store.
 func (f *Fallback) Set(ctx context.Context, key string, value []byte) error {
 	down, sec := f.state()
 	if !down {
@@ -185,8 +151,8 @@ func (f *Fallback) Set(ctx context.Context, key string, value []byte) error {
 	return sec.Set(ctx, key, value)
 }
 
-// Delete implements SecretStore. It deletes from both stores where they are
-// reachable, and reports ErrSecretNotFound only if neither had the key.
+// Delete implements Store. It deletes from both stores where they are
+// reachable, and reports ErrNotFound only if neither had the key.
 func (f *Fallback) Delete(ctx context.Context, key string) error {
 	down, sec := f.state()
 	found := false
@@ -200,7 +166,7 @@ func (f *Fallback) Delete(ctx context.Context, key string) error {
 			if sec, err = f.secondaryStore(ctx, err); err != nil {
 				return err
 			}
-		case !errors.Is(err, ErrSecretNotFound):
+		case !errors.Is(err, ErrNotFound):
 			return err
 		}
 	} else {
@@ -213,12 +179,12 @@ func (f *Fallback) Delete(ctx context.Context, key string) error {
 		err := sec.Delete(ctx, key)
 		if err == nil {
 			found = true
-		} else if !errors.Is(err, ErrSecretNotFound) {
+		} else if !errors.Is(err, ErrNotFound) {
 			return err
 		}
 	}
 	if !found {
-		return ErrSecretNotFound
+		return ErrNotFound
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package account
+package secret
 
 // Keyring tests run against a real Secret Service. go test cannot wrap
 // itself in dbus-run-session, so each test re-executes the test binary as a
@@ -131,8 +131,8 @@ func keyringRoundTrip(t *testing.T) {
 	k := NewKeyring(service, 10*time.Second)
 	key := "xmpp-password:alice@example.org"
 
-	if _, err := k.Get(ctx, key); !errors.Is(err, ErrSecretNotFound) {
-		t.Fatalf("Get before Set: %v, want ErrSecretNotFound", err)
+	if _, err := k.Get(ctx, key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get before Set: %v, want ErrNotFound", err)
 	}
 	// Binary, with NUL and invalid UTF-8, like a serialized private key.
 	val := append([]byte{0, 0xff, 0xfe, 'a', 0}, bytes.Repeat([]byte{0x80, 0x01}, 512)...)
@@ -165,14 +165,14 @@ func keyringRoundTrip(t *testing.T) {
 	if err := k.Delete(ctx, key); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if _, err := k.Get(ctx, key); !errors.Is(err, ErrSecretNotFound) {
-		t.Fatalf("Get after Delete: %v, want ErrSecretNotFound", err)
+	if _, err := k.Get(ctx, key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get after Delete: %v, want ErrNotFound", err)
 	}
-	if err := k.Delete(ctx, key); !errors.Is(err, ErrSecretNotFound) {
-		t.Fatalf("second Delete: %v, want ErrSecretNotFound", err)
+	if err := k.Delete(ctx, key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second Delete: %v, want ErrNotFound", err)
 	}
 	// A working keyring must never trigger the vault (its passphrase prompt).
-	fb := NewFallback(k, func(context.Context) (SecretStore, error) {
+	fb := NewFallback(k, func(context.Context) (Store, error) {
 		t.Error("vault opened although the keyring works")
 		return nil, errors.New("no vault")
 	})
@@ -182,7 +182,7 @@ func keyringRoundTrip(t *testing.T) {
 	if got, err := k.Get(ctx, key); err != nil || string(got) != "via fallback" {
 		t.Fatalf("fallback did not write to the keyring: %q, %v", got, err)
 	}
-	if _, err := fb.Get(ctx, "absent"); !errors.Is(err, ErrSecretNotFound) {
+	if _, err := fb.Get(ctx, "absent"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("fallback Get absent: %v", err)
 	}
 	if err := fb.Delete(ctx, key); err != nil || fb.UsingSecondary() {
@@ -224,7 +224,7 @@ func keyringUnavailableChild(t *testing.T) {
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("%s took %v; an absent bus must fail fast", name, d)
 		}
-		if !errors.Is(err, ErrStoreUnavailable) || errors.Is(err, ErrSecretNotFound) {
+		if !errors.Is(err, ErrStoreUnavailable) || errors.Is(err, ErrNotFound) {
 			t.Errorf("%s: %v, want ErrStoreUnavailable", name, err)
 		} else if !strings.Contains(err.Error(), "no-such-bus") && !strings.Contains(err.Error(), "no such file") {
 			t.Errorf("%s: error does not carry the cause: %v", name, err)
@@ -238,13 +238,13 @@ func keyringUnavailableChild(t *testing.T) {
 
 // checkFallbackUsesVault stores through a Fallback over the broken keyring k
 // and checks the secret ends up in the vault file.
-func checkFallbackUsesVault(t *testing.T, k SecretStore) {
+func checkFallbackUsesVault(t *testing.T, k Store) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "secrets.vault")
 	pass := []byte("vault pass phrase")
 	var opened atomic.Int32
-	fb := NewFallback(k, func(context.Context) (SecretStore, error) {
+	fb := NewFallback(k, func(context.Context) (Store, error) {
 		opened.Add(1)
 		return CreateVault(path, pass, WithKDFParams(testKDF))
 	})
@@ -274,7 +274,7 @@ func checkFallbackUsesVault(t *testing.T, k SecretStore) {
 	if err := fb.Delete(ctx, "pw:alice@example.org"); err != nil {
 		t.Fatalf("fallback Delete: %v", err)
 	}
-	if _, err := fb.Get(ctx, "pw:alice@example.org"); !errors.Is(err, ErrSecretNotFound) {
+	if _, err := fb.Get(ctx, "pw:alice@example.org"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after Delete: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package account
+package secret
 
 // The vault: a passphrase-encrypted file that holds secrets when there is no
 // OS keyring (headless machines, portable mode, a keyring the user refuses).
@@ -36,6 +36,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/sotto-im/sotto/internal/atomicfile"
 )
 
 const (
@@ -43,7 +45,8 @@ const (
 	vaultVersion    = 1
 	vaultKDFArgon2  = 1
 	vaultSaltLen    = 16
-	vaultHeaderLen  = len(vaultMagic) + 1 + 1 + 4 + 4 + 1 + vaultSaltLen + chacha20poly1305.NonceSizeX
+	vaultIDLen      = len(vaultMagic) + 1 + 1 + 4 + 4 + 1 + vaultSaltLen // the header up to the nonce
+	vaultHeaderLen  = vaultIDLen + chacha20poly1305.NonceSizeX
 	vaultMaxFile    = 64 << 20
 	vaultMinMemKiB  = 8 << 10 // below this argon2id is not worth its name
 	vaultMaxMemKiB  = 1 << 20 // 1 GiB: refuse files that would exhaust memory
@@ -77,7 +80,7 @@ func DefaultKDFParams() KDFParams {
 func (p KDFParams) check() error {
 	if p.Time < 1 || p.Time > vaultMaxTime || p.MemoryKiB < vaultMinMemKiB ||
 		p.MemoryKiB > vaultMaxMemKiB || p.Threads < 1 || p.Threads > vaultMaxThreads {
-		return fmt.Errorf("account: vault key derivation parameters out of range (t=%d, m=%d KiB, p=%d)",
+		return fmt.Errorf("secret: vault key derivation parameters out of range (t=%d, m=%d KiB, p=%d)",
 			p.Time, p.MemoryKiB, p.Threads)
 	}
 	return nil
@@ -99,7 +102,7 @@ type vaultConfig struct {
 // parameters are stored in the file, so OpenVault needs no option).
 func WithKDFParams(p KDFParams) VaultOption { return func(c *vaultConfig) { c.kdf = p } }
 
-// Vault is a SecretStore kept in one encrypted file. It is safe for
+// Vault is a Store kept in one encrypted file. It is safe for
 // concurrent use within one process; two processes writing the same vault
 // would overwrite each other's changes (Sotto runs one instance per
 // profile). Secrets are held decrypted in memory while the vault is open;
@@ -123,20 +126,20 @@ func CreateVault(path string, passphrase []byte, opts ...VaultOption) (*Vault, e
 		o(&cfg)
 	}
 	if len(passphrase) == 0 {
-		return nil, errors.New("account: the vault passphrase must not be empty")
+		return nil, errors.New("secret: the vault passphrase must not be empty")
 	}
 	if err := cfg.kdf.check(); err != nil {
 		return nil, err
 	}
 	if _, err := os.Lstat(path); err == nil {
-		return nil, fmt.Errorf("account: create vault %s: %w", path, os.ErrExist)
+		return nil, fmt.Errorf("secret: create vault %s: %w", path, os.ErrExist)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("account: create vault: %w", err)
+		return nil, fmt.Errorf("secret: create vault: %w", err)
 	}
 	salt := make([]byte, vaultSaltLen)
 	if _, err := io.ReadFull(cfg.rand, salt); err != nil {
-		return nil, fmt.Errorf("account: create vault: %w", err)
+		return nil, fmt.Errorf("secret: create vault: %w", err)
 	}
 	v := &Vault{path: path, rand: cfg.rand, kdf: cfg.kdf, salt: salt,
 		key: cfg.kdf.derive(passphrase, salt), secrets: map[string][]byte{}}
@@ -152,31 +155,31 @@ func CreateVault(path string, passphrase []byte, opts ...VaultOption) (*Vault, e
 func OpenVault(path string, passphrase []byte) (*Vault, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("account: open vault: %w", err)
+		return nil, fmt.Errorf("secret: open vault: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, vaultMaxFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("account: read vault: %w", err)
+		return nil, fmt.Errorf("secret: read vault: %w", err)
 	}
 	if len(data) > vaultMaxFile {
-		return nil, fmt.Errorf("account: vault %s is larger than %d bytes", path, vaultMaxFile)
+		return nil, fmt.Errorf("secret: vault %s is larger than %d bytes", path, vaultMaxFile)
 	}
 	kdf, salt, nonce, sealed, err := parseVaultHeader(data)
 	if err != nil {
-		return nil, fmt.Errorf("account: vault %s: %w", path, err)
+		return nil, fmt.Errorf("secret: vault %s: %w", path, err)
 	}
 	key := kdf.derive(passphrase, salt)
 	plain, err := openSealed(key, nonce, sealed, data[:vaultHeaderLen])
 	if err != nil {
 		wipe(key)
-		return nil, fmt.Errorf("account: open vault %s: %w", path, ErrWrongPassphrase)
+		return nil, fmt.Errorf("secret: open vault %s: %w", path, ErrWrongPassphrase)
 	}
 	defer wipe(plain)
 	secrets, err := decodeSecrets(plain)
 	if err != nil {
 		wipe(key)
-		return nil, fmt.Errorf("account: vault %s: %w", path, err)
+		return nil, fmt.Errorf("secret: vault %s: %w", path, err)
 	}
 	return &Vault{path: path, rand: rand.Reader, kdf: kdf, salt: bytes.Clone(salt),
 		key: key, secrets: secrets}, nil
@@ -213,21 +216,15 @@ func openSealed(key, nonce, sealed, aad []byte) ([]byte, error) {
 // writeLocked seals the secrets with a fresh nonce and replaces the file
 // atomically. v.mu must be held (or v not yet shared).
 func (v *Vault) writeLocked() error {
-	hdr := make([]byte, 0, vaultHeaderLen)
-	hdr = append(hdr, vaultMagic...)
-	hdr = append(hdr, vaultVersion, vaultKDFArgon2)
-	hdr = binary.BigEndian.AppendUint32(hdr, v.kdf.Time)
-	hdr = binary.BigEndian.AppendUint32(hdr, v.kdf.MemoryKiB)
-	hdr = append(hdr, v.kdf.Threads)
-	hdr = append(hdr, v.salt...)
+	hdr := v.appendID(make([]byte, 0, vaultHeaderLen))
 	nonce := make([]byte, chacha20poly1305.NonceSizeX)
 	if _, err := io.ReadFull(v.rand, nonce); err != nil {
-		return fmt.Errorf("account: write vault: %w", err)
+		return fmt.Errorf("secret: write vault: %w", err)
 	}
 	hdr = append(hdr, nonce...)
 	aead, err := chacha20poly1305.NewX(v.key)
 	if err != nil {
-		return fmt.Errorf("account: write vault: %w", err)
+		return fmt.Errorf("secret: write vault: %w", err)
 	}
 	plain := encodeSecrets(v.secrets)
 	// dst must not overlap the AAD (cipher.AEAD), so the output gets its own
@@ -236,8 +233,8 @@ func (v *Vault) writeLocked() error {
 	copy(out, hdr)
 	out = aead.Seal(out, nonce, plain, hdr)
 	wipe(plain)
-	if err := writeFileAtomic(v.path, out); err != nil {
-		return fmt.Errorf("account: write vault: %w", err)
+	if err := atomicfile.Write(v.path, out); err != nil {
+		return fmt.Errorf("secret: write vault: %w", err)
 	}
 	return nil
 }
@@ -300,9 +297,52 @@ func decodeSecrets(b []byte) (map[string][]byte, error) {
 // Path is the vault's file.
 func (v *Vault) Path() string { return v.path }
 
-var errVaultClosed = errors.New("account: the vault is closed")
+// ID names the vault: its header up to the nonce, i.e. the format, the KDF
+// parameters and the 16-byte random salt. It is not secret. It stays the
+// same while the vault is written (only the nonce changes then) and when
+// the file is copied or moved, and changes only when a new salt is chosen:
+// a new vault, or ChangePassphrase. Two vaults share an ID only if one is a
+// copy of the other (or the 128-bit salts collide). VaultID reads the same
+// bytes from a file without the passphrase.
+func (v *Vault) ID() []byte {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.appendID(make([]byte, 0, vaultIDLen))
+}
 
-// Get implements SecretStore.
+// appendID appends the ID (see ID) to b; v.mu must be held (or v not yet
+// shared).
+func (v *Vault) appendID(b []byte) []byte {
+	b = append(b, vaultMagic...)
+	b = append(b, vaultVersion, vaultKDFArgon2)
+	b = binary.BigEndian.AppendUint32(b, v.kdf.Time)
+	b = binary.BigEndian.AppendUint32(b, v.kdf.MemoryKiB)
+	b = append(b, v.kdf.Threads)
+	return append(b, v.salt...)
+}
+
+// VaultID returns the ID (see Vault.ID) of the vault file at path, without
+// decrypting it. It only checks that the file starts like a vault of a
+// format this Sotto reads; that a passphrase opens it is for OpenVault.
+func VaultID(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("secret: vault id: %w", err)
+	}
+	defer f.Close()
+	id := make([]byte, vaultIDLen)
+	if _, err := io.ReadFull(f, id); err != nil {
+		return nil, fmt.Errorf("secret: vault id of %s: %w", path, err)
+	}
+	if string(id[:len(vaultMagic)]) != vaultMagic || id[8] != vaultVersion || id[9] != vaultKDFArgon2 {
+		return nil, fmt.Errorf("secret: %s is not a sotto vault of a known format", path)
+	}
+	return id, nil
+}
+
+var errVaultClosed = errors.New("secret: the vault is closed")
+
+// Get implements Store.
 func (v *Vault) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -314,12 +354,12 @@ func (v *Vault) Get(ctx context.Context, key string) ([]byte, error) {
 	}
 	val, ok := v.secrets[key]
 	if !ok {
-		return nil, ErrSecretNotFound
+		return nil, ErrNotFound
 	}
 	return bytes.Clone(val), nil
 }
 
-// Set implements SecretStore. The file is rewritten before Set returns; if
+// Set implements Store. The file is rewritten before Set returns; if
 // that fails the in-memory state is rolled back.
 func (v *Vault) Set(ctx context.Context, key string, value []byte) error {
 	if err := checkKey(key); err != nil {
@@ -348,7 +388,7 @@ func (v *Vault) Set(ctx context.Context, key string, value []byte) error {
 	return nil
 }
 
-// Delete implements SecretStore.
+// Delete implements Store.
 func (v *Vault) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -360,7 +400,7 @@ func (v *Vault) Delete(ctx context.Context, key string) error {
 	}
 	old, ok := v.secrets[key]
 	if !ok {
-		return ErrSecretNotFound
+		return ErrNotFound
 	}
 	delete(v.secrets, key)
 	if err := v.writeLocked(); err != nil {
@@ -377,7 +417,7 @@ func (v *Vault) Delete(ctx context.Context, key string) error {
 // both passphrase slices and should wipe them afterwards.
 func (v *Vault) ChangePassphrase(oldPass, newPass []byte) error {
 	if len(newPass) == 0 {
-		return errors.New("account: the vault passphrase must not be empty")
+		return errors.New("secret: the vault passphrase must not be empty")
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -392,7 +432,7 @@ func (v *Vault) ChangePassphrase(oldPass, newPass []byte) error {
 	}
 	salt := make([]byte, vaultSaltLen)
 	if _, err := io.ReadFull(v.rand, salt); err != nil {
-		return fmt.Errorf("account: change passphrase: %w", err)
+		return fmt.Errorf("secret: change passphrase: %w", err)
 	}
 	oldSalt, oldKey := v.salt, v.key
 	v.salt, v.key = salt, v.kdf.derive(newPass, salt)

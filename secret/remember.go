@@ -1,4 +1,4 @@
-package main
+package secret
 
 // "Remember the passphrase on this computer" for a portable Sotto.
 //
@@ -18,16 +18,15 @@ package main
 //     ever looks in a keyring. The note holds no secret; it only says
 //     that the box was ticked on some computer.
 //   - The keyring item is named after the vault, not the computer or the
-//     path: "vault-passphrase:" + hex(SHA-256(label || the vault file's
-//     first 35 bytes)), i.e. its format, KDF parameters and 16-byte random
-//     salt (layout in account/vault.go). Another stick's vault has another
-//     salt, so it is never offered this passphrase; the same stick mounted
-//     under another drive letter or mount point still finds it (a path in
-//     the name would leave a copy of the passphrase behind at every new
-//     mount point). The nonce that follows the salt changes at every write
-//     and is left out. A remembered passphrase that does not open the
-//     vault (changed, or a crafted copy of the header) is simply not used:
-//     OpenVault only reads the file.
+//     path: "vault-passphrase:" + hex(SHA-256(label || the vault's ID)),
+//     i.e. its format, KDF parameters and 16-byte random salt (Vault.ID).
+//     Another stick's vault has another salt, so it is never offered this
+//     passphrase; the same stick mounted under another drive letter or
+//     mount point still finds it (a path in the name would leave a copy of
+//     the passphrase behind at every new mount point). The ID leaves out
+//     the nonce, which changes at every write. A remembered passphrase
+//     that does not open the vault (changed, or a crafted copy of the
+//     header) is simply not used: OpenVault only reads the file.
 //   - Any failure (no keyring, locked and not answering within
 //     rememberTimeout, nothing stored, wrong passphrase) falls back to the
 //     unlock window without an error: the keyring is a convenience.
@@ -48,12 +47,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/sotto-im/sotto/account"
 )
 
 // rememberTimeout bounds each call to the host's keyring. Short: it runs
@@ -65,12 +61,6 @@ const rememberTimeout = 3 * time.Second
 // ticked (see the rules above).
 const rememberedNote = "remembered-passphrase"
 
-// vaultIDLen is how much of the vault file names it: magic (8), version
-// (1), KDF id (1), time (4), memory (4), threads (1), salt (16). These
-// bytes change only when a new salt is chosen (a new vault or a new
-// passphrase).
-const vaultIDLen = 35
-
 const rememberNoteText = `This file tells Sotto that the passphrase of vault.sotto was remembered
 in the system keyring of at least one computer ("Remember the passphrase
 on this computer"), so Sotto looks there before asking. It holds no
@@ -78,47 +68,47 @@ secret. To forget the passphrase on a computer, start Sotto there with
 --forget-passphrase and unlock with the box unticked.
 `
 
-// rememberKey is the keyring item name for the vault at path.
-func rememberKey(path string) (string, error) {
-	f, err := os.Open(path)
+// rememberKey is the keyring item name for the vault whose ID is id.
+func rememberKey(id []byte) string {
+	h := sha256.New()
+	h.Write([]byte("sotto remembered vault passphrase v1\x00"))
+	h.Write(id)
+	return "vault-passphrase:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// rememberKeyOf is rememberKey for the vault file at path.
+func rememberKeyOf(path string) (string, error) {
+	id, err := VaultID(path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	hdr := make([]byte, vaultIDLen)
-	if _, err := io.ReadFull(f, hdr); err != nil {
-		return "", fmt.Errorf("vault header: %w", err)
-	}
-	h := sha256.New()
-	h.Write([]byte("sotto remembered vault passphrase v1\x00"))
-	h.Write(hdr)
-	return "vault-passphrase:" + hex.EncodeToString(h.Sum(nil)), nil
+	return rememberKey(id), nil
 }
 
-func (s *secrets) notePath() string { return filepath.Join(s.loc.dir, rememberedNote) }
+func (p *Profile) notePath() string { return filepath.Join(p.dir, rememberedNote) }
 
 // mayUseKeyring reports whether the host's keyring may be consulted at
 // all: portable mode, and the box was ticked before on some computer.
-func (s *secrets) mayUseKeyring() bool {
-	return s.hostKeyring != nil && fileExists(s.notePath())
+func (p *Profile) mayUseKeyring() bool {
+	return p.hostKeyring != nil && fileExists(p.notePath())
 }
 
 // openRemembered opens the vault with the passphrase this computer
 // remembers, or returns nil (and the caller asks the user).
-func (s *secrets) openRemembered(ctx context.Context) *account.Vault {
-	if s.askAnyway || !s.mayUseKeyring() || !fileExists(s.loc.vaultPath()) {
+func (p *Profile) openRemembered(ctx context.Context) *Vault {
+	if p.askAnyway || !p.mayUseKeyring() || !fileExists(p.VaultPath()) {
 		return nil
 	}
-	key, err := rememberKey(s.loc.vaultPath())
+	key, err := rememberKeyOf(p.VaultPath())
 	if err != nil {
 		return nil
 	}
-	pass, err := s.hostKeyring.Get(ctx, key)
+	pass, err := p.hostKeyring.Get(ctx, key)
 	if err != nil {
 		return nil
 	}
 	defer clear(pass)
-	v, err := account.OpenVault(s.loc.vaultPath(), pass)
+	v, err := OpenVault(p.VaultPath(), pass)
 	if err != nil {
 		return nil
 	}
@@ -129,30 +119,27 @@ func (s *secrets) openRemembered(ctx context.Context) *account.Vault {
 // ticked stores the passphrase in this computer's keyring, unticked
 // deletes whatever this computer remembered. Failures are not fatal (the
 // vault is open); a failed store only means Sotto asks again next time.
-func (s *secrets) rememberChoice(ctx context.Context, remember bool, passphrase string) {
-	if s.hostKeyring == nil {
+func (p *Profile) rememberChoice(ctx context.Context, v *Vault, remember bool, passphrase string) {
+	if p.hostKeyring == nil {
 		return
 	}
-	if !remember && !s.mayUseKeyring() {
+	if !remember && !p.mayUseKeyring() {
 		return // never ticked: the keyring holds nothing of ours
 	}
-	key, err := rememberKey(s.loc.vaultPath())
-	if err != nil {
-		return
-	}
+	key := rememberKey(v.ID())
 	if !remember {
-		_ = s.hostKeyring.Delete(ctx, key) // not found or no keyring: nothing to forget
+		_ = p.hostKeyring.Delete(ctx, key) // not found or no keyring: nothing to forget
 		return
 	}
 	// The note first: a passphrase in a keyring that no start would look
 	// at could never be forgotten through Sotto.
-	if err := os.WriteFile(s.notePath(), []byte(rememberNoteText), 0o600); err != nil {
+	if err := os.WriteFile(p.notePath(), []byte(rememberNoteText), 0o600); err != nil {
 		warn("could not remember the passphrase (writing %s): %v", rememberedNote, err)
 		return
 	}
-	p := []byte(passphrase)
-	defer clear(p)
-	if err := s.hostKeyring.Set(ctx, key, p); err != nil {
+	pass := []byte(passphrase)
+	defer clear(pass)
+	if err := p.hostKeyring.Set(ctx, key, pass); err != nil {
 		// The keyring's error names the operation and the cause, never
 		// the value.
 		warn("this computer's keyring did not take the passphrase; Sotto will ask again: %v", err)

@@ -1,4 +1,4 @@
-package main
+package secret
 
 import (
 	"bytes"
@@ -10,10 +10,23 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/sotto-im/sotto/account"
-	"github.com/sotto-im/sotto/ui"
 )
+
+// location stands for the profile folder package main picks (its
+// location type): where the vault lives and whether Sotto is portable.
+type location struct {
+	dir      string
+	portable bool
+}
+
+func (l location) vaultPath() string { return filepath.Join(l.dir, VaultFile) }
+
+func newSecrets(loc location, ask AskFunc) *Profile {
+	return NewProfile(Options{Dir: loc.dir, Portable: loc.portable, Ask: ask})
+}
+
+// errCancelled is what the UI's prompt returns when the window is closed.
+var errCancelled = errors.New("test: passphrase not given")
 
 // TestPortableSecretsUseOnlyTheVault: in portable mode the first secret
 // creates the vault with the passphrase the user gives; a restart with a
@@ -24,10 +37,10 @@ func TestPortableSecretsUseOnlyTheVault(t *testing.T) {
 	ctx := context.Background()
 	var asked []string
 	answers := []string{"a long passphrase"}
-	ask := func(_ context.Context, req ui.PassphraseRequest) (ui.PassphraseAnswer, error) {
+	ask := func(_ context.Context, req PassphraseRequest) (PassphraseAnswer, error) {
 		asked = append(asked, req.Problem)
 		if len(answers) == 0 {
-			return ui.PassphraseAnswer{}, errors.New("cancelled")
+			return PassphraseAnswer{}, errors.New("cancelled")
 		}
 		a := answers[0]
 		answers = answers[1:]
@@ -37,10 +50,10 @@ func TestPortableSecretsUseOnlyTheVault(t *testing.T) {
 		if !req.OfferRemember {
 			t.Errorf("ask %d: portable mode must offer the remember box", len(asked))
 		}
-		return ui.PassphraseAnswer{Passphrase: a}, nil
+		return PassphraseAnswer{Passphrase: a}, nil
 	}
 	s := newSecrets(loc, ask)
-	if err := s.store.Set(ctx, "password:alice@example.org", []byte("hunter2")); err != nil {
+	if err := s.Set(ctx, "password:alice@example.org", []byte("hunter2")); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(loc.vaultPath())
@@ -52,7 +65,7 @@ func TestPortableSecretsUseOnlyTheVault(t *testing.T) {
 	// A fresh start: wrong passphrase first, then the right one.
 	asked, answers = nil, []string{"wrong guess!", "a long passphrase"}
 	s2 := newSecrets(loc, ask)
-	got, err := s2.store.Get(ctx, "password:alice@example.org")
+	got, err := s2.Get(ctx, "password:alice@example.org")
 	if err != nil || string(got) != "hunter2" {
 		t.Fatalf("get after unlock: %q %v", got, err)
 	}
@@ -67,7 +80,7 @@ func TestPortableSecretsUseOnlyTheVault(t *testing.T) {
 	// The user gives up: a clear error, the secret is not lost.
 	asked, answers = nil, nil
 	s3 := newSecrets(loc, ask)
-	if _, err := s3.store.Get(ctx, "password:alice@example.org"); err == nil {
+	if _, err := s3.Get(ctx, "password:alice@example.org"); err == nil {
 		t.Fatal("a cancelled prompt must not unlock the vault")
 	}
 	if _, err := os.Stat(loc.vaultPath()); err != nil {
@@ -76,7 +89,7 @@ func TestPortableSecretsUseOnlyTheVault(t *testing.T) {
 }
 
 func TestNoKeyringIsUnavailable(t *testing.T) {
-	if _, err := (noKeyring{}).Get(context.Background(), "x"); !errors.Is(err, account.ErrStoreUnavailable) {
+	if _, err := (noKeyring{}).Get(context.Background(), "x"); !errors.Is(err, ErrStoreUnavailable) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -92,7 +105,7 @@ type fakeKeyring struct {
 
 func newFakeKeyring() *fakeKeyring { return &fakeKeyring{items: map[string][]byte{}} }
 
-var errFakeDown = fmt.Errorf("%w: no secret service (fake)", account.ErrStoreUnavailable)
+var errFakeDown = fmt.Errorf("%w: no secret service (fake)", ErrStoreUnavailable)
 
 func (k *fakeKeyring) Get(_ context.Context, key string) ([]byte, error) {
 	k.mu.Lock()
@@ -103,7 +116,7 @@ func (k *fakeKeyring) Get(_ context.Context, key string) ([]byte, error) {
 	}
 	v, ok := k.items[key]
 	if !ok {
-		return nil, account.ErrSecretNotFound
+		return nil, ErrNotFound
 	}
 	return bytes.Clone(v), nil
 }
@@ -127,7 +140,7 @@ func (k *fakeKeyring) Delete(_ context.Context, key string) error {
 		return errFakeDown
 	}
 	if _, ok := k.items[key]; !ok {
-		return account.ErrSecretNotFound
+		return ErrNotFound
 	}
 	delete(k.items, key)
 	return nil
@@ -142,14 +155,14 @@ func (k *fakeKeyring) calls() (gets, sets, deletes int) {
 // prompter answers the unlock window from a script and records what it
 // was asked.
 type prompter struct {
-	reqs    []ui.PassphraseRequest
-	answers []ui.PassphraseAnswer
+	reqs    []PassphraseRequest
+	answers []PassphraseAnswer
 }
 
-func (p *prompter) ask(_ context.Context, req ui.PassphraseRequest) (ui.PassphraseAnswer, error) {
+func (p *prompter) ask(_ context.Context, req PassphraseRequest) (PassphraseAnswer, error) {
 	p.reqs = append(p.reqs, req)
 	if len(p.answers) == 0 {
-		return ui.PassphraseAnswer{}, ui.ErrPassphraseCancelled
+		return PassphraseAnswer{}, errCancelled
 	}
 	a := p.answers[0]
 	p.answers = p.answers[1:]
@@ -158,19 +171,19 @@ func (p *prompter) ask(_ context.Context, req ui.PassphraseRequest) (ui.Passphra
 
 const testVaultPass = "correct horse battery"
 
-// start is one run of a portable Sotto: a fresh secrets over the same
+// start is one run of a portable Sotto: a fresh Profile over the same
 // stick and the same host keyring, scripted answers to the unlock window.
-func start(loc location, kr *fakeKeyring, answers ...ui.PassphraseAnswer) (*secrets, *prompter) {
+func start(loc location, kr *fakeKeyring, answers ...PassphraseAnswer) (*Profile, *prompter) {
 	p := &prompter{answers: answers}
 	s := newSecrets(loc, p.ask)
 	s.hostKeyring = kr
-	s.vaultOpts = []account.VaultOption{account.WithKDFParams(account.KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1})}
+	s.vaultOpts = []VaultOption{WithKDFParams(KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1})}
 	return s, p
 }
 
-func mustGet(t *testing.T, s *secrets, key, want string) {
+func mustGet(t *testing.T, s *Profile, key, want string) {
 	t.Helper()
-	got, err := s.store.Get(context.Background(), key)
+	got, err := s.Get(context.Background(), key)
 	if err != nil || string(got) != want {
 		t.Fatalf("get %s: %q, %v", key, got, err)
 	}
@@ -183,15 +196,15 @@ func TestPortableRememberUnlocksWithoutPrompt(t *testing.T) {
 	loc := location{dir: t.TempDir(), portable: true}
 	kr := newFakeKeyring()
 	ctx := context.Background()
-	s, p := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
-	if err := s.store.Set(ctx, "password:alice@example.org", []byte("hunter2")); err != nil {
+	s, p := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
+	if err := s.Set(ctx, "password:alice@example.org", []byte("hunter2")); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.reqs) != 1 || !p.reqs[0].Create || !p.reqs[0].OfferRemember {
 		t.Fatalf("first start: want one create window with the box, got %+v", p.reqs)
 	}
 	// The Set above rewrote the vault (new nonce): the name must not move.
-	key, err := rememberKey(loc.vaultPath())
+	key, err := rememberKeyOf(loc.vaultPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,11 +231,11 @@ func TestPortableRememberUnlocksWithoutPrompt(t *testing.T) {
 func TestPortableRememberOffTouchesNoKeyring(t *testing.T) {
 	loc := location{dir: t.TempDir(), portable: true}
 	kr := newFakeKeyring()
-	s, _ := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass})
-	if err := s.store.Set(context.Background(), "password:a@b", []byte("pw")); err != nil {
+	s, _ := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass})
+	if err := s.Set(context.Background(), "password:a@b", []byte("pw")); err != nil {
 		t.Fatal(err)
 	}
-	s2, p2 := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass})
+	s2, p2 := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass})
 	mustGet(t, s2, "password:a@b", "pw")
 	if len(p2.reqs) != 1 || p2.reqs[0].Problem != "" {
 		t.Fatalf("second start: want one plain prompt, got %+v", p2.reqs)
@@ -244,15 +257,15 @@ func TestPortableRememberOffTouchesNoKeyring(t *testing.T) {
 func TestPortableRememberUntickForgets(t *testing.T) {
 	loc := location{dir: t.TempDir(), portable: true}
 	kr := newFakeKeyring()
-	s, _ := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
-	if err := s.store.Set(context.Background(), "password:a@b", []byte("pw")); err != nil {
+	s, _ := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
+	if err := s.Set(context.Background(), "password:a@b", []byte("pw")); err != nil {
 		t.Fatal(err)
 	}
 	if len(kr.items) != 1 {
 		t.Fatal("setup: nothing remembered")
 	}
 
-	s2, p2 := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass})
+	s2, p2 := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass})
 	s2.askAnyway = true
 	mustGet(t, s2, "password:a@b", "pw")
 	if len(p2.reqs) != 1 {
@@ -263,7 +276,7 @@ func TestPortableRememberUntickForgets(t *testing.T) {
 			sets, deletes, len(kr.items))
 	}
 
-	s3, p3 := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass})
+	s3, p3 := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass})
 	mustGet(t, s3, "password:a@b", "pw")
 	if len(p3.reqs) != 1 || p3.reqs[0].Problem != "" {
 		t.Fatalf("after forgetting: want one plain prompt, got %+v", p3.reqs)
@@ -279,12 +292,12 @@ func TestPortableRememberUntickForgets(t *testing.T) {
 func TestPortableRememberKeyringUnavailable(t *testing.T) {
 	loc := location{dir: t.TempDir(), portable: true}
 	kr := newFakeKeyring()
-	s, _ := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
-	if err := s.store.Set(context.Background(), "password:a@b", []byte("pw")); err != nil {
+	s, _ := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
+	if err := s.Set(context.Background(), "password:a@b", []byte("pw")); err != nil {
 		t.Fatal(err)
 	}
 	kr.down = true
-	s2, p2 := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
+	s2, p2 := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
 	mustGet(t, s2, "password:a@b", "pw")
 	if len(p2.reqs) != 1 || p2.reqs[0].Problem != "" || p2.reqs[0].Create {
 		t.Fatalf("keyring down: want one plain unlock prompt, got %+v", p2.reqs)
@@ -300,15 +313,15 @@ func TestPortableRememberKeyringUnavailable(t *testing.T) {
 func TestPortableRememberWrongStoredPassphrase(t *testing.T) {
 	loc := location{dir: t.TempDir(), portable: true}
 	kr := newFakeKeyring()
-	s, _ := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
-	if err := s.store.Set(context.Background(), "password:a@b", []byte("pw")); err != nil {
+	s, _ := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
+	if err := s.Set(context.Background(), "password:a@b", []byte("pw")); err != nil {
 		t.Fatal(err)
 	}
-	key, _ := rememberKey(loc.vaultPath())
+	key, _ := rememberKeyOf(loc.vaultPath())
 	kr.items[key] = []byte("an old passphrase")
 	before, _ := os.ReadFile(loc.vaultPath())
 
-	s2, p2 := start(loc, kr, ui.PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
+	s2, p2 := start(loc, kr, PassphraseAnswer{Passphrase: testVaultPass, Remember: true})
 	mustGet(t, s2, "password:a@b", "pw")
 	if len(p2.reqs) != 1 || p2.reqs[0].Problem != "" {
 		t.Fatalf("stale remembered passphrase: want one plain prompt, got %+v", p2.reqs)
@@ -332,13 +345,13 @@ func TestPortableRememberWrongStoredPassphrase(t *testing.T) {
 // passphrase is never offered to another stick's vault.
 func TestPortableRememberKeyNamesTheVault(t *testing.T) {
 	ctx := context.Background()
-	cheap := account.WithKDFParams(account.KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1})
+	cheap := WithKDFParams(KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1})
 	path := filepath.Join(t.TempDir(), "vault.sotto")
-	v, err := account.CreateVault(path, []byte("one passphrase"), cheap)
+	v, err := CreateVault(path, []byte("one passphrase"), cheap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k1, err := rememberKey(path)
+	k1, err := rememberKeyOf(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,21 +359,21 @@ func TestPortableRememberKeyNamesTheVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.Close()
-	if k, _ := rememberKey(path); k != k1 {
+	if k, _ := rememberKeyOf(path); k != k1 {
 		t.Fatal("the name changed when the vault was written")
 	}
 	data, _ := os.ReadFile(path)
 	moved := filepath.Join(t.TempDir(), "elsewhere", "vault.sotto")
 	os.MkdirAll(filepath.Dir(moved), 0o700)
 	os.WriteFile(moved, data, 0o600)
-	if k, _ := rememberKey(moved); k != k1 {
+	if k, _ := rememberKeyOf(moved); k != k1 {
 		t.Fatal("the name changed with the mount point")
 	}
 	os.Remove(path)
-	if _, err := account.CreateVault(path, []byte("one passphrase"), cheap); err != nil {
+	if _, err := CreateVault(path, []byte("one passphrase"), cheap); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := rememberKey(path); k == k1 || !strings.HasPrefix(k, "vault-passphrase:") {
+	if k, _ := rememberKeyOf(path); k == k1 || !strings.HasPrefix(k, "vault-passphrase:") {
 		t.Fatalf("another vault at the same path: %q vs %q", k, k1)
 	}
 }

@@ -1,7 +1,4 @@
-package account
-
-// Crash-safe file replacement and keeping damaged files aside, shared by the
-// profile and the vault.
+package atomicfile
 
 import (
 	"errors"
@@ -11,8 +8,9 @@ import (
 	"time"
 )
 
-// moveAside renames path to path.corrupt-<UTC time>, never overwriting.
-func moveAside(path string) (string, error) {
+// MoveAside renames path to path.corrupt-<UTC time>, never overwriting,
+// and returns the new name.
+func MoveAside(path string) (string, error) {
 	base := path + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
 	dst := base
 	for i := 1; ; i++ {
@@ -20,17 +18,17 @@ func moveAside(path string) (string, error) {
 			break
 		}
 		if i > 100 {
-			return "", errors.New("too many corrupt copies")
+			return "", errors.New("atomicfile: too many corrupt copies")
 		}
 		dst = fmt.Sprintf("%s-%d", base, i)
 	}
 	return dst, os.Rename(path, dst)
 }
 
-// writeFileAtomic replaces path with data, mode 0600: write a temporary file
-// in the same directory, fsync it, rename it over path, fsync the directory.
-// A crash leaves either the old or the new file, never a torn one.
-func writeFileAtomic(path string, data []byte) (err error) {
+// Write replaces path with data, mode 0600: write a temporary file in the
+// same directory, fsync it, rename it over path, fsync the directory. A
+// crash leaves either the old or the new file, never a torn one.
+func Write(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*") // created 0600
 	if err != nil {
