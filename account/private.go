@@ -90,12 +90,10 @@ func otrPolicy(p Policy) otr.Policy {
 	return otr.PolicyOpportunistic
 }
 
-// policyFor is the contact's own policy, else the account's.
+// policyFor is the contact's own policy, else the account's
+// (Profile.effectivePolicy).
 func (c *client) policyFor(peer string) Policy {
-	if p, ok := c.m.profile.ContactPolicy(c.account(), peer); ok {
-		return p
-	}
-	return c.settings.Policy
+	return c.m.profile.effectivePolicy(c.account(), peer, c.settings.Policy)
 }
 
 func (c *client) newOTR(peer string) (*otr.Conversation, error) {
