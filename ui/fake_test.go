@@ -45,8 +45,8 @@ type call struct {
 func newFake() *fakeBackend {
 	return &fakeBackend{sec: map[convKey]account.SecurityChanged{}, errs: map[string]error{},
 		policies: map[convKey]account.Policy{},
-		ownFP: "AAAAAAAA11111111BBBBBBBB22222222CCCCCCCC",
-		genFP: "0123456789ABCDEF0123456789ABCDEF01234567"}
+		ownFP:    "AAAAAAAA11111111BBBBBBBB22222222CCCCCCCC",
+		genFP:    "0123456789ABCDEF0123456789ABCDEF01234567"}
 }
 
 func (f *fakeBackend) rec(name string, args ...any) error {
@@ -110,6 +110,7 @@ func (f *fakeBackend) Security(c account.Conversation) account.SecurityChanged {
 	s.Conv = c
 	return s
 }
+
 // Policy follows account.Manager.Policy: the contact's own, else the
 // account's.
 func (f *fakeBackend) Policy(a, c string) account.Policy {
