@@ -448,6 +448,23 @@ func (m *Manager) GenerateKey(ctx context.Context, account string) (string, erro
 	return k.Fingerprint().String(), nil
 }
 
+// Policy is the OTR policy that applies to account's conversation with
+// contact: the contact's own policy if one is set, else the account's
+// (Settings.Policy); with contact "" the account's. An unknown account has
+// the default, Opportunistic. It reads the profile only (no call into the
+// account's loop), so the UI may ask it on its own goroutine.
+func (m *Manager) Policy(account, contact string) Policy {
+	var acct Policy // Opportunistic, the zero Settings' policy
+	accts := m.profile.Accounts()
+	if i := slices.IndexFunc(accts, func(a Settings) bool { return a.JID == account }); i >= 0 {
+		acct = accts[i].Policy
+	}
+	if contact == "" {
+		return acct
+	}
+	return m.profile.effectivePolicy(account, contact, acct)
+}
+
 // SetPolicy sets the OTR policy of one contact, or with contact "" the
 // account's default.
 func (m *Manager) SetPolicy(ctx context.Context, account, contact string, p Policy) error {

@@ -33,12 +33,10 @@ type privConv struct {
 
 func (pc *privConv) state() e2eState { return pc.e2e.State() }
 
-// policyFor is the contact's own policy, else the account's.
+// policyFor is the contact's own policy, else the account's
+// (Profile.effectivePolicy).
 func (c *client) policyFor(peer string) Policy {
-	if p, ok := c.m.profile.ContactPolicy(c.account(), peer); ok {
-		return p
-	}
-	return c.settings.Policy
+	return c.m.profile.effectivePolicy(c.account(), peer, c.settings.Policy)
 }
 
 // conv finds the privConv for (peer, res), moving a bare-JID one to res

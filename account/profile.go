@@ -20,17 +20,17 @@ import (
 	"github.com/sotto-im/sotto/otr"
 )
 
-// Prefs are application-wide preferences.
+// Prefs are the application-wide preferences account itself acts on. The
+// OTR policy is not one of them: it is set per account (Settings.Policy)
+// and per contact (SetContactPolicy), and Manager.Policy says which applies.
+// The UI's own state (theme, window size, open chats) is not here either:
+// the UI keeps it as an opaque blob (UIState). A prefs.json written before
+// that split still loads: its DefaultPolicy is ignored, and its UI fields
+// are handed to the UI once (see UIState).
 type Prefs struct {
-	DefaultPolicy Policy
 	// PlainHistory keeps a local log of conversations that were not private
 	// (history.go says exactly what is written; private ones never are).
 	PlainHistory bool
-	Theme        string
-	WindowW      float32
-	WindowH      float32
-	// OpenChats are reopened at start-up (which chats, never their text).
-	OpenChats []Conversation
 }
 
 // Files in the profile directory. Each concern has its own file so that a
@@ -41,6 +41,9 @@ const (
 	contactsFile     = "contacts.json"
 	prefsFile        = "prefs.json"
 	certPinsFile     = "certpins.json"
+	// uiStateFile is the UI's own state, opaque to account (the UI
+	// happens to write JSON).
+	uiStateFile = "ui.json"
 
 	profileVersion = 1
 	maxProfileFile = 16 << 20
@@ -87,6 +90,10 @@ type Profile struct {
 	contacts contactsDoc
 	prefs    prefsDoc
 	pins     certPinsDoc
+	ui       []byte
+	// uiLegacy: ui came from an old prefs.json and is not yet in its own
+	// file (see legacyUIState).
+	uiLegacy bool
 }
 
 // CorruptFileError reports a profile file that could not be parsed. The
@@ -131,6 +138,7 @@ func OpenProfile(dir string) (*Profile, error) {
 		loadJSON(filepath.Join(dir, contactsFile), &p.contacts),
 		loadJSON(filepath.Join(dir, prefsFile), &p.prefs),
 		loadJSON(filepath.Join(dir, certPinsFile), &p.pins),
+		p.loadUIState(),
 	} {
 		var ce *CorruptFileError
 		if errors.As(err, &ce) {
@@ -168,16 +176,15 @@ func ensurePrivateDir(dir string) error {
 	return nil
 }
 
-// loadJSON decodes path into doc. A missing file leaves doc alone. A file
-// that does not parse is moved aside and reported as *CorruptFileError,
-// leaving doc untouched (a partial decode never leaks into the profile).
-func loadJSON[T any](path string, doc *T) error {
+// readProfileFile reads one profile file (at most maxProfileFile+1 bytes)
+// and tightens its mode to 0600. A missing file is (nil, nil).
+func readProfileFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("account: open %s: %w", filepath.Base(path), err)
+		return nil, fmt.Errorf("account: open %s: %w", filepath.Base(path), err)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxProfileFile+1))
 	if fi, serr := f.Stat(); serr == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -185,7 +192,21 @@ func loadJSON[T any](path string, doc *T) error {
 	}
 	f.Close()
 	if err != nil {
-		return fmt.Errorf("account: read %s: %w", filepath.Base(path), err)
+		return nil, fmt.Errorf("account: read %s: %w", filepath.Base(path), err)
+	}
+	if data == nil {
+		data = []byte{} // present but empty: not "missing"
+	}
+	return data, nil
+}
+
+// loadJSON decodes path into doc. A missing file leaves doc alone. A file
+// that does not parse is moved aside and reported as *CorruptFileError,
+// leaving doc untouched (a partial decode never leaks into the profile).
+func loadJSON[T any](path string, doc *T) error {
+	data, err := readProfileFile(path)
+	if data == nil || err != nil {
+		return err
 	}
 	var perr error
 	if len(data) > maxProfileFile {
@@ -385,6 +406,17 @@ func (p *Profile) ContactPolicy(account, contact string) (Policy, bool) {
 	return 0, false
 }
 
+// effectivePolicy is the one rule for the OTR policy of account's
+// conversation with contact: the contact's own policy if one is set, else
+// accountPolicy (the account's Settings.Policy). The account loop
+// (client.policyFor) and Manager.Policy both ask it.
+func (p *Profile) effectivePolicy(account, contact string, accountPolicy Policy) Policy {
+	if pol, ok := p.ContactPolicy(account, contact); ok {
+		return pol
+	}
+	return accountPolicy
+}
+
 // SetContactPolicy sets the policy for one contact of an account.
 func (p *Profile) SetContactPolicy(account, contact string, pol Policy) error {
 	if pol < Opportunistic || pol > Always {
@@ -431,29 +463,118 @@ func (p *Profile) ClearContactPolicy(account, contact string) error {
 	return nil
 }
 
-// Prefs returns a copy of the preferences.
+// Prefs returns the preferences.
 func (p *Profile) Prefs() Prefs {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pr := p.prefs.Prefs
-	pr.OpenChats = slices.Clone(pr.OpenChats)
-	return pr
+	return p.prefs.Prefs
 }
 
 // SavePrefs replaces the preferences.
 func (p *Profile) SavePrefs(pr Prefs) error {
-	if pr.DefaultPolicy < Opportunistic || pr.DefaultPolicy > Always {
-		return fmt.Errorf("account: unknown policy %d", pr.DefaultPolicy)
-	}
-	pr.OpenChats = slices.Clone(pr.OpenChats)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Rewriting prefs.json drops the UI fields of an old one: keep them
+	// in their own file first.
+	if err := p.persistLegacyUIState(); err != nil {
+		return err
+	}
 	old := p.prefs.Prefs
 	p.prefs.Prefs = pr
 	if err := p.save(prefsFile, &p.prefs); err != nil {
 		p.prefs.Prefs = old
 		return err
 	}
+	return nil
+}
+
+// UIState returns a copy of what the UI last stored with SetUIState (nil if
+// nothing). Account does not interpret it; it only keeps it in the profile
+// folder, so the folder (and a portable stick) holds everything.
+//
+// Until the UI stores its state for the first time, UIState returns the
+// UI fields of a prefs.json written before the split (Theme, WindowW,
+// WindowH, OpenChats, under those names), so an upgrade keeps them once.
+func (p *Profile) UIState() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.ui)
+}
+
+// SetUIState replaces the UI's state (at most 16 MiB) in its own file,
+// written atomically with mode 0600.
+func (p *Profile) SetUIState(b []byte) error {
+	if len(b) > maxProfileFile {
+		return fmt.Errorf("account: UI state of %d bytes is too large", len(b))
+	}
+	b = slices.Clone(b)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := writeFileAtomic(filepath.Join(p.Dir, uiStateFile), b); err != nil {
+		return fmt.Errorf("account: save %s: %w", uiStateFile, err)
+	}
+	p.ui, p.uiLegacy = b, false
+	return nil
+}
+
+// loadUIState reads the UI's file, or failing that the UI fields of an old
+// prefs.json (which must be loaded already, so a damaged one is gone).
+func (p *Profile) loadUIState() error {
+	path := filepath.Join(p.Dir, uiStateFile)
+	data, err := readProfileFile(path)
+	if err != nil {
+		return err
+	}
+	if len(data) > maxProfileFile {
+		moved, err := moveAside(path)
+		if err != nil {
+			return fmt.Errorf("account: %s is too large and could not be moved aside: %w", uiStateFile, err)
+		}
+		return &CorruptFileError{Path: path, MovedTo: moved, Err: errors.New("file too large")}
+	}
+	if data != nil {
+		p.ui = data
+		return nil
+	}
+	p.ui = legacyUIState(filepath.Join(p.Dir, prefsFile))
+	p.uiLegacy = p.ui != nil
+	return nil
+}
+
+// legacyUIState returns the fields of an old prefs.json's Prefs object
+// other than account's own (PlainHistory, and the DefaultPolicy no longer
+// used), as a JSON object; nil if there are none.
+func legacyUIState(path string) []byte {
+	data, err := readProfileFile(path)
+	if err != nil || data == nil {
+		return nil
+	}
+	var doc struct{ Prefs map[string]json.RawMessage }
+	if json.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	delete(doc.Prefs, "PlainHistory")
+	delete(doc.Prefs, "DefaultPolicy")
+	if len(doc.Prefs) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(doc.Prefs)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// persistLegacyUIState writes UI state taken from an old prefs.json to its
+// own file; the caller holds p.mu.
+func (p *Profile) persistLegacyUIState() error {
+	if !p.uiLegacy {
+		return nil
+	}
+	if err := writeFileAtomic(filepath.Join(p.Dir, uiStateFile), p.ui); err != nil {
+		return fmt.Errorf("account: save %s: %w", uiStateFile, err)
+	}
+	p.uiLegacy = false
 	return nil
 }
 

@@ -48,8 +48,8 @@ func fillProfile(t *testing.T, p *Profile) {
 	must(p.SetFingerprint(KnownFingerprint{Account: "alice@example.org", Contact: "bob@example.net", Fingerprint: fpA, Verified: true, How: "smp"}))
 	must(p.SetFingerprint(KnownFingerprint{Account: "alice@example.org", Contact: "carol@example.net", Fingerprint: fpB}))
 	must(p.SetContactPolicy("alice@example.org", "bob@example.net", Manual))
-	must(p.SavePrefs(Prefs{DefaultPolicy: Always, Theme: "dark", WindowW: 800, WindowH: 600,
-		OpenChats: []Conversation{{Account: "alice@example.org", Peer: "bob@example.net"}}}))
+	must(p.SavePrefs(Prefs{PlainHistory: true}))
+	must(p.SetUIState([]byte(`{"Theme":"dark","WindowW":800}`)))
 	must(p.SetCertPin("alice@example.org", pinHex))
 }
 
@@ -106,16 +106,19 @@ func TestProfileRoundTrip(t *testing.T) {
 	if _, ok := q.ContactPolicy("alice@example.org", "carol@example.net"); ok {
 		t.Error("policy for a contact that has none")
 	}
-	if pr := q.Prefs(); pr.Theme != "dark" || pr.DefaultPolicy != Always || len(pr.OpenChats) != 1 || pr.WindowW != 800 {
+	if pr := q.Prefs(); !pr.PlainHistory {
 		t.Errorf("prefs after reopen: %+v", pr)
+	}
+	if got := string(q.UIState()); got != `{"Theme":"dark","WindowW":800}` {
+		t.Errorf("UI state after reopen: %q", got)
 	}
 	if got := q.CertPin("alice@example.org"); got != pinHex {
 		t.Errorf("CertPin = %q", got)
 	}
 	checkModes(t, dir)
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 5 {
-		t.Errorf("profile dir holds %d entries, want the 5 files (temp files left?)", len(entries))
+	if len(entries) != 6 {
+		t.Errorf("profile dir holds %d entries, want the 6 files (temp files left?)", len(entries))
 	}
 }
 
@@ -323,8 +326,8 @@ func TestProfileDirHoldsNoSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files != 6 {
-		t.Errorf("scanned %d files, want 6 (5 profile files + vault)", files)
+	if files != 7 {
+		t.Errorf("scanned %d files, want 7 (6 profile files + vault)", files)
 	}
 	checkModes(t, dir)
 }

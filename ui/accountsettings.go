@@ -21,6 +21,10 @@ import (
 const insecureWarning = "Without encryption, anyone on the network can read your contacts, your status " +
 	"and every message that is not private, and can pose as your server."
 
+// policyNames label account.Policy values, in their order. The policy is
+// set here, per account, and only here (the Preferences window has none).
+var policyNames = []string{"Opportunistic (recommended)", "Manual", "Always private"}
+
 // accountDialog edits one account's settings. It is a dialog on the
 // roster window; its widgets are fields so tests can drive them.
 type accountDialog struct {
@@ -102,7 +106,11 @@ func (d *accountDialog) build() {
 	)
 	// The policy names are long: give the select the full width, as the
 	// roster window (and so this dialog) is often narrow.
-	privacy := widget.NewForm(widget.NewFormItem("Private conversations (OTR)", d.policy))
+	policyHelp := widget.NewLabel("Opportunistic starts a private conversation whenever your contact's app supports it. " +
+		"Always private never sends a message unencrypted.")
+	policyHelp.Wrapping = fyne.TextWrapWord
+	policyHelp.Importance = widget.LowImportance
+	privacy := widget.NewForm(widget.NewFormItem("Private conversations (OTR)", container.NewVBox(d.policy, policyHelp)))
 	privacy.Orientation = widget.Vertical
 	checks := container.NewVBox(d.directTLS, d.insecure, d.insecureWarn)
 	buttons := container.NewHBox(d.remove, layoutSpacer(), d.cancel, d.save)

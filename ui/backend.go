@@ -7,9 +7,9 @@ import (
 )
 
 // The interfaces below are the slices of *account.Manager each window
-// needs. Their method sets are copied from account.Manager (see
-// notes/ACCOUNT_API.md) so the manager satisfies Backend as is; tests use
-// a fake.
+// needs. Their method sets are copied from account.Manager (the API and
+// its documentation are in package account, manager.go) so the manager
+// satisfies Backend as is (manager_test.go checks it); tests use a fake.
 
 // Sender sends chat messages.
 type Sender interface {
@@ -25,6 +25,10 @@ type Privacy interface {
 	AnswerSMP(ctx context.Context, conv account.Conversation, secret string) error
 	AbortSMP(ctx context.Context, conv account.Conversation) error
 	Security(conv account.Conversation) account.SecurityChanged
+	// Policy is the policy that applies to a conversation: the contact's
+	// own, else the account's. It reads no network or keyring, so it may
+	// be called on the UI goroutine.
+	Policy(acct, contact string) account.Policy
 	SetPolicy(ctx context.Context, acct, contact string, p account.Policy) error
 }
 
@@ -69,8 +73,8 @@ type Importer interface {
 }
 
 // PlainHistory reads and clears the local history of chats that were not
-// private (kept only while Prefs.PlainHistory is on; private conversations
-// are never written). History reads a file: call it off the UI goroutine.
+// private (kept only while account.Prefs.PlainHistory is on; private
+// conversations are never written). History reads a file: call it off the UI goroutine.
 type PlainHistory interface {
 	// History returns up to max of the last kept lines, oldest first.
 	History(acct, peer string, max int) ([]account.HistoryLine, error)

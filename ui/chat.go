@@ -101,8 +101,8 @@ func (c *chatWindow) get(conv account.Conversation) *convView {
 }
 
 // open shows a conversation; with focus it selects the tab, raises the
-// window and, under an opportunistic policy, starts OTR with an online
-// contact so the chat is private before the first message.
+// window and, unless the conversation's policy is Manual, starts OTR with
+// an online contact so the chat is private before the first message.
 func (c *chatWindow) open(conv account.Conversation, focus bool) *convView {
 	_, existed := c.views[keyOf(conv)]
 	v := c.get(conv)
@@ -137,14 +137,14 @@ func (c *chatWindow) closed(t *container.TabItem) {
 }
 
 func (c *chatWindow) saveOpen() {
-	open := make([]account.Conversation, 0, len(c.tabs.Items))
+	open := make([]openChat, 0, len(c.tabs.Items))
 	for _, t := range c.tabs.Items {
 		if v := c.viewOf(t); v != nil {
-			open = append(open, account.Conversation{Account: v.conv.Account, Peer: v.conv.Peer})
+			open = append(open, openChat{Account: v.conv.Account, Peer: v.conv.Peer})
 		}
 	}
-	c.u.prefs.OpenChats = open
-	c.u.savePrefs()
+	c.u.state.OpenChats = open
+	c.u.saveState()
 }
 
 // isActive: the conversation is the selected tab of a focused window.

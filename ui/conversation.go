@@ -243,9 +243,11 @@ func (v *convView) reportErr(what string) func(error) {
 }
 
 // autoStart starts OTR when a chat is opened with an online contact and
-// the policy is not Manual, so the first message is already encrypted.
+// the conversation's policy (the contact's own, else the account's: asked
+// of account, never kept here) is not Manual, so the first message is
+// already encrypted.
 func (v *convView) autoStart() {
-	if v.sec.Level != account.NotPrivate || v.u.prefs.DefaultPolicy == account.Manual {
+	if v.sec.Level != account.NotPrivate || v.u.b.Policy(v.conv.Account, v.conv.Peer) == account.Manual {
 		return
 	}
 	if c, ok := v.u.contact(v.conv.Account, v.conv.Peer); !ok || c.Show() == account.Offline {

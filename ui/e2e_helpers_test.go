@@ -64,10 +64,11 @@ func (w *e2eWorld) lap(phase string) {
 	w.mark = now
 }
 
-// addSide registers user on Prosody, runs a Manager for it, builds its UI
-// with prefs and pumps the Manager's events into the UI. The account is
-// set up but not connected; the UI is not started.
-func (w *e2eWorld) addSide(user string, prefs Prefs) *e2eSide {
+// addSide registers user on Prosody, runs a Manager for it with an
+// account of OTR policy pol, builds its UI and pumps the Manager's events
+// into the UI. The account is set up but not connected; the UI is not
+// started.
+func (w *e2eWorld) addSide(user string, pol account.Policy) *e2eSide {
 	t := w.t
 	t.Helper()
 	jid, pw := w.srv.AddUser(t, user)
@@ -89,10 +90,10 @@ func (w *e2eWorld) addSide(user string, prefs Prefs) *e2eSide {
 		defer close(done)
 		_ = m.Run(ctx)
 	}()
-	if err := m.AddAccount(ctx, account.Settings{JID: jid}, pw); err != nil {
+	if err := m.AddAccount(ctx, account.Settings{JID: jid, Policy: pol}, pw); err != nil {
 		t.Fatalf("%s: AddAccount: %v", user, err)
 	}
-	u := New(w.app, m, Options{Prefs: &memPrefs{p: prefs}, Timeout: e2eTimeout})
+	u := New(w.app, m, Options{Prefs: &memPrefs{}, Timeout: e2eTimeout})
 	u.post = func(f func()) { w.queue <- f }
 	pumped := make(chan struct{})
 	go func() {

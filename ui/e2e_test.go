@@ -34,8 +34,8 @@ func TestE2EPrivateConversationAndSMPThroughUI(t *testing.T) {
 	w := newE2E(t)
 	// Alice starts OTR herself from the menu (Manual: no auto-start on
 	// open); Bob keeps the default policy.
-	alice := w.addSide("alice", Prefs{DefaultPolicy: account.Manual})
-	bob := w.addSide("bob", Prefs{})
+	alice := w.addSide("alice", account.Manual)
+	bob := w.addSide("bob", account.Opportunistic)
 	w.lap("prosody + managers")
 	w.loginThroughRosters()
 	w.lap("login")

@@ -22,6 +22,9 @@ type fakeBackend struct {
 	accounts []account.Settings
 	fps      []account.KnownFingerprint
 	sec      map[convKey]account.SecurityChanged
+	// policies are the contacts' own policies (set by SetPolicy); the
+	// account's is in accounts.
+	policies map[convKey]account.Policy
 	errs     map[string]error
 	ownFP    string
 	genFP    string
@@ -41,8 +44,9 @@ type call struct {
 
 func newFake() *fakeBackend {
 	return &fakeBackend{sec: map[convKey]account.SecurityChanged{}, errs: map[string]error{},
-		ownFP: "AAAAAAAA11111111BBBBBBBB22222222CCCCCCCC",
-		genFP: "0123456789ABCDEF0123456789ABCDEF01234567"}
+		policies: map[convKey]account.Policy{},
+		ownFP:    "AAAAAAAA11111111BBBBBBBB22222222CCCCCCCC",
+		genFP:    "0123456789ABCDEF0123456789ABCDEF01234567"}
 }
 
 func (f *fakeBackend) rec(name string, args ...any) error {
@@ -106,8 +110,37 @@ func (f *fakeBackend) Security(c account.Conversation) account.SecurityChanged {
 	s.Conv = c
 	return s
 }
+
+// Policy follows account.Manager.Policy: the contact's own, else the
+// account's.
+func (f *fakeBackend) Policy(a, c string) account.Policy {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p, ok := f.policies[convKey{a, c}]; ok && c != "" {
+		return p
+	}
+	for _, s := range f.accounts {
+		if s.JID == a {
+			return s.Policy
+		}
+	}
+	return account.Opportunistic
+}
 func (f *fakeBackend) SetPolicy(_ context.Context, a, c string, p account.Policy) error {
-	return f.rec("SetPolicy", a, c, p)
+	err := f.rec("SetPolicy", a, c, p)
+	if err == nil {
+		f.mu.Lock()
+		if c != "" {
+			f.policies[convKey{a, c}] = p
+		}
+		for i := range f.accounts {
+			if f.accounts[i].JID == a && c == "" {
+				f.accounts[i].Policy = p
+			}
+		}
+		f.mu.Unlock()
+	}
+	return err
 }
 func (f *fakeBackend) SetVerified(_ context.Context, a, c, fp string, v bool) error {
 	err := f.rec("SetVerified", a, c, fp, v)
@@ -255,17 +288,28 @@ var bobConv = account.Conversation{Account: me, Peer: "bob@example.org"}
 
 type memPrefs struct {
 	mu sync.Mutex
-	p  Prefs
+	p  account.Prefs
+	ui []byte
 	n  int
 }
 
-func (m *memPrefs) Prefs() Prefs { m.mu.Lock(); defer m.mu.Unlock(); return m.p }
-func (m *memPrefs) SavePrefs(p Prefs) error {
+func (m *memPrefs) Prefs() account.Prefs { m.mu.Lock(); defer m.mu.Unlock(); return m.p }
+func (m *memPrefs) SavePrefs(p account.Prefs) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.p, m.n = p, m.n+1
 	return nil
 }
+func (m *memPrefs) UIState() []byte { m.mu.Lock(); defer m.mu.Unlock(); return m.ui }
+func (m *memPrefs) SetUIState(b []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ui = append([]byte(nil), b...)
+	return nil
+}
+
+// state decodes the stored UI state.
+func (m *memPrefs) state() uiState { return decodeState(m.UIState()) }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()

@@ -6,5 +6,5 @@ import "github.com/sotto-im/sotto/account"
 // can pass it to New as is.
 var _ Backend = (*account.Manager)(nil)
 
-// The profile can store the UI's preferences directly.
+// The profile stores the UI's preferences and state directly.
 var _ PrefsStore = (*account.Profile)(nil)

@@ -59,9 +59,9 @@ func (u *UI) showMain() {
 // quit saves what should be remembered, stops background calls and quits.
 func (u *UI) quit() {
 	if sz := u.roster.win.Canvas().Size(); sz.Width > 0 && sz.Height > 0 {
-		u.prefs.WindowW, u.prefs.WindowH = sz.Width, sz.Height
+		u.state.WindowW, u.state.WindowH = sz.Width, sz.Height
 	}
-	u.savePrefs()
+	u.saveState()
 	u.cancel()
 	u.app.Quit()
 }

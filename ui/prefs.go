@@ -14,51 +14,16 @@ import (
 	"github.com/sotto-im/sotto/account"
 )
 
-// Prefs are the user's UI and privacy preferences: the account profile's
-// type, so the profile itself can be the store. PlainHistory is off by
-// default; private conversations are never logged whatever it says.
-type Prefs = account.Prefs
-
-// PrefsStore loads and saves Prefs. *account.Profile satisfies it; the
-// default (Options.Prefs nil) keeps them in fyne Preferences.
+// PrefsStore keeps what the UI remembers, in the profile folder so that
+// the folder (and a portable stick) holds everything: the account layer's
+// preferences the Preferences window edits (account.Prefs), and the UI's
+// own state (state.go), which the store keeps as bytes it does not read.
+// *account.Profile satisfies it; Options.Prefs nil keeps both in memory.
 type PrefsStore interface {
-	Prefs() Prefs
-	SavePrefs(Prefs) error
-}
-
-// NewAppPrefs stores Prefs in fyne Preferences.
-func NewAppPrefs(p fyne.Preferences) PrefsStore { return appPrefs{p} }
-
-type appPrefs struct{ p fyne.Preferences }
-
-func (a appPrefs) Prefs() Prefs {
-	pr := Prefs{
-		DefaultPolicy: account.Policy(a.p.IntWithFallback("policy", int(account.Opportunistic))),
-		PlainHistory:  a.p.Bool("plainHistory"),
-		Theme:         a.p.StringWithFallback("theme", "system"),
-		WindowW:       float32(a.p.Float("windowW")),
-		WindowH:       float32(a.p.Float("windowH")),
-	}
-	for _, s := range a.p.StringList("openChats") {
-		if acct, peer, ok := strings.Cut(s, "\t"); ok {
-			pr.OpenChats = append(pr.OpenChats, account.Conversation{Account: acct, Peer: peer})
-		}
-	}
-	return pr
-}
-
-func (a appPrefs) SavePrefs(pr Prefs) error {
-	a.p.SetInt("policy", int(pr.DefaultPolicy))
-	a.p.SetBool("plainHistory", pr.PlainHistory)
-	a.p.SetString("theme", pr.Theme)
-	a.p.SetFloat("windowW", float64(pr.WindowW))
-	a.p.SetFloat("windowH", float64(pr.WindowH))
-	list := make([]string, 0, len(pr.OpenChats))
-	for _, c := range pr.OpenChats {
-		list = append(list, c.Account+"\t"+c.Peer)
-	}
-	a.p.SetStringList("openChats", list)
-	return nil
+	Prefs() account.Prefs
+	SavePrefs(account.Prefs) error
+	UIState() []byte
+	SetUIState([]byte) error
 }
 
 // sottoTheme is Fyne's default theme, optionally pinned to the light or
@@ -97,16 +62,15 @@ func applyTheme(a fyne.App, name string) {
 const historyHelp = "Only conversations that were not private are kept. " +
 	"Private conversations are never written to disk."
 
-var (
-	policyNames = []string{"Opportunistic (recommended)", "Manual", "Always private"}
-	themeNames  = []string{"System", "Light", "Dark"}
-)
+var themeNames = []string{"System", "Light", "Dark"}
 
-// prefsWindow edits Prefs.
+// prefsWindow edits the plain history setting (account.Prefs) and the
+// theme (uiState). It has no OTR policy: that is set per account, in
+// Account settings, and applies to every contact without one of their own
+// (account.Manager.Policy).
 type prefsWindow struct {
 	u       *UI
 	win     fyne.Window
-	policy  *widget.Select
 	history *widget.Check
 	theme   *widget.RadioGroup
 	status  *widget.Label
@@ -127,26 +91,24 @@ func (u *UI) showPrefs() {
 
 func newPrefsWindow(u *UI) *prefsWindow {
 	p := &prefsWindow{u: u, win: u.app.NewWindow("Sotto — Preferences"), status: widget.NewLabel("")}
-	p.policy = widget.NewSelect(policyNames, nil)
-	p.policy.SetSelectedIndex(int(u.prefs.DefaultPolicy))
 	p.history = widget.NewCheck("Keep a history of conversations that are not private", nil)
 	p.history.SetChecked(u.prefs.PlainHistory)
 	p.theme = widget.NewRadioGroup(themeNames, nil)
 	p.theme.Horizontal = true
-	p.theme.SetSelected(themeLabel(u.prefs.Theme))
+	p.theme.SetSelected(themeLabel(u.state.Theme))
 	p.status.Wrapping = fyne.TextWrapWord
 
-	policyHelp := widget.NewLabel("Opportunistic starts a private conversation whenever your contact's app supports it. " +
-		"Always private never sends a message unencrypted.")
-	policyHelp.Wrapping = fyne.TextWrapWord
-	policyHelp.Importance = widget.LowImportance
+	privacy := widget.NewLabel("When conversations go private is set for each account: " +
+		"Account settings, in the account's menu.")
+	privacy.Wrapping = fyne.TextWrapWord
+	privacy.Importance = widget.LowImportance
 	histHelp := widget.NewLabel(historyHelp)
 	histHelp.Wrapping = fyne.TextWrapWord
 	histHelp.Importance = widget.LowImportance
 	p.clearBtn = widget.NewButtonWithIcon("Clear history", theme.DeleteIcon(), p.askClear)
 
 	form := widget.NewForm(
-		widget.NewFormItem("Privacy", container.NewVBox(p.policy, policyHelp)),
+		widget.NewFormItem("Privacy", privacy),
 		widget.NewFormItem("History", container.NewVBox(p.history, histHelp,
 			container.NewHBox(p.clearBtn, layoutSpacer()))),
 		widget.NewFormItem("Theme", p.theme),
@@ -169,38 +131,22 @@ func themeLabel(name string) string {
 	return "System"
 }
 
-// save stores the preferences and pushes the default policy to every
-// account (off the UI goroutine).
+// save stores the preferences and the theme. It changes no account's
+// policy (Account settings does).
 func (p *prefsWindow) save() {
 	u := p.u
-	pol := account.Policy(p.policy.SelectedIndex())
-	if pol < 0 {
-		pol = account.Opportunistic
-	}
-	u.prefs.DefaultPolicy = pol
 	u.prefs.PlainHistory = p.history.Checked
-	u.prefs.Theme = strings.ToLower(p.theme.Selected)
-	if u.prefs.Theme == "" {
-		u.prefs.Theme = "system"
+	u.state.Theme = strings.ToLower(p.theme.Selected)
+	if u.state.Theme == "" {
+		u.state.Theme = "system"
 	}
-	applyTheme(u.app, u.prefs.Theme)
-	u.savePrefs()
-	accts := u.b.Accounts()
-	p.status.SetText("Saving…")
-	u.do(func(ctx context.Context) error {
-		for _, a := range accts {
-			if err := u.b.SetPolicy(ctx, a.JID, "", pol); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, func(err error) {
-		if err != nil {
-			p.status.SetText("Could not change the privacy setting: " + plain(err))
-			return
-		}
-		p.status.SetText("Saved.")
-	})
+	applyTheme(u.app, u.state.Theme)
+	u.saveState()
+	if err := u.store.SavePrefs(u.prefs); err != nil {
+		p.status.SetText("Could not save the preferences: " + plain(err))
+		return
+	}
+	p.status.SetText("Saved.")
 }
 
 // askClear asks before deleting every account's kept history: it cannot

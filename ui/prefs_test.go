@@ -1,37 +1,72 @@
 package ui
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sotto-im/sotto/account"
 )
 
-// Prefs survive a round trip through fyne Preferences; the defaults are
-// opportunistic OTR, no plain history, system theme.
-func TestAppPrefsRoundTrip(t *testing.T) {
-	a := test.NewTempApp(t)
-	s := NewAppPrefs(a.Preferences())
-	d := s.Prefs()
-	if d.DefaultPolicy != account.Opportunistic || d.PlainHistory || d.Theme != "system" {
-		t.Errorf("defaults %+v", d)
-	}
-	want := Prefs{DefaultPolicy: account.Always, PlainHistory: true, Theme: "dark", WindowW: 400, WindowH: 700,
-		OpenChats: []account.Conversation{{Account: me, Peer: "bob@example.org"}}}
-	if err := s.SavePrefs(want); err != nil {
+// profileHarness is a UI on a real account.Manager (never connected) and
+// a real profile in a temporary folder, which is also its PrefsStore, as
+// main.go wires them.
+func profileHarness(t *testing.T, dir string) (*harness, *account.Manager, *account.Profile) {
+	t.Helper()
+	prof, err := account.OpenProfile(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := NewAppPrefs(a.Preferences()).Prefs()
-	if got.DefaultPolicy != want.DefaultPolicy || !got.PlainHistory || got.Theme != "dark" ||
-		got.WindowW != 400 || got.WindowH != 700 || len(got.OpenChats) != 1 || got.OpenChats[0] != want.OpenChats[0] {
-		t.Errorf("got %+v", got)
+	m := account.NewManager(prof, account.NewMemoryStore())
+	a := test.NewTempApp(t)
+	h := &harness{t: t, app: a, queue: make(chan func(), 4096)}
+	h.u = New(a, m, Options{Prefs: prof})
+	h.u.post = func(f func()) { h.queue <- f }
+	t.Cleanup(h.u.Stop)
+	return h, m, prof
+}
+
+// Prefs and the UI's state survive a round trip through the profile
+// folder (not fyne's preferences, which live outside it); the defaults
+// are no plain history and the system theme.
+func TestPrefsStoreRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	h, _, _ := profileHarness(t, dir)
+	if h.u.prefs.PlainHistory || h.u.state.Theme != "system" {
+		t.Errorf("defaults %+v %+v", h.u.prefs, h.u.state)
+	}
+	h.u.prefs.PlainHistory = true
+	h.u.state = uiState{Theme: "dark", WindowW: 400, WindowH: 700,
+		OpenChats: []openChat{{Account: me, Peer: "bob@example.org"}}}
+	h.u.saveState()
+	if err := h.u.store.SavePrefs(h.u.prefs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ui.json")); err != nil {
+		t.Errorf("the UI's state is not in the profile folder: %v", err)
+	}
+	h2, _, _ := profileHarness(t, dir)
+	got := h2.u.state
+	if !h2.u.prefs.PlainHistory || got.Theme != "dark" || got.WindowW != 400 || got.WindowH != 700 ||
+		len(got.OpenChats) != 1 || got.OpenChats[0].conv() != bobConv {
+		t.Errorf("got %+v %+v", h2.u.prefs, got)
 	}
 }
 
-// The preferences window saves, pushes the default policy to every
-// account and applies the theme.
+// Damaged UI state gives the defaults; it does not stop the UI.
+func TestDamagedUIStateGivesDefaults(t *testing.T) {
+	if s := decodeState([]byte("{not json")); s.Theme != "system" || s.WindowW != 0 || len(s.OpenChats) != 0 {
+		t.Errorf("decodeState(damaged) = %+v", s)
+	}
+}
+
+// The preferences window saves plain history and the theme, applies the
+// theme, and has no policy of its own: it calls no SetPolicy.
 func TestPrefsWindow(t *testing.T) {
 	h := newHarness(t).withBob()
 	h.u.showPrefs()
@@ -39,16 +74,20 @@ func TestPrefsWindow(t *testing.T) {
 	if p.history.Checked {
 		t.Error("plain history on by default")
 	}
-	p.policy.SetSelectedIndex(int(account.Always))
+	for _, o := range test.LaidOutObjects(p.win.Content()) {
+		if _, ok := o.(*widget.Select); ok {
+			t.Error("the preferences window still has a select (the old policy choice)")
+		}
+	}
 	p.history.SetChecked(true)
 	p.theme.SetSelected("Dark")
 	test.Tap(findButton(p.win.Content(), "Save"))
-	c := h.calls("SetPolicy", 1)[0]
-	if c.args[0] != me || c.args[1] != "" || c.args[2] != account.Always {
-		t.Errorf("SetPolicy%v", c.args)
+	h.drain()
+	if c := h.b.called("SetPolicy"); len(c) != 0 {
+		t.Errorf("saving preferences changed a policy: %v", c)
 	}
-	if got := h.prefs.Prefs(); got.DefaultPolicy != account.Always || !got.PlainHistory || got.Theme != "dark" {
-		t.Errorf("saved %+v", got)
+	if got, st := h.prefs.Prefs(), h.prefs.state(); !got.PlainHistory || st.Theme != "dark" {
+		t.Errorf("saved %+v %+v", got, st)
 	}
 	th := h.app.Settings().Theme()
 	if th.Color(theme.ColorNameBackground, theme.VariantLight) != theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantDark) {
@@ -56,5 +95,80 @@ func TestPrefsWindow(t *testing.T) {
 	}
 	if p.status.Text != "Saved." {
 		t.Errorf("status %q", p.status.Text)
+	}
+}
+
+// A policy set per account in Account settings survives saving
+// Preferences (which used to push its own default policy to every
+// account), in the running manager and in the profile on disk.
+func TestAccountPolicySurvivesSavingPrefs(t *testing.T) {
+	dir := t.TempDir()
+	h, m, _ := profileHarness(t, dir)
+	if err := m.AddAccount(context.Background(), account.Settings{JID: me}, "pw"); err != nil {
+		t.Fatal(err)
+	}
+	h.u.Start()
+	r := h.u.roster
+	r.showAccountSettings(me)
+	r.acctDlg.policy.SetSelectedIndex(int(account.Always))
+	test.Tap(r.acctDlg.save)
+	h.drain()
+	if got := m.Policy(me, ""); got != account.Always {
+		t.Fatalf("after Account settings: policy %v, want Always", got)
+	}
+
+	h.u.showPrefs()
+	p := h.u.prefsWin
+	p.history.SetChecked(true)
+	p.theme.SetSelected("Light")
+	test.Tap(findButton(p.win.Content(), "Save"))
+	h.drain()
+	if p.status.Text != "Saved." {
+		t.Fatalf("status %q", p.status.Text)
+	}
+	if got := m.Policy(me, "bob@example.org"); got != account.Always {
+		t.Errorf("after saving Preferences: policy %v, want Always", got)
+	}
+	prof, err := account.OpenProfile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := prof.Accounts(); len(a) != 1 || a[0].Policy != account.Always || !prof.Prefs().PlainHistory {
+		t.Errorf("profile on disk: accounts %+v, prefs %+v", a, prof.Prefs())
+	}
+}
+
+// Opening a chat with an online contact starts OTR unless the policy the
+// account layer reports for that conversation (the contact's own, else
+// the account's) is Manual.
+func TestAutoStartFollowsPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		acct          account.Policy
+		contact       account.Policy
+		contactHasOwn bool
+		wantAutoStart bool
+	}{
+		{"account opportunistic", account.Opportunistic, 0, false, true},
+		{"account manual", account.Manual, 0, false, false},
+		{"account always", account.Always, 0, false, true},
+		{"contact manual overrides account", account.Opportunistic, account.Manual, true, false},
+		{"contact always overrides manual account", account.Manual, account.Always, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.b.accounts[0].Policy = tc.acct
+			if tc.contactHasOwn {
+				h.b.policies[keyOf(bobConv)] = tc.contact
+			}
+			h.withBob()
+			h.u.chats.open(bobConv, true)
+			// startPrivate counts as in flight from the moment open
+			// calls it, so after drain a missing call is really missing.
+			h.drain()
+			if n := len(h.b.called("StartPrivate")); (n == 1) != tc.wantAutoStart || n > 1 {
+				t.Errorf("StartPrivate called %d times, want auto-start %v", n, tc.wantAutoStart)
+			}
+		})
 	}
 }

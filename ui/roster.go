@@ -102,7 +102,7 @@ func showNames() []string {
 }
 
 func (r *rosterWindow) show() {
-	w, h := r.u.prefs.WindowW, r.u.prefs.WindowH
+	w, h := r.u.state.WindowW, r.u.state.WindowH
 	if w < 200 || h < 200 {
 		w, h = 360, 640
 	}
@@ -117,8 +117,8 @@ func (r *rosterWindow) show() {
 // one, or quits.
 func (r *rosterWindow) close() {
 	sz := r.win.Canvas().Size()
-	r.u.prefs.WindowW, r.u.prefs.WindowH = sz.Width, sz.Height
-	r.u.savePrefs()
+	r.u.state.WindowW, r.u.state.WindowH = sz.Width, sz.Height
+	r.u.saveState()
 	if r.u.hasTray {
 		r.win.Hide()
 		return

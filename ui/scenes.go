@@ -28,6 +28,13 @@ const (
 
 var sceneConv = account.Conversation{Account: sceneMe, Peer: sceneBob, Resource: "laptop"}
 
+// SetSceneTheme pins u's theme ("light" or "dark") as the Preferences
+// window would, without storing it.
+func SetSceneTheme(u *UI, name string) {
+	u.state.Theme = name
+	applyTheme(u.app, name)
+}
+
 // RunScene builds scene name on u (made with New on a real app). It must
 // be called on the Fyne goroutine, e.g. from a fyne.Do after the app
 // started. The window it shows is titled with "Sotto".

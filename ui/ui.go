@@ -16,8 +16,9 @@ import (
 
 // Options tune the UI. The zero value is usable.
 type Options struct {
-	// Prefs stores window size, open chats, theme and privacy settings.
-	// nil = the app's fyne Preferences (see NewAppPrefs).
+	// Prefs stores the plain history setting and the UI's own state
+	// (theme, window size, open chats); main passes the profile. nil =
+	// kept in memory for this run only.
 	Prefs PrefsStore
 	// KeyStorage says in plain words where private keys are kept, e.g.
 	// "your system keyring" or "the portable vault file". Shown by the
@@ -50,7 +51,8 @@ type UI struct {
 	cancel context.CancelFunc
 
 	store PrefsStore
-	prefs Prefs
+	prefs account.Prefs
+	state uiState
 
 	roster   *rosterWindow
 	chats    *chatWindow
@@ -82,7 +84,7 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	}
 	store := opts.Prefs
 	if store == nil {
-		store = NewAppPrefs(a.Preferences())
+		store = &memStore{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &UI{
@@ -91,7 +93,8 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 		foreground: true,
 	}
 	u.prefs = store.Prefs()
-	applyTheme(a, u.prefs.Theme)
+	u.state = decodeState(store.UIState())
+	applyTheme(a, u.state.Theme)
 	a.Lifecycle().SetOnEnteredForeground(func() { u.foreground = true })
 	a.Lifecycle().SetOnExitedForeground(func() { u.foreground = false })
 	u.chats = newChatWindow(u)
@@ -108,8 +111,8 @@ func (u *UI) Start() {
 		return
 	}
 	u.roster.show()
-	for _, c := range u.prefs.OpenChats {
-		u.chats.open(c, false)
+	for _, c := range u.state.OpenChats {
+		u.chats.open(c.conv(), false)
 	}
 }
 
@@ -202,12 +205,6 @@ func (u *UI) name(acct, jid string) string {
 func (u *UI) contact(acct, jid string) (account.Contact, bool) {
 	c, ok := u.contacts[acct][jid]
 	return c, ok
-}
-
-func (u *UI) savePrefs() {
-	if err := u.store.SavePrefs(u.prefs); err != nil {
-		fyne.LogError("ui: saving preferences", err)
-	}
 }
 
 // plain turns an error into a sentence for people: no package prefix,

@@ -62,13 +62,13 @@ func TestRemembersOpenChatsAndSize(t *testing.T) {
 	h.u.chats.open(bobConv, true)
 	h.u.roster.win.Resize(fyne.NewSize(420, 700))
 	h.u.roster.close()
-	saved := h.prefs.Prefs()
-	if len(saved.OpenChats) != 1 || saved.OpenChats[0] != bobConv || saved.WindowW != 420 || saved.WindowH != 700 {
+	saved := h.prefs.state()
+	if len(saved.OpenChats) != 1 || saved.OpenChats[0].conv() != bobConv || saved.WindowW != 420 || saved.WindowH != 700 {
 		t.Fatalf("saved %+v", saved)
 	}
 
 	h2 := newHarness(t)
-	h2.prefs.p = saved
+	h2.prefs.ui = h.prefs.UIState()
 	h2.u = New(h2.app, h2.b, Options{Prefs: h2.prefs})
 	h2.u.post = func(f func()) { h2.queue <- f }
 	h2.u.Start()

@@ -154,8 +154,10 @@ func (w *wizard) settings() (account.Settings, bool) {
 		say(w.accountErr, widget.DangerImportance, "Enter your password.")
 		return account.Settings{}, false
 	}
+	// A new account gets the default policy, Opportunistic (Account
+	// settings changes it).
 	s := account.Settings{JID: jid, Server: strings.TrimSpace(w.server.Text), AutoConnect: true,
-		Policy: w.u.prefs.DefaultPolicy}
+		Policy: account.Opportunistic}
 	if p := strings.TrimSpace(w.port.Text); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {

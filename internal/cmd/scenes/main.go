@@ -33,11 +33,6 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	prefs := prof.Prefs()
-	prefs.Theme = *theme
-	if err := prof.SavePrefs(prefs); err != nil {
-		fail(err)
-	}
 	if *scene != "wizard" && *scene != "wizard-key" {
 		if err := prof.SaveAccount(account.Settings{JID: "alice@example.org"}); err != nil {
 			fail(err)
@@ -56,6 +51,7 @@ func main() {
 	a := app.NewWithID("im.sotto.scenes")
 	a.SetIcon(assets.Icon)
 	u := ui.New(a, mgr, ui.Options{Prefs: prof})
+	ui.SetSceneTheme(u, *theme)
 	a.Lifecycle().SetOnStarted(func() {
 		fyne.Do(func() {
 			if err := ui.RunScene(u, *scene); err != nil {
