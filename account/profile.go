@@ -510,7 +510,7 @@ func (p *Profile) SetUIState(b []byte) error {
 	b = slices.Clone(b)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := writeFileAtomic(filepath.Join(p.Dir, uiStateFile), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(p.Dir, uiStateFile), b); err != nil {
 		return fmt.Errorf("account: save %s: %w", uiStateFile, err)
 	}
 	p.ui, p.uiLegacy = b, false
@@ -526,7 +526,7 @@ func (p *Profile) loadUIState() error {
 		return err
 	}
 	if len(data) > maxProfileFile {
-		moved, err := moveAside(path)
+		moved, err := atomicfile.MoveAside(path)
 		if err != nil {
 			return fmt.Errorf("account: %s is too large and could not be moved aside: %w", uiStateFile, err)
 		}
@@ -571,7 +571,7 @@ func (p *Profile) persistLegacyUIState() error {
 	if !p.uiLegacy {
 		return nil
 	}
-	if err := writeFileAtomic(filepath.Join(p.Dir, uiStateFile), p.ui); err != nil {
+	if err := atomicfile.Write(filepath.Join(p.Dir, uiStateFile), p.ui); err != nil {
 		return fmt.Errorf("account: save %s: %w", uiStateFile, err)
 	}
 	p.uiLegacy = false
