@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"testing"
+
+	"github.com/sotto-im/sotto/secret"
 )
 
 // Manager.Policy is the contact's own policy if set, else the account's
@@ -12,7 +14,7 @@ import (
 func TestManagerPolicy(t *testing.T) {
 	ctx := context.Background()
 	prof := openTestProfile(t, t.TempDir())
-	m := NewManager(prof, NewMemoryStore())
+	m := NewManager(prof, secret.NewMemory())
 	const alice, bob, carol = "alice@example.org", "bob@example.net", "carol@example.net"
 	if err := m.AddAccount(ctx, Settings{JID: alice, Policy: Manual}, "pw"); err != nil {
 		t.Fatal(err)

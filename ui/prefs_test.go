@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sotto-im/sotto/account"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // profileHarness is a UI on a real account.Manager (never connected) and
@@ -22,7 +23,7 @@ func profileHarness(t *testing.T, dir string) (*harness, *account.Manager, *acco
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := account.NewManager(prof, account.NewMemoryStore())
+	m := account.NewManager(prof, secret.NewMemory())
 	a := test.NewTempApp(t)
 	h := &harness{t: t, app: a, queue: make(chan func(), 4096)}
 	h.u = New(a, m, Options{Prefs: prof})
