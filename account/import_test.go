@@ -2,8 +2,14 @@ package account
 
 import (
 	"context"
+	"reflect"
 	"testing"
+
+	"github.com/sotto-im/sotto/account/internal/pidgin"
 )
+
+// pidginFixtures are the parser's fixtures (see their README.md).
+const pidginFixtures = "internal/pidgin/testdata"
 
 func TestManagerImportPidgin(t *testing.T) {
 	prof, err := OpenProfile(t.TempDir())
@@ -12,7 +18,7 @@ func TestManagerImportPidgin(t *testing.T) {
 	}
 	store := NewMemoryStore()
 	m := NewManager(prof, store)
-	imp, err := ImportPidgin(pidginFixtures)
+	imp, err := pidgin.Read(pidginFixtures)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,5 +58,29 @@ func TestManagerImportPidgin(t *testing.T) {
 		if string(after[k]) != string(v) {
 			t.Errorf("second import changed secret %s", k)
 		}
+	}
+}
+
+func TestImportPidginIntoProfile(t *testing.T) {
+	imp, err := pidgin.Read(pidginFixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openTestProfile(t, t.TempDir())
+	var fps []KnownFingerprint
+	for _, a := range imp.Accounts {
+		if err := p.SaveAccount(pidginSettings(a)); err != nil {
+			t.Fatalf("SaveAccount(%s): %v", a.JID, err)
+		}
+	}
+	for _, f := range imp.Fingerprints {
+		k := pidginFingerprint(f)
+		fps = append(fps, k)
+		if err := p.SetFingerprint(k); err != nil {
+			t.Fatalf("SetFingerprint: %v", err)
+		}
+	}
+	if len(p.Accounts()) != 3 || !reflect.DeepEqual(p.Fingerprints(), fps) {
+		t.Errorf("profile after import: %+v / %+v", p.Accounts(), p.Fingerprints())
 	}
 }
