@@ -16,6 +16,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sotto-im/sotto/account/internal/history"
 )
 
 // Option configures a Manager.
@@ -81,7 +83,7 @@ type Manager struct {
 	secMu    sync.Mutex
 	security map[Conversation]SecurityChanged // latest per conversation
 
-	hist historyStore // the history of plain chats (history.go)
+	hist *history.Store // the history of plain chats (history.go)
 }
 
 // NewManager makes a Manager for the accounts in p. Nothing connects
@@ -108,6 +110,7 @@ func NewManager(p *Profile, secrets SecretStore, opts ...Option) *Manager {
 		clients:  map[string]*client{},
 		security: map[Conversation]SecurityChanged{},
 		started:  make(chan struct{}),
+		hist:     newHistory(p),
 	}
 }
 
