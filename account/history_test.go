@@ -1,10 +1,12 @@
 package account
 
+// The store's own tests (files, modes, damaged lines, bounded reads,
+// clearing) are in internal/history; these test the glue and the rules of
+// what is kept, against Prosody.
+
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -34,11 +36,6 @@ func histManager(t *testing.T) *Manager {
 	return NewManager(prof, secret.NewMemory())
 }
 
-func histFile(m *Manager, acct, peer string) string {
-	sum := sha256.Sum256([]byte(peer))
-	return filepath.Join(m.profile.Dir, "history", acct, hex.EncodeToString(sum[:])+".jsonl")
-}
-
 func mustHistory(t *testing.T, m *Manager, acct, peer string, max int) []HistoryLine {
 	t.Helper()
 	got, err := m.History(acct, peer, max)
@@ -60,7 +57,9 @@ func bodies(ls []HistoryLine) string {
 	return strings.Join(b, "|")
 }
 
-func TestHistoryAppendReadModes(t *testing.T) {
+// The Manager files a contact under its bare JID, in the profile's
+// history folder, and refuses addresses that cannot name a file.
+func TestHistoryPeerAddress(t *testing.T) {
 	m := histManager(t)
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	for i, s := range []string{"one", "two", "three", "four"} {
@@ -68,28 +67,11 @@ func TestHistoryAppendReadModes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := mustHistory(t, m, histAcct, histPeer, 3)
-	if want := ">two|<three|>four"; bodies(got) != want {
-		t.Fatalf("got %q, want %q", bodies(got), want)
+	if want := "<one|>two|<three|>four"; bodies(mustHistory(t, m, histAcct, histPeer, 10)) != want {
+		t.Fatalf("got %q, want %q", bodies(mustHistory(t, m, histAcct, histPeer, 10)), want)
 	}
-	if !got[2].Time.Equal(t0.Add(3 * time.Minute)) {
-		t.Fatalf("time %v", got[2].Time)
-	}
-	// The peer's address is hashed; modes are private.
-	path := histFile(m, histAcct, histPeer)
-	for p, want := range map[string]fs.FileMode{path: 0o600, filepath.Dir(path): 0o700,
-		filepath.Dir(filepath.Dir(path)): 0o700} {
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode().Perm() != want {
-			t.Errorf("%s mode %v, want %v", p, fi.Mode().Perm(), want)
-		}
-	}
-	raw, _ := os.ReadFile(path)
-	if n := bytes.Count(raw, []byte("\n")); n != 4 || !bytes.Contains(raw, []byte(`"direction":"out"`)) {
-		t.Fatalf("file has %d lines:\n%s", n, raw)
+	if _, err := os.Stat(filepath.Join(m.profile.Dir, "history", histAcct)); err != nil {
+		t.Fatalf("no account folder in the profile's history folder: %v", err)
 	}
 	// Unknown contact: nothing, no error; a resource is ignored.
 	if got := mustHistory(t, m, histAcct, "carol@example.org", 10); len(got) != 0 {
@@ -98,112 +80,12 @@ func TestHistoryAppendReadModes(t *testing.T) {
 	if got := mustHistory(t, m, histAcct, histPeer+"/laptop", 10); len(got) != 4 {
 		t.Fatalf("with a resource: %d lines", len(got))
 	}
-}
-
-func TestHistorySkipsDamagedLines(t *testing.T) {
-	m := histManager(t)
-	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	if err := m.appendHistory(histAcct, histPeer, false, "first", t0); err != nil {
-		t.Fatal(err)
-	}
-	path := histFile(m, histAcct, histPeer)
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	long := `{"time":"2025-03-01T10:00:00Z","direction":"in","body":"` + strings.Repeat("x", maxHistoryLine) + `"}`
-	junk := []string{"not json", `{"time":"2025-03-01T10:00:00Z","direction":"sideways","body":"x"}`,
-		`{"direction":"in","body":"no time"}`, "", long, `{"time":"2025-03-01T10:01:00Z","direc`} // torn
-	if _, err := f.WriteString(strings.Join(junk, "\n")); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	// The next append ends the torn line first, so it stays readable.
-	if err := m.appendHistory(histAcct, histPeer, true, "after the tear", t0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if got := bodies(mustHistory(t, m, histAcct, histPeer, 100)); got != "<first|>after the tear" {
-		t.Fatalf("got %q", got)
-	}
-	// Over-long bodies are cut when written.
-	big := strings.Repeat("é", maxHistoryBody)
-	if err := m.appendHistory(histAcct, histPeer, false, big, t0); err != nil {
-		t.Fatal(err)
-	}
-	got := mustHistory(t, m, histAcct, histPeer, 1)
-	if len(got) != 1 || len(got[0].Body) > maxHistoryBody || !strings.HasSuffix(got[0].Body, "é…") {
-		t.Fatalf("long body kept as %d bytes", len(got[0].Body))
-	}
-}
-
-// History reads from the end and stops after maxHistoryScan bytes: a huge
-// file costs a bounded read.
-func TestHistoryBoundedRead(t *testing.T) {
-	m := histManager(t)
-	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	if err := m.appendHistory(histAcct, histPeer, false, "buried", t0); err != nil {
-		t.Fatal(err)
-	}
-	path := histFile(m, histAcct, histPeer)
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	junk := bytes.Repeat([]byte(strings.Repeat("z", 1000)+"\n"), (maxHistoryScan+(1<<20))/1000)
-	if _, err := f.Write(junk); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	for i := range 300 {
-		if err := m.appendHistory(histAcct, histPeer, true, "recent", t0.Add(time.Duration(i)*time.Second)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	start := time.Now()
-	got := mustHistory(t, m, histAcct, histPeer, 200)
-	t.Logf("200 lines from a %d MiB file in %v", (len(junk)>>20)+1, time.Since(start))
-	if len(got) != 200 || got[199].Body != "recent" || !got[199].Time.Equal(t0.Add(299*time.Second)) {
-		t.Fatalf("got %d lines, last %+v", len(got), got[len(got)-1])
-	}
-	// Asking for more than is within reach: the buried line is past the
-	// scan budget and is not read.
-	if got := mustHistory(t, m, histAcct, histPeer, 1000); len(got) != 300 {
-		t.Fatalf("got %d lines, want the 300 within the scan budget", len(got))
-	}
-}
-
-func TestClearHistory(t *testing.T) {
-	m := histManager(t)
 	ctx := context.Background()
-	now := time.Now()
-	for _, p := range []string{histPeer, "carol@example.org"} {
-		if err := m.appendHistory(histAcct, p, false, "hi "+p, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := m.appendHistory("other@example.org", histPeer, false, "other account", now); err != nil {
+	if err := m.ClearHistory(ctx, histAcct, histPeer+"/laptop"); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.ClearHistory(ctx, histAcct, histPeer); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(histFile(m, histAcct, histPeer)); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("bob's file still there: %v", err)
-	}
-	if len(mustHistory(t, m, histAcct, histPeer, 10)) != 0 || len(mustHistory(t, m, histAcct, "carol@example.org", 10)) != 1 {
-		t.Fatal("clearing bob touched the wrong files")
-	}
-	if err := m.ClearHistory(ctx, histAcct, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(m.profile.Dir, "history", histAcct)); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("account folder still there: %v", err)
-	}
-	if len(mustHistory(t, m, "other@example.org", histPeer, 10)) != 1 {
-		t.Fatal("clearing one account cleared another")
-	}
-	if err := m.ClearHistory(ctx, histAcct, ""); err != nil {
-		t.Fatalf("clearing twice: %v", err)
+	if got := mustHistory(t, m, histAcct, histPeer, 10); len(got) != 0 {
+		t.Fatalf("after clearing with a resource: %q", bodies(got))
 	}
 	for _, bad := range []string{"../evil", "..", "a/b@c", "", `c:\x`} {
 		if err := m.ClearHistory(ctx, bad, ""); err == nil {
@@ -212,6 +94,19 @@ func TestClearHistory(t *testing.T) {
 		if _, err := m.History(bad, histPeer, 1); err == nil {
 			t.Errorf("History(%q) accepted", bad)
 		}
+	}
+	for _, bad := range []string{"", "no-at-sign", "@example.org"} {
+		if err := m.appendHistory(histAcct, bad, false, "x", t0); err == nil {
+			t.Errorf("appendHistory to %q accepted", bad)
+		}
+		if _, err := m.History(histAcct, bad, 1); err == nil {
+			t.Errorf("History(%q) accepted", bad)
+		}
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := m.ClearHistory(done, histAcct, ""); !errors.Is(err, context.Canceled) {
+		t.Errorf("ClearHistory with a cancelled context: %v", err)
 	}
 }
 

@@ -6,9 +6,14 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/sotto-im/sotto/account/internal/pidgin"
 	"github.com/sotto-im/sotto/otr"
 	"github.com/sotto-im/sotto/secret"
 )
+
+// DefaultPidginDir is where Pidgin keeps its files: ~/.purple, or
+// %APPDATA%\.purple on Windows.
+func DefaultPidginDir() (string, error) { return pidgin.DefaultDir() }
 
 // ImportPidgin brings a Pidgin profile (dir, e.g. ~/.purple) into Sotto:
 // its XMPP accounts (without passwords, which Pidgin keeps in plain text
@@ -18,13 +23,14 @@ import (
 // import never replaces an identity the user's contacts may have verified.
 // It returns the accounts it added.
 func (m *Manager) ImportPidgin(ctx context.Context, dir string) ([]Settings, error) {
-	imp, err := ImportPidgin(dir)
+	imp, err := pidgin.Read(dir)
 	if err != nil {
 		return nil, err
 	}
 	var added []Settings
 	var errs []error
-	for _, s := range imp.Accounts {
+	for _, a := range imp.Accounts {
+		s := pidginSettings(a)
 		if slices.ContainsFunc(m.profile.Accounts(), func(a Settings) bool { return a.JID == s.JID }) {
 			continue
 		}
@@ -38,7 +44,7 @@ func (m *Manager) ImportPidgin(ctx context.Context, dir string) ([]Settings, err
 		errs = append(errs, m.importKey(ctx, jid, k))
 	}
 	for _, f := range imp.Fingerprints {
-		if err := m.profile.SetFingerprint(f); err != nil {
+		if err := m.profile.SetFingerprint(pidginFingerprint(f)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -61,4 +67,16 @@ func (m *Manager) importKey(ctx context.Context, jid string, k *otr.PrivateKey) 
 		return fmt.Errorf("account: saving the imported key of %s: %w", jid, err)
 	}
 	return nil
+}
+
+// pidginSettings is an imported account; what Pidgin's files do not say
+// gets Sotto's defaults (Policy Opportunistic, AllowInsecure off).
+func pidginSettings(a pidgin.Account) Settings {
+	return Settings{JID: a.JID, Resource: a.Resource, Server: a.Server, Port: a.Port,
+		DirectTLS: a.DirectTLS, AutoConnect: a.AutoConnect, Policy: Opportunistic}
+}
+
+func pidginFingerprint(f pidgin.Fingerprint) KnownFingerprint {
+	return KnownFingerprint{Account: f.Account, Contact: f.Contact, Fingerprint: f.Fingerprint,
+		Verified: f.Verified, How: f.How}
 }

@@ -2,10 +2,15 @@ package account
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
+	"github.com/sotto-im/sotto/account/internal/pidgin"
 	"github.com/sotto-im/sotto/secret"
 )
+
+// pidginFixtures are the parser's fixtures (see their README.md).
+const pidginFixtures = "internal/pidgin/testdata"
 
 func TestManagerImportPidgin(t *testing.T) {
 	prof, err := OpenProfile(t.TempDir())
@@ -14,7 +19,7 @@ func TestManagerImportPidgin(t *testing.T) {
 	}
 	store := secret.NewMemory()
 	m := NewManager(prof, store)
-	imp, err := ImportPidgin(pidginFixtures)
+	imp, err := pidgin.Read(pidginFixtures)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,5 +59,29 @@ func TestManagerImportPidgin(t *testing.T) {
 		if string(after[k]) != string(v) {
 			t.Errorf("second import changed secret %s", k)
 		}
+	}
+}
+
+func TestImportPidginIntoProfile(t *testing.T) {
+	imp, err := pidgin.Read(pidginFixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openTestProfile(t, t.TempDir())
+	var fps []KnownFingerprint
+	for _, a := range imp.Accounts {
+		if err := p.SaveAccount(pidginSettings(a)); err != nil {
+			t.Fatalf("SaveAccount(%s): %v", a.JID, err)
+		}
+	}
+	for _, f := range imp.Fingerprints {
+		k := pidginFingerprint(f)
+		fps = append(fps, k)
+		if err := p.SetFingerprint(k); err != nil {
+			t.Fatalf("SetFingerprint: %v", err)
+		}
+	}
+	if len(p.Accounts()) != 3 || !reflect.DeepEqual(p.Fingerprints(), fps) {
+		t.Errorf("profile after import: %+v / %+v", p.Accounts(), p.Fingerprints())
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sotto-im/sotto/account/internal/history"
 	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/secret"
 )
@@ -84,7 +85,7 @@ type Manager struct {
 	secMu    sync.Mutex
 	security map[Conversation]SecurityChanged // latest per conversation
 
-	hist historyStore // the history of plain chats (history.go)
+	hist *history.Store // the history of plain chats (history.go)
 }
 
 // NewManager makes a Manager for the accounts in p. Nothing connects
@@ -111,6 +112,7 @@ func NewManager(p *Profile, secrets secret.Store, opts ...Option) *Manager {
 		clients:  map[string]*client{},
 		security: map[Conversation]SecurityChanged{},
 		started:  make(chan struct{}),
+		hist:     newHistory(p),
 	}
 }
 

@@ -216,15 +216,27 @@ func TestPeerEndsFinishedRefusesSend(t *testing.T) {
 	if st.State != NotSent || st.Reason == "" {
 		t.Fatalf("send in Finished: %+v", st)
 	}
-	time.Sleep(300 * time.Millisecond)
-	assertNoPlaintext(t, srv, secret)
-	b.never(0, "the refused message", isMsg(a.jid, secret))
 
 	// Ending from Finished returns to NotPrivate.
 	if err := a.m.EndPrivate(ctx, a.conv(b)); err != nil {
 		t.Fatal(err)
 	}
 	a.waitFor(ma, "NotPrivate", isLevel(b.jid, NotPrivate))
+
+	// The sentinel: a plain message sent after the refused one, on the same
+	// stream. Once bob has it, the server has passed on (and logged), and
+	// bob's loop has handled, everything alice sent before it — the refused
+	// message too, had it left (or had ending the session released it).
+	const sentinel = "sentinel after the refused message"
+	if _, err := a.m.Send(ctx, a.conv(b), sentinel); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor(0, "the sentinel", isMsg(a.jid, sentinel))
+	if !strings.Contains(srv.StanzaLog(), sentinel) {
+		t.Fatal("server log does not show the sentinel: stanza log not working")
+	}
+	assertNoPlaintext(t, srv, secret)
+	b.never(0, "the refused message", isMsg(a.jid, secret))
 }
 
 func TestAlwaysPolicyQueuesUntilPrivate(t *testing.T) {

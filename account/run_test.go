@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,14 +27,23 @@ func TestConnectWaitsForRun(t *testing.T) {
 	m := NewManager(prof, secret.NewMemory(), WithDialer(func(context.Context, string, string) (net.Conn, error) {
 		return nil, dialErr
 	}))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	parent, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	ctx := &doneWatch{Context: parent, asked: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() { done <- m.Connect(ctx, "alice@example.org") }()
+	// The sentinel: Connect asks for ctx.Done only to wait on it. Before
+	// Run there is no loop to ask, so once it has asked, it is parked
+	// waiting for Run (it cannot pass: Run has not started, ctx is live).
 	select {
 	case err := <-done:
 		t.Fatalf("Connect returned before Run started: %v", err)
-	case <-time.After(50 * time.Millisecond):
+	case <-ctx.asked:
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Connect returned before Run started: %v", err)
+	default:
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -50,6 +60,19 @@ func TestConnectWaitsForRun(t *testing.T) {
 	if err := m2.Connect(short, "alice@example.org"); err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("never-running manager: %v", err)
 	}
+}
+
+// doneWatch is a context that reports (closes asked) the first time
+// anyone asks for its Done channel.
+type doneWatch struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (w *doneWatch) Done() <-chan struct{} {
+	w.once.Do(func() { close(w.asked) })
+	return w.Context.Done()
 }
 
 // When an account's loop ends (the app quits, the account is removed),

@@ -111,7 +111,24 @@ func TestWrongPasswordFailsWithoutRetry(t *testing.T) {
 		c, ok := e.(ConnectionChanged)
 		return ok && c.State == Failed
 	})
-	time.Sleep(500 * time.Millisecond) // longer than the backoff
+	// The sentinel: a round trip through the account loop, which handled
+	// the failed attempt before it. A retry would be a timer armed by that
+	// handler (or an attempt already under way); neither may exist, so no
+	// waiting for a backoff is needed to know none will come.
+	c, err := a.m.client(a.jid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var armed, dialing bool
+	if err := c.call(ctxT(t), func(reply func(error)) {
+		armed, dialing = c.retryC != nil, c.connecting
+		reply(nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if armed || dialing {
+		t.Fatalf("after a refused password: retry timer armed %v, dialing %v", armed, dialing)
+	}
 	a.never(0, "reconnect after a refused password", func(e Event) bool {
 		c, ok := e.(ConnectionChanged)
 		return ok && c.State == Reconnecting

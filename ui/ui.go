@@ -220,7 +220,7 @@ func plain(err error) string {
 		return "Cancelled."
 	}
 	s := err.Error()
-	for _, p := range []string{"account: ", "ui: ", "otr: "} {
+	for _, p := range []string{"account: ", "ui: ", "otr: ", "secret: ", "pidgin: ", "history: ", "atomicfile: "} {
 		s = strings.TrimPrefix(s, p)
 	}
 	r, n := utf8.DecodeRuneInString(s)

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -324,8 +322,8 @@ func (w *wizard) finish() {
 
 func (w *wizard) importPage() fyne.CanvasObject {
 	w.importDir = widget.NewEntry()
-	if home, err := os.UserHomeDir(); err == nil {
-		w.importDir.SetText(filepath.Join(home, ".purple"))
+	if dir, err := account.DefaultPidginDir(); err == nil {
+		w.importDir.SetText(dir)
 	}
 	w.importResult = wrapLabel("")
 	list := container.NewVBox()

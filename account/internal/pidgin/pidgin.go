@@ -1,10 +1,4 @@
-package account
-
-// Import from Pidgin (libpurple + pidgin-otr): XMPP accounts from
-// accounts.xml, OTR keys from otr.private_key and known fingerprints from
-// otr.fingerprints. Only prpl-jabber entries are taken. Pidgin keeps
-// passwords in plain text in accounts.xml; we never read them (the user
-// types the password again and it goes to the SecretStore).
+package pidgin
 
 import (
 	"encoding/xml"
@@ -21,31 +15,51 @@ import (
 )
 
 const (
-	pidginJabber  = "prpl-jabber"
-	maxPidginFile = 16 << 20
+	jabber  = "prpl-jabber"
+	maxFile = 16 << 20
 )
 
-// PidginImport is what ImportPidgin found. Nothing is stored until the
-// caller saves it (Profile.SaveAccount, SetFingerprint; keys to the
-// SecretStore).
-type PidginImport struct {
-	Accounts []Settings
+// Account is one prpl-jabber account of accounts.xml, with the settings
+// Sotto carries over.
+type Account struct {
+	JID      string // bare
+	Resource string
+	Server   string // connect_server; "" means the JID's domain
+	// Port is 0 when Pidgin's port is the default of the connection mode.
+	Port        int
+	DirectTLS   bool
+	AutoConnect bool
+}
+
+// Fingerprint is one contact key of otr.fingerprints.
+type Fingerprint struct {
+	Account     string // our bare JID
+	Contact     string // the contact's bare JID
+	Fingerprint string // 5 groups of 8 hex
+	Verified    bool
+	// How is "smp" for Pidgin's "smp" trust, "manual" for "verified",
+	// "imported" for any other non-empty trust (which libotr treats as
+	// trusted), "" for none.
+	How string
+}
+
+// Import is what Read found.
+type Import struct {
+	Accounts []Account
 	// Keys are the OTR private keys by bare JID. Each was checked to be a
 	// consistent DSA key (y = g^x); its fingerprint is computed from the key
 	// itself, never taken from a file.
 	Keys map[string]*otr.PrivateKey
-	// Fingerprints are the contacts' known keys. Pidgin's "smp" trust is
-	// kept as How "smp", "verified" as "manual", any other non-empty trust
-	// (which libotr treats as trusted) as "imported".
-	Fingerprints []KnownFingerprint
+	// Fingerprints are the contacts' known keys.
+	Fingerprints []Fingerprint
 	// Notes are plain-language remarks for the user: entries skipped and
 	// settings not carried over. They never contain secrets.
 	Notes []string
 }
 
-// DefaultPidginDir is where Pidgin keeps its files: ~/.purple, or
+// DefaultDir is where Pidgin keeps its files: ~/.purple, or
 // %APPDATA%\.purple on Windows.
-func DefaultPidginDir() (string, error) {
+func DefaultDir() (string, error) {
 	if runtime.GOOS == "windows" {
 		if d := os.Getenv("APPDATA"); d != "" {
 			return filepath.Join(d, ".purple"), nil
@@ -53,24 +67,24 @@ func DefaultPidginDir() (string, error) {
 	}
 	h, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("account: no home directory: %w", err)
+		return "", fmt.Errorf("pidgin: no home directory: %w", err)
 	}
 	return filepath.Join(h, ".purple"), nil
 }
 
-// ImportPidgin reads Pidgin's files in dir. Missing files are fine (a user
-// may have no OTR keys), but at least one must exist. A file that cannot be
-// parsed at all is an error; single bad entries are skipped with a Note.
-func ImportPidgin(dir string) (PidginImport, error) {
-	imp := PidginImport{Keys: map[string]*otr.PrivateKey{}}
+// Read reads Pidgin's files in dir. Missing files are fine (a user may have
+// no OTR keys), but at least one must exist. A file that cannot be parsed
+// at all is an error; single bad entries are skipped with a Note.
+func Read(dir string) (Import, error) {
+	imp := Import{Keys: map[string]*otr.PrivateKey{}}
 	found := 0
 	steps := []struct {
 		name  string
-		parse func(*PidginImport, []byte) error
+		parse func(*Import, []byte) error
 	}{
-		{"accounts.xml", (*PidginImport).addAccounts},
-		{"otr.private_key", (*PidginImport).addKeys},
-		{"otr.fingerprints", (*PidginImport).addFingerprints},
+		{"accounts.xml", (*Import).addAccounts},
+		{"otr.private_key", (*Import).addKeys},
+		{"otr.fingerprints", (*Import).addFingerprints},
 	}
 	for _, s := range steps {
 		data, err := readSmallFile(filepath.Join(dir, s.name))
@@ -78,17 +92,17 @@ func ImportPidgin(dir string) (PidginImport, error) {
 			continue
 		}
 		if err != nil {
-			return PidginImport{}, fmt.Errorf("account: import from Pidgin: %w", err)
+			return Import{}, fmt.Errorf("pidgin: %w", err)
 		}
 		found++
 		err = s.parse(&imp, data)
-		clear(data) // accounts.xml holds plain-text passwords
+		clear(data) // accounts.xml holds plain-text passwords (best effort)
 		if err != nil {
-			return PidginImport{}, fmt.Errorf("account: import from Pidgin: %s: %w", s.name, err)
+			return Import{}, fmt.Errorf("pidgin: %s: %w", s.name, err)
 		}
 	}
 	if found == 0 {
-		return PidginImport{}, fmt.Errorf("account: no Pidgin data in %s (looked for accounts.xml, otr.private_key, otr.fingerprints)", dir)
+		return Import{}, fmt.Errorf("pidgin: no Pidgin data in %s (looked for accounts.xml, otr.private_key, otr.fingerprints)", dir)
 	}
 	return imp, nil
 }
@@ -99,19 +113,19 @@ func readSmallFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxPidginFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxPidginFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), maxPidginFile)
+	if len(data) > maxFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), maxFile)
 	}
 	return data, nil
 }
 
-// splitPidginName turns Pidgin's "user@domain/Resource" (or "user@domain/")
+// splitName turns Pidgin's "user@domain/Resource" (or "user@domain/")
 // into the bare JID and the resource.
-func splitPidginName(name string) (bare, resource string) {
+func splitName(name string) (bare, resource string) {
 	bare, resource, _ = strings.Cut(strings.TrimSpace(name), "/")
 	return bare, resource
 }
@@ -120,15 +134,15 @@ func splitPidginName(name string) (bare, resource string) {
 // one <account> per account (old Gaim used <accounts>; the root name is not
 // checked). The <password> element is deliberately not mapped.
 type (
-	pidginAccountsXML struct {
-		Accounts []pidginAccountXML `xml:"account"`
+	accountsXML struct {
+		Accounts []accountXML `xml:"account"`
 	}
-	pidginAccountXML struct {
-		Protocol string              `xml:"protocol"`
-		Name     string              `xml:"name"`
-		Settings []pidginSettingsXML `xml:"settings"`
+	accountXML struct {
+		Protocol string        `xml:"protocol"`
+		Name     string        `xml:"name"`
+		Settings []settingsXML `xml:"settings"`
 	}
-	pidginSettingsXML struct {
+	settingsXML struct {
 		UI      string `xml:"ui,attr"`
 		Setting []struct {
 			Name  string `xml:"name,attr"`
@@ -138,7 +152,7 @@ type (
 )
 
 // settings returns the protocol settings (ui == "") or one UI's settings.
-func (a pidginAccountXML) settings(ui string) map[string]string {
+func (a accountXML) settings(ui string) map[string]string {
 	m := map[string]string{}
 	for _, s := range a.Settings {
 		if s.UI != ui {
@@ -151,14 +165,14 @@ func (a pidginAccountXML) settings(ui string) map[string]string {
 	return m
 }
 
-func (imp *PidginImport) addAccounts(data []byte) error {
-	var doc pidginAccountsXML
+func (imp *Import) addAccounts(data []byte) error {
+	var doc accountsXML
 	if err := xml.Unmarshal(data, &doc); err != nil {
 		return fmt.Errorf("not a Pidgin accounts file: %w", err)
 	}
 	seen := map[string]bool{}
 	for _, a := range doc.Accounts {
-		if strings.TrimSpace(a.Protocol) != pidginJabber {
+		if strings.TrimSpace(a.Protocol) != jabber {
 			continue
 		}
 		s, ok := imp.convertAccount(a)
@@ -175,7 +189,7 @@ func (imp *PidginImport) addAccounts(data []byte) error {
 	return nil
 }
 
-// convertAccount maps one prpl-jabber account onto Settings.
+// convertAccount maps one prpl-jabber account onto Account.
 //
 // Pidgin's connection_security is "require_starttls" (2.x) or
 // "require_tls" (3.x), "opportunistic_tls" or "old_ssl" (direct TLS);
@@ -183,14 +197,14 @@ func (imp *PidginImport) addAccounts(data []byte) error {
 // "opportunistic_tls" and auth_plain_in_clear are NOT carried over: Sotto
 // never falls back to an unencrypted connection unless the user opts in
 // explicitly, and an import is not an explicit choice.
-func (imp *PidginImport) convertAccount(a pidginAccountXML) (Settings, bool) {
-	bare, res := splitPidginName(a.Name)
-	if err := checkBareJID("account", bare); err != nil {
+func (imp *Import) convertAccount(a accountXML) (Account, bool) {
+	bare, res := splitName(a.Name)
+	if !isBareJID(bare) {
 		imp.note("skipped XMPP account %q: not an address like user@example.org", a.Name)
-		return Settings{}, false
+		return Account{}, false
 	}
 	ps := a.settings("")
-	s := Settings{JID: bare, Resource: res, Server: ps["connect_server"], Policy: Opportunistic}
+	s := Account{JID: bare, Resource: res, Server: ps["connect_server"]}
 	switch sec := ps["connection_security"]; {
 	case sec == "old_ssl", sec == "" && ps["old_ssl"] == "1":
 		s.DirectTLS = true
@@ -212,17 +226,17 @@ func (imp *PidginImport) convertAccount(a pidginAccountXML) (Settings, bool) {
 	return s, true
 }
 
-func (imp *PidginImport) addKeys(data []byte) error {
+func (imp *Import) addKeys(data []byte) error {
 	keys, err := otr.ParsePrivateKeys(data)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if k.Protocol != pidginJabber || k.Key == nil {
+		if k.Protocol != jabber || k.Key == nil {
 			continue
 		}
-		bare, _ := splitPidginName(k.Account)
-		if checkBareJID("account", bare) != nil {
+		bare, _ := splitName(k.Account)
+		if !isBareJID(bare) {
 			imp.note("skipped the OTR key of %q: not an address like user@example.org", k.Account)
 			continue
 		}
@@ -238,7 +252,7 @@ func (imp *PidginImport) addKeys(data []byte) error {
 	return nil
 }
 
-func (imp *PidginImport) addFingerprints(data []byte) error {
+func (imp *Import) addFingerprints(data []byte) error {
 	entries, err := otr.ParseFingerprints(data)
 	if err != nil {
 		if len(entries) == 0 && len(strings.TrimSpace(string(data))) > 0 {
@@ -248,17 +262,17 @@ func (imp *PidginImport) addFingerprints(data []byte) error {
 	}
 	seen := map[[3]string]bool{}
 	for _, e := range entries {
-		if e.Protocol != pidginJabber {
+		if e.Protocol != jabber {
 			continue
 		}
-		acct, _ := splitPidginName(e.Account)
-		contact, _ := splitPidginName(e.Remote)
-		if checkBareJID("account", acct) != nil || checkBareJID("contact", contact) != nil {
+		acct, _ := splitName(e.Account)
+		contact, _ := splitName(e.Remote)
+		if !isBareJID(acct) || !isBareJID(contact) {
 			imp.note("skipped a fingerprint of %q for %q: not XMPP addresses", e.Remote, e.Account)
 			continue
 		}
-		k := KnownFingerprint{Account: acct, Contact: contact, Fingerprint: e.Fingerprint.String(),
-			Verified: e.Trusted(), How: pidginHow(e.Trust)}
+		k := Fingerprint{Account: acct, Contact: contact, Fingerprint: e.Fingerprint.String(),
+			Verified: e.Trusted(), How: trustHow(e.Trust)}
 		id := [3]string{acct, contact, k.Fingerprint}
 		if seen[id] {
 			continue
@@ -269,8 +283,8 @@ func (imp *PidginImport) addFingerprints(data []byte) error {
 	return nil
 }
 
-// pidginHow maps pidgin-otr's trust string onto KnownFingerprint.How.
-func pidginHow(trust string) string {
+// trustHow maps pidgin-otr's trust string onto Fingerprint.How.
+func trustHow(trust string) string {
 	switch trust {
 	case "":
 		return ""
@@ -283,6 +297,15 @@ func pidginHow(trust string) string {
 	}
 }
 
-func (imp *PidginImport) note(format string, args ...any) {
+func (imp *Import) note(format string, args ...any) {
 	imp.Notes = append(imp.Notes, fmt.Sprintf(format, args...))
+}
+
+// isBareJID accepts user@domain without a resource or spaces: the rule
+// account.Profile applies to what it stores (checkBareJID in
+// account/profile.go), so an imported address is one the profile accepts.
+func isBareJID(jid string) bool {
+	at := strings.IndexByte(jid, '@')
+	return at > 0 && at < len(jid)-1 && !strings.ContainsAny(jid, "/ \t\r\n") &&
+		strings.Count(jid, "@") == 1
 }

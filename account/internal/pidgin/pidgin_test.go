@@ -1,6 +1,6 @@
-package account
+package pidgin
 
-// Fixtures in testdata/pidgin: accounts.xml is hand-written in the format
+// Fixtures in testdata: accounts.xml is hand-written in the format
 // Pidgin 2.14 saves; otr.private_key and otr.fingerprints were written by
 // libotr 4.1.1 itself (mkfixtures.c, see README.md there), and expected.txt
 // holds the fingerprints libotr computed for the generated keys.
@@ -17,12 +17,12 @@ import (
 	"github.com/sotto-im/sotto/otr"
 )
 
-const pidginFixtures = "testdata/pidgin"
+const fixtures = "testdata"
 
 // libotrFingerprints reads expected.txt: account, protocol, fingerprint.
 func libotrFingerprints(t *testing.T) map[string]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(pidginFixtures, "expected.txt"))
+	f, err := os.Open(filepath.Join(fixtures, "expected.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +38,12 @@ func libotrFingerprints(t *testing.T) map[string]string {
 	return m
 }
 
-func TestImportPidgin(t *testing.T) {
-	imp, err := ImportPidgin(pidginFixtures)
+func TestRead(t *testing.T) {
+	imp, err := Read(fixtures)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantAccounts := []Settings{
+	wantAccounts := []Account{
 		{JID: "alice@example.org", Resource: "Laptop", AutoConnect: true},
 		{JID: "alice@work.example", Server: "xmpp.work.example", DirectTLS: true},
 		{JID: "bob@chat.example", Resource: "Home", Server: "10.0.0.5", Port: 5280},
@@ -73,7 +73,7 @@ func TestImportPidgin(t *testing.T) {
 		}
 	}
 
-	wantFPs := []KnownFingerprint{
+	wantFPs := []Fingerprint{
 		{"alice@example.org", "bob@example.net", "10213243 54657687 98A9BACB DCEDFE0F 20314253", true, "smp"},
 		{"alice@example.org", "carol@example.net", "20314253 64758697 A8B9CADB ECFD0E1F 30415263", true, "manual"},
 		{"alice@example.org", "dave@example.net", "30415263 748596A7 B8C9DAEB FC0D1E2F 40516273", false, ""},
@@ -93,32 +93,11 @@ func TestImportPidgin(t *testing.T) {
 	}
 }
 
-func TestImportPidginIntoProfile(t *testing.T) {
-	imp, err := ImportPidgin(pidginFixtures)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := openTestProfile(t, t.TempDir())
-	for _, a := range imp.Accounts {
-		if err := p.SaveAccount(a); err != nil {
-			t.Fatalf("SaveAccount(%s): %v", a.JID, err)
-		}
-	}
-	for _, f := range imp.Fingerprints {
-		if err := p.SetFingerprint(f); err != nil {
-			t.Fatalf("SetFingerprint: %v", err)
-		}
-	}
-	if len(p.Accounts()) != 3 || !reflect.DeepEqual(p.Fingerprints(), imp.Fingerprints) {
-		t.Errorf("profile after import: %+v / %+v", p.Accounts(), p.Fingerprints())
-	}
-}
-
 func copyFixtures(t *testing.T, names ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(pidginFixtures, n))
+		b, err := os.ReadFile(filepath.Join(fixtures, n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,12 +108,12 @@ func copyFixtures(t *testing.T, names ...string) string {
 	return dir
 }
 
-func TestImportPidginPartialAndBroken(t *testing.T) {
-	if _, err := ImportPidgin(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no Pidgin data") {
+func TestReadPartialAndBroken(t *testing.T) {
+	if _, err := Read(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no Pidgin data") {
 		t.Errorf("empty dir: %v", err)
 	}
 	// Only the key file: keys, no accounts, no error.
-	imp, err := ImportPidgin(copyFixtures(t, "otr.private_key"))
+	imp, err := Read(copyFixtures(t, "otr.private_key"))
 	if err != nil || len(imp.Keys) != 2 || len(imp.Accounts) != 0 {
 		t.Errorf("key file alone: %d keys, %d accounts, %v", len(imp.Keys), len(imp.Accounts), err)
 	}
@@ -144,7 +123,7 @@ func TestImportPidginPartialAndBroken(t *testing.T) {
 	} {
 		dir := copyFixtures(t)
 		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600)
-		if _, err := ImportPidgin(dir); err == nil || !strings.Contains(err.Error(), name) {
+		if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("broken %s: %v, want an error naming the file", name, err)
 		}
 	}
@@ -153,14 +132,14 @@ func TestImportPidginPartialAndBroken(t *testing.T) {
 	f, _ := os.OpenFile(filepath.Join(dir, "otr.fingerprints"), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("zed@example.net\talice@example.org/\tprpl-jabber\tnothex\tverified\n")
 	f.Close()
-	imp, err = ImportPidgin(dir)
+	imp, err = Read(dir)
 	if err != nil || len(imp.Fingerprints) != 4 || len(imp.Notes) != 1 {
 		t.Errorf("bad fingerprint line: %d fingerprints, notes %q, %v", len(imp.Fingerprints), imp.Notes, err)
 	}
 }
 
-func TestImportPidginDuplicateKeys(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(pidginFixtures, "otr.private_key"))
+func TestReadDuplicateKeys(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(fixtures, "otr.private_key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +163,7 @@ func TestImportPidginDuplicateKeys(t *testing.T) {
 		{Account: "alice@example.org/Phone", Protocol: "prpl-jabber", Key: work},
 		{Account: "not-a-jid", Protocol: "prpl-jabber", Key: work},
 	}), 0o600)
-	imp, err := ImportPidgin(dir)
+	imp, err := Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,31 +175,31 @@ func TestImportPidginDuplicateKeys(t *testing.T) {
 	}
 }
 
-func TestSplitPidginName(t *testing.T) {
+func TestSplitName(t *testing.T) {
 	for _, c := range []struct{ in, bare, res string }{
 		{"alice@example.org/Laptop", "alice@example.org", "Laptop"},
 		{"alice@example.org/", "alice@example.org", ""},
 		{"alice@example.org", "alice@example.org", ""},
 		{"alice@example.org/a/b", "alice@example.org", "a/b"},
 	} {
-		if b, r := splitPidginName(c.in); b != c.bare || r != c.res {
-			t.Errorf("splitPidginName(%q) = %q, %q", c.in, b, r)
+		if b, r := splitName(c.in); b != c.bare || r != c.res {
+			t.Errorf("splitName(%q) = %q, %q", c.in, b, r)
 		}
 	}
 }
 
 func FuzzPidginAccounts(f *testing.F) {
-	seed, err := os.ReadFile(filepath.Join(pidginFixtures, "accounts.xml"))
+	seed, err := os.ReadFile(filepath.Join(fixtures, "accounts.xml"))
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(seed)
 	f.Add([]byte("<account><account><protocol>prpl-jabber</protocol><name>/</name></account></account>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var imp PidginImport
+		var imp Import
 		if imp.addAccounts(data) == nil {
 			for _, a := range imp.Accounts {
-				if checkBareJID("account", a.JID) != nil {
+				if !isBareJID(a.JID) {
 					t.Fatalf("imported an invalid JID %q", a.JID)
 				}
 			}
