@@ -112,6 +112,9 @@ func (c *client) sendWire(pc *privConv, body string, needPrivate bool) error {
 		// nor copy them to our other devices, which cannot read them.
 		m.NoCopy, m.NoStore, m.Private = &wire.Empty{}, &wire.Empty{}, &wire.Empty{}
 	}
+	if c.m.opt.wireTap != nil {
+		c.m.opt.wireTap(to, body)
+	}
 	return c.write(m)
 }
 

@@ -214,7 +214,13 @@ type hostileBed struct {
 
 func newHostileBed(t *testing.T) *hostileBed {
 	t.Helper()
-	srv, a, b := privatePair(t, peerOpts{}, peerOpts{})
+	return newHostileBedWith(t, peerOpts{})
+}
+
+// newHostileBedWith is newHostileBed with options for Alice.
+func newHostileBedWith(t *testing.T, alice peerOpts) *hostileBed {
+	t.Helper()
+	srv, a, b := privatePair(t, alice, peerOpts{})
 	ctx := ctxT(t)
 	fb, _ := b.m.OwnFingerprint(ctx, b.jid)
 	mark := a.rec.mark()

@@ -35,6 +35,8 @@ type options struct {
 	backoffMax     time.Duration
 	privateTimeout time.Duration
 	eventBuffer    int
+	// wireTap, tests only: sees every chat body the loop sends.
+	wireTap func(to, body string)
 }
 
 // WithDialer replaces the TCP dialer (tests dial the loopback server).

@@ -71,11 +71,19 @@ func (c *client) newSession(peer string) (e2eSession, error) {
 		c.key = k
 	}
 	if c.instanceTag == 0 {
+		c.instanceTag = c.settings.InstanceTag
+	}
+	if c.instanceTag == 0 {
 		t, err := otr.NewInstanceTag(c.m.opt.rand)
 		if err != nil {
 			return nil, err
 		}
-		c.instanceTag = t
+		c.instanceTag, c.settings.InstanceTag = t, t
+		if err := c.m.profile.SetInstanceTag(c.account(), t); err != nil {
+			// The session works; only a restart would pick a new tag.
+			c.notice(Conversation{Account: c.account(), Peer: peer},
+				"could not save this account's OTR instance tag: "+err.Error())
+		}
 	}
 	cfg := otr.NewConfig(c.key, otrPolicy(c.policyFor(peer)))
 	cfg.Rand, cfg.Now, cfg.InstanceTag = c.m.opt.rand, c.m.opt.now, c.instanceTag
@@ -210,6 +218,14 @@ func (s *otrSession) out(in *otr.Conversation, r otr.Result) e2eOut {
 			e.Kind = evPeerEnded
 		case otr.EventSMPQuestion, otr.EventSMPSecretNeeded:
 			e.Kind, e.Question = evVerifyAsked, ev.Question
+			if !cur {
+				// The user answers in the chat, which talks to the
+				// current session: a request from another one is
+				// declined here, and the loop says so.
+				if ab, err := in.AbortSMP(); err == nil {
+					out.Send = append(out.Send, wireText(ab.Send)...)
+				}
+			}
 		case otr.EventSMPSucceeded, otr.EventSMPFailed, otr.EventSMPAborted, otr.EventSMPCheated:
 			e.Kind = evVerifyDone
 			e.Outcome = map[otr.EventKind]SMPOutcome{otr.EventSMPSucceeded: SMPSucceeded,

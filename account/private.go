@@ -128,7 +128,15 @@ func (c *client) lookup(conv Conversation) (*privConv, error) {
 func (c *client) receiveChat(peer, res, body string, at int64) {
 	pc, err := c.conv(peer, res)
 	if err != nil {
-		c.notice(Conversation{Account: c.account(), Peer: peer, Resource: res}, err.Error())
+		// No session state (the key cannot be read right now): the text
+		// the server delivered is still shown, as what it was on the wire.
+		conv := Conversation{Account: c.account(), Peer: peer, Resource: res}
+		if isOTR(body) {
+			c.notice(conv, "a private message could not be read: "+err.Error())
+			return
+		}
+		c.notice(conv, "private conversations are not available right now: "+err.Error())
+		c.m.emit(MessageReceived{Conv: conv, Body: stripOTRTag(body), Level: NotPrivate, Time: timeFromNanos(at)})
 		return
 	}
 	pc.active = c.nowNanos()
@@ -141,7 +149,14 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 	c.e2eEvents(pc, r.Events)
 	if r.HasText {
 		e := MessageReceived{Conv: c.convID(pc), Body: r.Text,
-			Encrypted: r.Encrypted, Time: timeFromNanos(at)}
+			Encrypted: r.Encrypted, Level: NotPrivate, Time: timeFromNanos(at)}
+		if r.Encrypted {
+			e.Fingerprint, e.OtherSession = r.Key, !r.Current
+			e.Level = Unverified
+			if c.isVerified(peer, r.Key) {
+				e.Level = Private
+			}
+		}
 		if !e.Encrypted && wasPlain {
 			c.keepPlain(e.Conv, false, e.Body, e.Time) // before emit: a chat it opens finds it
 		}

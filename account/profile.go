@@ -275,6 +275,9 @@ func (p *Profile) SaveAccount(s Settings) error {
 	old := slices.Clone(p.accounts.Accounts)
 	i := slices.IndexFunc(p.accounts.Accounts, func(a Settings) bool { return a.JID == s.JID })
 	if i >= 0 {
+		if s.InstanceTag == 0 {
+			s.InstanceTag = old[i].InstanceTag
+		}
 		p.accounts.Accounts[i] = s
 	} else {
 		p.accounts.Accounts = append(p.accounts.Accounts, s)
@@ -284,6 +287,17 @@ func (p *Profile) SaveAccount(s Settings) error {
 		return err
 	}
 	return nil
+}
+
+// SetInstanceTag records the account's OTR instance tag (Settings).
+func (p *Profile) SetInstanceTag(account string, tag uint32) error {
+	for _, s := range p.Accounts() {
+		if s.JID == account {
+			s.InstanceTag = tag
+			return p.SaveAccount(s)
+		}
+	}
+	return fmt.Errorf("account: no account %s", account)
 }
 
 // RemoveAccount removes the account, its per-contact policies and its

@@ -99,6 +99,11 @@ func (c *client) e2eEvents(pc *privConv, evs []e2eEvent) {
 			c.emitSecurity(pc, pc.key.peer+" ended the private conversation; end it too or start it again")
 			c.failQueue(pc, true, "not sent: "+pc.key.peer+" ended the private conversation")
 		case evVerifyAsked:
+			if !ev.Current {
+				c.notice(conv, pc.key.peer+" asked to verify your identity from another session than the one "+
+					"this chat uses (another device or login, or someone else); the request was declined")
+				continue
+			}
 			pc.smpWeAsked = false
 			c.m.emit(SMPRequested{Conv: conv, Question: ev.Question})
 		case evVerifyDone:
@@ -164,6 +169,9 @@ func (c *client) wentSecure(pc *privConv, ev e2eEvent) {
 }
 
 func (c *client) smpFinished(pc *privConv, ev e2eEvent) {
+	if !ev.Current {
+		return // a declined request from another session (e2eEvents)
+	}
 	weAsked := pc.smpWeAsked
 	pc.smpWeAsked = false
 	if ev.Outcome == SMPSucceeded && weAsked {
@@ -178,6 +186,31 @@ func (c *client) smpFinished(pc *privConv, ev e2eEvent) {
 		}
 	}
 	c.m.emit(SMPResult{Conv: c.convID(pc), Outcome: ev.Outcome, WeAsked: weAsked})
+	if (ev.Outcome == SMPFailed || ev.Outcome == SMPCheated) && ev.Key != "" && c.isVerified(pc.key.peer, ev.Key) {
+		c.dropVerification(pc, ev.Key)
+	}
+}
+
+// dropVerification: a failed check on a verified key takes the
+// verification back, on either side of the check. A failure is what a man
+// in the middle looks like (or a mistyped answer: the user checks again);
+// libotr clients do the same.
+func (c *client) dropVerification(pc *privConv, fp string) {
+	if err := c.m.profile.SetFingerprint(KnownFingerprint{Account: c.account(),
+		Contact: pc.key.peer, Fingerprint: fp}); err != nil {
+		c.notice(c.convID(pc), "could not save that the verification was taken back: "+err.Error())
+	}
+	for k, o := range c.convs {
+		if k.peer != pc.key.peer || o.state() == e2ePlain {
+			continue
+		}
+		reason := ""
+		if o == pc {
+			reason = "the identity check failed, so " + pc.key.peer + " is no longer verified: either the answers " +
+				"differed, or someone is between you. Check again with a question only " + pc.key.peer + " can answer."
+		}
+		c.emitSecurity(o, reason)
+	}
 }
 
 // trustChanged re-reports every private conversation with contact after

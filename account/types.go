@@ -107,6 +107,11 @@ type Settings struct {
 	AllowInsecure bool
 	Policy        Policy
 	AutoConnect   bool
+	// InstanceTag is our OTR instance tag on this account, picked at the
+	// first private conversation and kept, as the spec intends (§"Instance
+	// Tags"): a peer's session with us survives our restart. 0 until then;
+	// saving settings with 0 keeps the stored tag.
+	InstanceTag uint32 `json:",omitempty"`
 }
 
 // Resource is one connected device of a contact.
@@ -225,13 +230,25 @@ type SubscriptionRequest struct {
 	From    string
 }
 
-// MessageReceived is a message shown to the user. Encrypted is true only
-// when it arrived inside an authenticated OTR data message.
+// MessageReceived is a message shown to the user, with the protection
+// it had — never the conversation's current level applied to it.
 type MessageReceived struct {
-	Conv      Conversation
-	Body      string
+	Conv Conversation
+	Body string
+	// Encrypted is true only when the message arrived inside an
+	// authenticated end-to-end message (OTR data message).
 	Encrypted bool
-	Time      time.Time
+	// Level is what protected this line: NotPrivate for a plain one;
+	// Private when the session that decrypted it has a key the user
+	// verified; Unverified otherwise.
+	Level Security
+	// Fingerprint is the peer key of the session that decrypted it.
+	Fingerprint string
+	// OtherSession: the line came through a session other than the one
+	// the chat shows and sends to (another device or login of the
+	// contact, or someone forging its address); the UI labels it so.
+	OtherSession bool
+	Time         time.Time
 }
 
 // MessageStateChanged reports the fate of an outgoing message (ID from Send).
