@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sotto-im/sotto/account"
 )
@@ -135,7 +136,7 @@ func TestOutgoingMessageStates(t *testing.T) {
 func TestIncomingMessages(t *testing.T) {
 	h := newHarness(t).withBob()
 	at := time.Date(2025, 1, 2, 9, 5, 0, 0, time.Local)
-	h.u.Handle(account.MessageReceived{Conv: bobConv, Body: "psst", Encrypted: true, Time: at})
+	h.u.Handle(account.MessageReceived{Conv: bobConv, Body: "psst", Encrypted: true, Level: account.Private, Time: at})
 	h.u.Handle(account.MessageReceived{Conv: bobConv, Body: "hello", Encrypted: false, Time: at})
 	v := h.u.chats.views[keyOf(bobConv)]
 	if v == nil {
@@ -143,12 +144,45 @@ func TestIncomingMessages(t *testing.T) {
 	}
 	r := newMsgRow()
 	r.set(v.msgs.lines[0])
-	if r.who.Text != "bob" || r.when.Text != "09:05" || r.body.Text != "psst" || r.state.Text != "encrypted" {
+	if r.who.Text != "bob" || r.when.Text != "09:05" || r.body.Text != "psst" || r.state.Text != "encrypted, verified" {
 		t.Errorf("row: %q %q %q %q", r.who.Text, r.when.Text, r.body.Text, r.state.Text)
 	}
 	r.set(v.msgs.lines[1])
 	if r.state.Text != "received in plain" {
 		t.Errorf("plain message marked %q", r.state.Text)
+	}
+}
+
+// Each line shows the protection it had, not the tab's: in a chat that
+// reads Private, a line decrypted by another (unverified) session of the
+// contact, or by an unverified key, says so.
+func TestIncomingLineCarriesItsOwnProtection(t *testing.T) {
+	h := newHarness(t).withBob()
+	h.u.Handle(account.SecurityChanged{Conv: bobConv, Level: account.Private, Verified: true, Fingerprint: "AAAA"})
+	for _, c := range []struct {
+		e    account.MessageReceived
+		want string
+		imp  widget.Importance
+	}{
+		{account.MessageReceived{Body: "a", Encrypted: true, Level: account.Private}, "encrypted, verified", widget.SuccessImportance},
+		{account.MessageReceived{Body: "b", Encrypted: true, Level: account.Unverified}, "encrypted, not verified", widget.WarningImportance},
+		{account.MessageReceived{Body: "c", Encrypted: true, Level: account.Unverified, OtherSession: true},
+			"from another session of bob, not verified", widget.DangerImportance},
+		{account.MessageReceived{Body: "d", Encrypted: true, Level: account.Private, OtherSession: true},
+			"encrypted, verified, from another device of bob", widget.SuccessImportance},
+		{account.MessageReceived{Body: "e", Encrypted: true}, "encrypted, not verified", widget.WarningImportance},
+		{account.MessageReceived{Body: "f"}, "received in plain", widget.WarningImportance},
+	} {
+		c.e.Conv = bobConv
+		h.u.Handle(c.e)
+		v := h.u.chats.views[keyOf(bobConv)]
+		l := v.msgs.lines[len(v.msgs.lines)-1]
+		if got, imp := l.stateText(); l.body != c.e.Body || got != c.want || imp != c.imp {
+			t.Errorf("line %q: %q (%v), want %q (%v)", l.body, got, imp, c.want, c.imp)
+		}
+	}
+	if s := h.u.chats.views[keyOf(bobConv)].sec.Level; s != account.Private {
+		t.Fatalf("the tab reads %v", s)
 	}
 }
 

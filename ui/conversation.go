@@ -137,7 +137,8 @@ func (v *convView) addIncoming(e account.MessageReceived) {
 	if when.IsZero() {
 		when = v.u.opts.Now()
 	}
-	v.msgs.add(chatLine{kind: lineIn, when: when, who: v.peerName(), body: e.Body, encrypted: e.Encrypted})
+	v.msgs.add(chatLine{kind: lineIn, when: when, who: v.peerName(), body: e.Body, encrypted: e.Encrypted,
+		verified: e.Encrypted && e.Level == account.Private, other: e.OtherSession})
 }
 
 // submit sends the input. While Finished nothing is sent: the user must
@@ -162,7 +163,8 @@ func (v *convView) submit() {
 	v.msgs.add(chatLine{kind: lineOut, when: v.u.opts.Now(), who: "You", body: text, pending: true, id: local})
 	conv := v.conv
 	var id string
-	v.u.do(func(ctx context.Context) error {
+	// In order: what is typed first goes on the wire first.
+	v.u.doInOrder("send\x00"+conv.Account+"\x00"+conv.Peer, func(ctx context.Context) error {
 		var err error
 		id, err = v.u.b.Send(ctx, conv, text)
 		return err

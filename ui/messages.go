@@ -34,6 +34,10 @@ type chatLine struct {
 	who       string
 	body      string
 	encrypted bool // incoming: arrived inside OTR
+	// incoming, encrypted: the protection this line had (never the
+	// tab's): verified is the decrypting session's key verified, other
+	// the line came through a session other than the chat's.
+	verified, other bool
 	// history: an earlier line from the plain-chat history file (shown
 	// greyed, above the live ones; see history.go).
 	history bool
@@ -57,8 +61,14 @@ func (l chatLine) stateText() (string, widget.Importance) {
 		return "received in plain", widget.LowImportance
 	case l.history:
 		return "sent in plain", widget.LowImportance
+	case l.kind == lineIn && l.encrypted && l.other && l.verified:
+		return "encrypted, verified, from another device of " + l.who, widget.SuccessImportance
+	case l.kind == lineIn && l.encrypted && l.other:
+		return "from another session of " + l.who + ", not verified", widget.DangerImportance
+	case l.kind == lineIn && l.encrypted && l.verified:
+		return "encrypted, verified", widget.SuccessImportance
 	case l.kind == lineIn && l.encrypted:
-		return "encrypted", widget.SuccessImportance
+		return "encrypted, not verified", widget.WarningImportance
 	case l.kind == lineIn:
 		return "received in plain", widget.WarningImportance
 	case l.pending:

@@ -69,6 +69,9 @@ type UI struct {
 	// inflight counts background calls whose result is not yet posted
 	// (tests wait for it to reach zero).
 	inflight atomic.Int64
+	// ordered holds the calls of doInOrder that wait for the one before
+	// them with the same key (ui goroutine only).
+	ordered map[string][]func()
 }
 
 // New builds the UI; nothing is shown until Start.
@@ -191,6 +194,36 @@ func (u *UI) do(work func(ctx context.Context) error, done func(error)) {
 			u.post(func() { done(err) })
 		}
 	}()
+}
+
+// doInOrder is do for calls whose order matters, such as the messages of
+// one conversation: calls with the same key run one after the other, in
+// the order they were made, each after the previous one's done. Separate
+// goroutines per call (do) would race to the account loop and could put
+// typed messages on the wire out of order.
+func (u *UI) doInOrder(key string, work func(ctx context.Context) error, done func(error)) {
+	if u.ordered == nil {
+		u.ordered = map[string][]func(){}
+	}
+	run := func() {
+		u.do(work, func(err error) {
+			if done != nil {
+				done(err)
+			}
+			q := u.ordered[key][1:]
+			if len(q) == 0 {
+				delete(u.ordered, key)
+				return
+			}
+			u.ordered[key] = q
+			q[0]()
+		})
+	}
+	q := append(u.ordered[key], run)
+	u.ordered[key] = q
+	if len(q) == 1 {
+		run()
+	}
 }
 
 // name is how a contact is shown: the roster name, else the JID.
