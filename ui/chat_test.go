@@ -248,3 +248,56 @@ func TestSecurityRememberedAcrossTabs(t *testing.T) {
 		t.Errorf("reopening a private chat called StartPrivate %d times", n)
 	}
 }
+
+// After the user ends a private conversation from the menu, the next line
+// is not sent in plain until the user chooses: Send unencrypted, or Start
+// private again (which sends nothing by itself).
+func TestOwnEndNeedsChoiceBeforePlain(t *testing.T) {
+	h := newHarness(t).withBob()
+	v := h.u.chats.open(bobConv, true)
+	h.drain()
+	h.sec(account.Private, bobFP)
+	v.action(actEnd)
+	h.calls("EndPrivate", 1)
+	h.sec(account.NotPrivate, "")
+	test.Type(v.input, "meant to be private")
+	pressEnter(v.input)
+	h.drain()
+	if n := len(h.b.called("Send")); n != 0 {
+		t.Fatalf("Send called %d times right after the user ended the conversation", n)
+	}
+	if !v.plainChoice.box.Visible() || v.input.Text != "meant to be private" {
+		t.Fatalf("no choice shown (visible %v), input %q", v.plainChoice.box.Visible(), v.input.Text)
+	}
+	starts := len(h.b.called("StartPrivate"))
+	test.Tap(v.againBtn)
+	h.calls("StartPrivate", starts+1)
+	h.drain()
+	if n := len(h.b.called("Send")); n != 0 || v.plainChoice.box.Visible() {
+		t.Fatalf("Start private again sent %d messages (choice visible %v)", n, v.plainChoice.box.Visible())
+	}
+	// The restart did not happen (bob is away): Enter asks again, and
+	// this time the user sends in plain on purpose.
+	pressEnter(v.input)
+	h.drain()
+	if n := len(h.b.called("Send")); n != 0 || !v.plainChoice.box.Visible() {
+		t.Fatalf("second Enter: %d sends, choice visible %v", n, v.plainChoice.box.Visible())
+	}
+	test.Tap(v.sendPlainBtn)
+	c := h.calls("Send", 1)
+	if c[0].args[1] != "meant to be private" || v.plainChoice.box.Visible() {
+		t.Fatalf("Send%v, choice visible %v", c[0].args, v.plainChoice.box.Visible())
+	}
+	// From then on the chat sends plain like any plain chat.
+	test.Type(v.input, "second")
+	pressEnter(v.input)
+	h.calls("Send", 2)
+	// Ending from the Finished bar is already the user's choice: no extra question.
+	h.sec(account.Unverified, bobFP)
+	h.sec(account.Finished, bobFP)
+	test.Tap(v.endBtn)
+	h.sec(account.NotPrivate, "")
+	test.Type(v.input, "third")
+	pressEnter(v.input)
+	h.calls("Send", 3)
+}

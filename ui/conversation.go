@@ -29,8 +29,14 @@ type convView struct {
 	input    *widget.Entry
 	send     *widget.Button
 	finished *banner // peer ended OTR: restart or end
-	keyWarn  *banner // verified contact, different key
-	authHint *banner // Unverified: offer to authenticate
+	// plainChoice: we ended the private conversation ourselves; the
+	// first plain send waits for an explicit choice (endedByUs).
+	plainChoice *banner
+	endedByUs   bool
+	// buttons of the plain choice (kept for tests)
+	sendPlainBtn, againBtn *widget.Button
+	keyWarn                *banner // verified contact, different key
+	authHint               *banner // Unverified: offer to authenticate
 	// hintDismissed is the fingerprint the user dismissed the hint for.
 	hintDismissed string
 	auth          *authDialog
@@ -55,6 +61,13 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.restartBtn.Importance = widget.HighImportance
 	v.endBtn = widget.NewButton("End (send unencrypted)", v.endPrivate)
 	v.finished = newBanner(theme.ColorNameDisabled, theme.InfoIcon(), nil, v.endBtn, v.restartBtn)
+	v.sendPlainBtn = widget.NewButton("Send unencrypted", v.sendPlainAnyway)
+	v.againBtn = widget.NewButtonWithIcon("Start private again", lockIcon, func() {
+		v.plainChoice.hide()
+		v.startPrivate()
+	})
+	v.againBtn.Importance = widget.HighImportance
+	v.plainChoice = newBanner(theme.ColorNameWarning, theme.WarningIcon(), nil, v.sendPlainBtn, v.againBtn)
 	reauth := widget.NewButtonWithIcon("Authenticate "+v.peerName(), theme.ConfirmIcon(), v.openAuth)
 	reauth.Importance = widget.DangerImportance
 	v.keyWarn = newBanner(theme.ColorNameError, theme.ErrorIcon(), func() { v.keyWarn.hide() }, reauth)
@@ -81,7 +94,7 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	header := container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewCenter(v.status.Button),
 		container.NewVBox(v.name, v.sub))
 	top := container.NewVBox(header, widget.NewSeparator(), v.keyWarn.box, v.authHint.box)
-	bottom := container.NewVBox(v.finished.box, container.NewBorder(nil, nil, nil, v.send, v.input))
+	bottom := container.NewVBox(v.finished.box, v.plainChoice.box, container.NewBorder(nil, nil, nil, v.send, v.input))
 	content := container.NewPadded(container.NewBorder(top, bottom, nil, nil, v.msgs.view))
 	v.tab = container.NewTabItemWithIcon("", lockOpenIcon, content)
 
@@ -155,6 +168,13 @@ func (v *convView) submit() {
 		v.finished.show(v.finishedText())
 		return
 	}
+	if v.endedByUs && v.sec.Level == account.NotPrivate {
+		// After "End private conversation" the next line would go out
+		// in plain: ask once, keep the text (End sits next to Refresh
+		// in the menu, and a mistaken click must not leak a line).
+		v.plainChoice.show("You ended the private conversation. This message would be sent unencrypted.")
+		return
+	}
 	v.input.SetText("")
 	// The placeholder is found again by a local id, not its index: earlier
 	// history lines may be inserted above it meanwhile (history.go).
@@ -216,6 +236,7 @@ func (v *convView) action(a secAction) {
 	case actStart:
 		v.startPrivate()
 	case actEnd:
+		v.endedByUs = true
 		v.endPrivate()
 	case actAuthenticate:
 		v.openAuth()
@@ -234,6 +255,14 @@ func (v *convView) startPrivate() {
 func (v *convView) endPrivate() {
 	conv := v.conv
 	v.u.do(func(ctx context.Context) error { return v.u.b.EndPrivate(ctx, conv) }, v.reportErr("end the private conversation"))
+}
+
+// sendPlainAnyway is the user's choice after ending the conversation
+// themselves: from now on this chat sends in plain, as any plain chat.
+func (v *convView) sendPlainAnyway() {
+	v.endedByUs = false
+	v.plainChoice.hide()
+	v.submit()
 }
 
 func (v *convView) reportErr(what string) func(error) {

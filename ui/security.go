@@ -28,6 +28,11 @@ func (v *convView) applySecurity() {
 	look := lookOf(v.sec.Level)
 	v.status.setLevel(v.sec.Level)
 	v.tab.Icon = look.Icon
+	if v.sec.Level != account.NotPrivate {
+		// Private again (or the peer's own end): the choice is moot.
+		v.endedByUs = false
+		v.plainChoice.hide()
+	}
 	if v.sec.Level == account.Finished {
 		v.finished.show(v.finishedText())
 		v.input.SetPlaceHolder("Restart or end the private conversation to send")
