@@ -6,7 +6,9 @@ package account
 // message"). Everything runs through the real account loop on Prosody.
 
 import (
+	"context"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/internal/testbed"
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // withWireTap shows a test every chat body the loop sends.
@@ -313,4 +316,54 @@ func TestPeerRestartsTenTimesStillPrivate(t *testing.T) {
 		t.Fatalf("alice keeps %d instances for bob/phone", n)
 	}
 	t.Logf("10 restarts; alice keeps %d instances", n)
+}
+
+// lockedStore answers every read as a locked keyring does: unavailable,
+// not "not found".
+type lockedStore struct{}
+
+func (lockedStore) Get(context.Context, string) ([]byte, error) {
+	return nil, fmt.Errorf("the keyring is locked: %w", secret.ErrStoreUnavailable)
+}
+func (lockedStore) Set(context.Context, string, []byte) error {
+	return fmt.Errorf("the keyring is locked: %w", secret.ErrStoreUnavailable)
+}
+func (lockedStore) Delete(context.Context, string) error {
+	return fmt.Errorf("the keyring is locked: %w", secret.ErrStoreUnavailable)
+}
+
+// A plain message the server delivered is shown, marked plain, even when
+// no private conversation can be set up (the key cannot be read now);
+// an OTR message that cannot be read is reported, never shown as text.
+func TestPlainMessageKeptWhenKeyUnavailable(t *testing.T) {
+	prof, err := OpenProfile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(prof, lockedStore{})
+	m.events = newEventQueue(1)
+	c := newClient(m, Settings{JID: "alice@localhost", Policy: Opportunistic})
+	c.ctx = ctxT(t)
+	body := "are you there?"
+	c.handleMessage(&wire.Message{From: "bob@localhost/phone", Type: "chat", Body: &body})
+	otrBody := "?OTR:AAMDAAABAAAAAQAAAAEAAAAA."
+	c.handleMessage(&wire.Message{From: "bob@localhost/phone", Type: "chat", Body: &otrBody})
+	var got []MessageReceived
+	var notes []string
+	m.events.mu.Lock()
+	for _, e := range m.events.items {
+		switch e := e.(type) {
+		case MessageReceived:
+			got = append(got, e)
+		case Notice:
+			notes = append(notes, e.Text)
+		}
+	}
+	m.events.mu.Unlock()
+	if len(got) != 1 || got[0].Body != body || got[0].Encrypted || got[0].Level != NotPrivate {
+		t.Fatalf("shown: %+v", got)
+	}
+	if len(notes) != 2 || !strings.Contains(notes[1], "could not be read") {
+		t.Fatalf("notices: %q", notes)
+	}
 }
