@@ -32,6 +32,7 @@ const (
 	evMalformed                         // a message that failed a check and was dropped
 	evPeerError                         // the peer's client reported a protocol error
 	evPlainWhilePriv                    // a plain message arrived where privacy was expected
+	evMisdirected                       // a message for another session of ours (e.g. from before a restart)
 )
 
 // e2eEvent is one change in a protocol session.

@@ -239,8 +239,13 @@ func (s *otrSession) out(in *otr.Conversation, r otr.Result) e2eOut {
 			e.Kind, e.Text = evPeerError, ev.Text
 		case otr.EventPlaintextReceived:
 			e.Kind = evPlainWhilePriv
+		case otr.EventInstanceMismatch:
+			if ev.Text != otr.TextForAnotherInstance {
+				continue // routing noise of crossing AKEs: nothing the user can act on
+			}
+			e.Kind = evMisdirected
 		default:
-			continue // instance mismatch, extra key, encryption required: nothing to tell
+			continue // extra key, encryption required: nothing to tell
 		}
 		if e.Key == "" {
 			e.Key, _ = fingerprint(in)

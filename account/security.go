@@ -116,6 +116,10 @@ func (c *client) e2eEvents(pc *privConv, evs []e2eEvent) {
 			c.notice(conv, "the other side reported a problem with the private conversation: "+ev.Text)
 		case evPlainWhilePriv:
 			c.notice(conv, "the next message arrived unencrypted")
+		case evMisdirected:
+			c.notice(conv, "a private message from "+pc.key.peer+" was meant for another session of yours "+
+				"(another device, or Sotto before a restart) and could not be read here; "+
+				"if "+pc.key.peer+" keeps sending, start the private conversation again")
 		}
 	}
 }

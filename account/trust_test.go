@@ -367,3 +367,14 @@ func TestPlainMessageKeptWhenKeyUnavailable(t *testing.T) {
 		t.Fatalf("notices: %q", notes)
 	}
 }
+
+// A message for another instance tag of ours (Sotto before a restart,
+// another login) is not dropped in silence.
+func TestMisdirectedMessageSurfaced(t *testing.T) {
+	h := newHostileBed(t)
+	ours, theirs := instanceTags(t, h.a, h.b.jid, wire.DefaultResource)
+	mark := h.a.rec.mark()
+	inject(t, h.a, h.bobFull, frag(theirs, ours+1, 1, 2, "?OTR:AAMD"))
+	waitNotice(h.a, mark, "meant for another session")
+	h.genuine(t, "still private")
+}

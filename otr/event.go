@@ -27,6 +27,11 @@ func (s MsgState) String() string {
 	return "MsgState(" + strconv.Itoa(int(s)) + ")"
 }
 
+// TextForAnotherInstance is the Text of an EventInstanceMismatch for a
+// message addressed to another instance tag of ours (one we no longer
+// have, or another login of the same account).
+const TextForAnotherInstance = "message for another instance"
+
 // EventKind says what changed. The zero value is deliberately not a kind,
 // so a zero Event is never mistaken for a security event.
 type EventKind int

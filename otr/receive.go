@@ -121,7 +121,7 @@ func (c *Conversation) tagsOK(res *Result, sender, receiver uint32, zeroOK bool)
 		res.event(Event{Kind: EventInstanceMismatch, Text: "message not addressed to an instance"})
 		return false
 	case receiver != 0 && receiver != c.ourTag:
-		res.event(Event{Kind: EventInstanceMismatch, Text: "message for another instance"})
+		res.event(Event{Kind: EventInstanceMismatch, Text: TextForAnotherInstance})
 		return false
 	case c.peerTag != 0 && sender != c.peerTag && !c.mayRebind():
 		res.event(Event{Kind: EventInstanceMismatch, Text: "message from another peer instance"})
