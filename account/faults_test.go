@@ -126,7 +126,7 @@ func TestFaultCutMidSMP(t *testing.T) {
 	b.waitFor(0, "bob private", isLevel(a.jid, Unverified))
 
 	ma, mb := a.rec.mark(), b.rec.mark()
-	if err := a.m.Authenticate(ctx, a.conv(b), "Our first pet?", "Rex"); err != nil {
+	if err := a.m.Authenticate(ctx, a.conv(b), "Our first pet?", "Rex the dog"); err != nil {
 		t.Fatal(err)
 	}
 	req := b.waitFor(mb, "SMP request", func(e Event) bool { _, ok := e.(SMPRequested); return ok }).(SMPRequested)
@@ -148,7 +148,7 @@ func TestFaultCutMidSMP(t *testing.T) {
 		}
 		return false
 	})
-	if err := b.m.AnswerSMP(ctx, req.Conv, "Rex"); err != nil {
+	if err := b.m.AnswerSMP(ctx, req.Conv, "Rex the dog"); err != nil {
 		t.Fatal(err)
 	}
 	secret := "typed while the link was down"
@@ -188,11 +188,11 @@ func TestFaultCutMidSMP(t *testing.T) {
 	}
 	// A fresh run works.
 	ma, mb = a.rec.mark(), b.rec.mark()
-	if err := a.m.Authenticate(ctx, a.conv(b), "Our first pet?", "Rex"); err != nil {
+	if err := a.m.Authenticate(ctx, a.conv(b), "Our first pet?", "Rex the dog"); err != nil {
 		t.Fatalf("authenticating again after the cut: %v", err)
 	}
 	req = b.waitFor(mb, "SMP request again", func(e Event) bool { _, ok := e.(SMPRequested); return ok }).(SMPRequested)
-	if err := b.m.AnswerSMP(ctx, req.Conv, "Rex"); err != nil {
+	if err := b.m.AnswerSMP(ctx, req.Conv, "Rex the dog"); err != nil {
 		t.Fatal(err)
 	}
 	r = a.waitFor(ma, "second SMP outcome", func(e Event) bool { _, ok := e.(SMPResult); return ok }).(SMPResult)
@@ -200,7 +200,7 @@ func TestFaultCutMidSMP(t *testing.T) {
 		t.Fatalf("second SMP: %v", r.Outcome)
 	}
 	a.waitFor(ma, "Private", isLevel(b.jid, Private))
-	assertNoPlaintext(t, srv, secret, "Rex", "Our first pet?")
+	assertNoPlaintext(t, srv, secret, "Rex the dog", "Our first pet?")
 }
 
 // TestFaultCutMidAKE: Bob (a raw client with our OTR engine, so the test

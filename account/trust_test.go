@@ -160,7 +160,7 @@ func TestUnverifiedInstanceNeverShownAsPrivate(t *testing.T) {
 // A failed check on a verified key takes the verification back on both
 // sides, loudly.
 func TestFailedSMPDropsVerification(t *testing.T) {
-	_, a, b := privatePair(t, peerOpts{}, peerOpts{})
+	srv, a, b := privatePair(t, peerOpts{}, peerOpts{})
 	ctx := ctxT(t)
 	fa, _ := a.m.OwnFingerprint(ctx, a.jid)
 	fb, _ := b.m.OwnFingerprint(ctx, b.jid)
@@ -204,6 +204,7 @@ func TestFailedSMPDropsVerification(t *testing.T) {
 			}
 		}
 	}
+	assertNoPlaintext(t, srv, "where did we meet?", "in Lisbon", "in Porto")
 }
 
 // Our instance tag is picked once per account and kept in the profile, so
@@ -316,6 +317,7 @@ func TestPeerRestartsTenTimesStillPrivate(t *testing.T) {
 		t.Fatalf("alice keeps %d instances for bob/phone", n)
 	}
 	t.Logf("10 restarts; alice keeps %d instances", n)
+	assertNoPlaintext(t, srv, "hello after restart", "reply 9")
 }
 
 // lockedStore answers every read as a locked keyring does: unavailable,
