@@ -26,6 +26,13 @@ var (
 	// ...). The wrapped error says why. Callers typically fall back to the
 	// vault (see Fallback).
 	ErrStoreUnavailable = errors.New("secret: store unavailable")
+	// ErrLocked: the keyring exists but is locked, or did not answer in
+	// time (its unlock prompt is waiting, or was dismissed). Nothing was
+	// read or written. It is a kind of ErrStoreUnavailable, but not a
+	// reason to fall back to the vault or to replace what the keyring
+	// holds: the caller waits until the user unlocks the keyring and tries
+	// again.
+	ErrLocked = errors.New("secret: the keyring is locked")
 	// ErrWrongPassphrase: the vault passphrase does not decrypt the vault
 	// (or the vault file was tampered with: the AEAD cannot tell the two
 	// apart).
