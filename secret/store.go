@@ -22,9 +22,9 @@ var (
 	// ErrNotFound: the store works but holds nothing under that key.
 	ErrNotFound = errors.New("secret: not found")
 	// ErrStoreUnavailable: the store could not be reached (no Secret
-	// Service, D-Bus down, keyring locked and the unlock prompt timed out,
-	// ...). The wrapped error says why. Callers typically fall back to the
-	// vault (see Fallback).
+	// Service, D-Bus down, keyring locked, ...). The wrapped error says
+	// why. When it is not also ErrLocked there is no keyring to wait for,
+	// and callers typically fall back to the vault (see Fallback).
 	ErrStoreUnavailable = errors.New("secret: store unavailable")
 	// ErrLocked: the keyring exists but is locked, or did not answer in
 	// time (its unlock prompt is waiting, or was dismissed). Nothing was
