@@ -15,6 +15,7 @@ import (
 
 	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 var errStopped = errors.New("account: the account was removed or the manager stopped")
@@ -216,8 +217,9 @@ func (c *client) connectRequest(reply func(error)) {
 }
 
 // startConnect dials in a goroutine so the loop stays responsive (Send
-// queues while connecting). Secrets are read there too: a keyring may
-// block on an unlock prompt.
+// queues while connecting). Secrets are read there too, the private key
+// included (the loop itself never reads it): a keyring may block on an
+// unlock prompt.
 func (c *client) startConnect() {
 	if c.connecting || c.sess != nil {
 		return
@@ -236,13 +238,14 @@ func (c *client) startConnect() {
 		defer func() { c.connDone <- r }()
 		pw, err := c.m.secrets.Get(ctx, passwordKey(p.JID))
 		if err != nil {
-			r.err = &wire.AuthError{Err: fmt.Errorf("no saved password: %w", err)}
+			r.err = &secretError{what: "password", err: err}
 			return
 		}
 		p.Password = string(pw)
 		clear(pw)
 		if !haveKey {
-			if r.key, r.err = c.m.loadKey(ctx, p.JID, false); r.err != nil {
+			if r.key, err = c.m.loadKey(ctx, p.JID, false); err != nil {
+				r.err = &secretError{what: "private key", err: err}
 				return
 			}
 		}
@@ -254,7 +257,7 @@ func (c *client) startConnect() {
 func (c *client) connected(r connResult) {
 	c.connecting = false
 	if r.key != nil {
-		c.key = r.key
+		c.keyReady(r.key)
 	}
 	if r.err == nil && !c.wantOnline {
 		// Disconnect was called while dialing.
@@ -279,9 +282,20 @@ func (c *client) connectFailed(err error) {
 	var cp *wire.CertProblem
 	var ae *wire.AuthError
 	var nt *wire.NoTLSError
+	var se *secretError
 	switch {
 	case !c.wantOnline:
 		c.setState(Disconnected, "", 0)
+	case errors.As(err, &se) && errors.Is(se, secret.ErrLocked):
+		// Wait for the user: retrying on a timer would pop the desktop's
+		// unlock prompt again and again.
+		c.wantOnline = false
+		c.setState(KeyringLocked, "Unlock your keyring to sign in", 0)
+		c.failQueued("not sent: unlock your keyring to sign in")
+	case errors.As(err, &se):
+		c.wantOnline = false
+		c.setState(Failed, se.Error(), 0)
+		c.failQueued("not sent: " + se.Error())
 	case errors.As(err, &cp):
 		c.certWait = true
 		c.wantOnline = false

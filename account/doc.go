@@ -30,6 +30,11 @@
 //     XEP-0280 <private/> on every OTR message.
 //   - XEP-0199 pings as a watchdog (a silent link never makes Serve
 //     return), reconnect with exponential backoff.
+//   - Secrets (key.go): the password and the OTR key are read off the loop
+//     when the account signs in; a key is made only when the store says
+//     there is none. A locked keyring puts the account in KeyringLocked
+//     until Connect is called again: nothing is replaced, nothing retried
+//     on a timer.
 //   - OTR v2/v3 through package otr (private.go, security.go): one
 //     otr.Conversation per (contact, resource, peer instance tag); per
 //     contact or per account policy; levels NotPrivate, Unverified,

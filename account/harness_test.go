@@ -54,6 +54,7 @@ type peerOpts struct {
 	direct   bool
 	password string // overrides the registered one
 	extra    []Option
+	store    secret.Store // instead of a fresh secret.Memory (peer.secrets is then nil)
 }
 
 // newPeer registers user on srv and runs a Manager for it.
@@ -81,7 +82,11 @@ func newPeer(t *testing.T, srv *testbed.Server, user string, po peerOpts) *peer 
 		opts = append(opts, WithRootCAs(po.roots))
 	}
 	secrets := secret.NewMemory()
-	m := NewManager(prof, secrets, opts...)
+	var store secret.Store = secrets
+	if po.store != nil {
+		store, secrets = po.store, nil
+	}
+	m := NewManager(prof, store, opts...)
 	p := &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, secrets: secrets}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

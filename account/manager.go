@@ -88,6 +88,9 @@ type Manager struct {
 	security map[Conversation]SecurityChanged // latest per conversation
 
 	hist *history.Store // the history of plain chats (history.go)
+
+	keysMu   sync.Mutex          // guards keyLoads only, never held across I/O
+	keyLoads map[string]*keyLoad // per account: a key read in progress (key.go)
 }
 
 // NewManager makes a Manager for the accounts in p. Nothing connects
@@ -447,7 +450,7 @@ func (m *Manager) GenerateKey(ctx context.Context, account string) (string, erro
 		return "", err
 	}
 	if c, err := m.client(account); err == nil {
-		_ = c.call(ctx, func(reply func(error)) { c.key = k; reply(nil) })
+		_ = c.call(ctx, func(reply func(error)) { c.keyReady(k); reply(nil) })
 	}
 	return k.Fingerprint().String(), nil
 }

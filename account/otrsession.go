@@ -6,49 +6,10 @@ package account
 // events into the loop's.
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/sotto-im/sotto/otr"
-	"github.com/sotto-im/sotto/secret"
 )
-
-var keyMu sync.Mutex // serialises key generation across accounts
-
-// loadKey returns the account's OTR key from the secret.Store, generating
-// and storing one if there is none (or if fresh is true).
-func (m *Manager) loadKey(ctx context.Context, account string, fresh bool) (*otr.PrivateKey, error) {
-	keyMu.Lock()
-	defer keyMu.Unlock()
-	if !fresh {
-		b, err := m.secrets.Get(ctx, otrKeyName(account))
-		if err == nil {
-			keys, perr := otr.ParsePrivateKeys(b)
-			clear(b)
-			if perr != nil || len(keys) != 1 {
-				return nil, fmt.Errorf("account: the stored private key of %s is damaged: %v", account, perr)
-			}
-			return keys[0].Key, nil
-		}
-		if !errors.Is(err, secret.ErrNotFound) {
-			return nil, fmt.Errorf("account: reading the private key: %w", err)
-		}
-	}
-	k, err := otr.GenerateKey(m.opt.rand)
-	if err != nil {
-		return nil, fmt.Errorf("account: generating a private key: %w", err)
-	}
-	b := otr.FormatPrivateKeys([]otr.AccountKey{{Account: account, Protocol: "prpl-jabber", Key: k}})
-	err = m.secrets.Set(ctx, otrKeyName(account), b)
-	clear(b)
-	if err != nil {
-		return nil, fmt.Errorf("account: saving the private key: %w", err)
-	}
-	return k, nil
-}
 
 func otrPolicy(p Policy) otr.Policy {
 	switch p {
@@ -61,14 +22,11 @@ func otrPolicy(p Policy) otr.Policy {
 }
 
 // newSession makes the end-to-end session state for a new (contact,
-// resource): today always OTR.
+// resource): today always OTR. Without the account's key (read off the
+// loop when it signs in, key.go) it is a keylessSession until keyReady.
 func (c *client) newSession(peer string) (e2eSession, error) {
 	if c.key == nil {
-		k, err := c.m.loadKey(c.ctx, c.account(), false)
-		if err != nil {
-			return nil, err
-		}
-		c.key = k
+		return keylessSession{}, nil
 	}
 	if c.instanceTag == 0 {
 		c.instanceTag = c.settings.InstanceTag

@@ -11,6 +11,8 @@ package account
 // Queued and later SentEncrypted or NotSent. sendWire double-checks by
 // refusing unprotected text for messages that need privacy.
 
+import "errors"
+
 type peerKey struct{ peer, res string }
 
 type queued struct {
@@ -142,7 +144,11 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 	pc.active = c.nowNanos()
 	wasPlain := c.peerPlain(peer) // history.go: only plain conversations are kept
 	r, err := pc.e2e.Receive(body)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNoKeyYet):
+		c.notice(c.convID(pc), "a private message could not be read: your private key is not loaded yet "+
+			"(it is read when the account signs in; is the keyring locked?)")
+	case err != nil:
 		c.notice(c.convID(pc), "could not process a message: "+err.Error())
 	}
 	c.sendResult(pc, r.Send)

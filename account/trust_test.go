@@ -230,6 +230,9 @@ func TestOwnInstanceTagPersists(t *testing.T) {
 	m2 := NewManager(prof, a.secrets)
 	c := newClient(m2, prof.Accounts()[0])
 	c.ctx = ctxT(t)
+	if c.key, err = m2.loadKey(c.ctx, a.jid, false); err != nil { // read at sign-in
+		t.Fatal(err)
+	}
 	sess, err := c.newSession(b.jid)
 	if err != nil {
 		t.Fatal(err)
@@ -365,7 +368,7 @@ func TestPlainMessageKeptWhenKeyUnavailable(t *testing.T) {
 	if len(got) != 1 || got[0].Body != body || got[0].Encrypted || got[0].Level != NotPrivate {
 		t.Fatalf("shown: %+v", got)
 	}
-	if len(notes) != 2 || !strings.Contains(notes[1], "could not be read") {
+	if len(notes) != 1 || !strings.Contains(notes[0], "could not be read") || strings.Contains(notes[0], "account:") {
 		t.Fatalf("notices: %q", notes)
 	}
 }

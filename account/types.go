@@ -87,10 +87,15 @@ const (
 	// Failed: connecting failed in a way that retrying will not fix
 	// (bad password, certificate refused); the user must act.
 	Failed
+	// KeyringLocked: the keyring that holds the account's password or
+	// private key is locked, or did not answer (its unlock prompt may be
+	// waiting). Nothing was replaced and the server was not asked; Connect
+	// again (Retry) once the user has unlocked it.
+	KeyringLocked
 )
 
 func (c ConnState) String() string {
-	return [...]string{"Offline", "Connecting…", "Online", "Reconnecting…", "Failed"}[c]
+	return [...]string{"Offline", "Connecting…", "Online", "Reconnecting…", "Failed", "Keyring locked"}[c]
 }
 
 // Settings describe one account as the user configured it. They never
@@ -214,7 +219,7 @@ type Event interface{ isEvent() }
 type ConnectionChanged struct {
 	Account string
 	State   ConnState
-	Err     string // plain-language reason when Failed or Reconnecting
+	Err     string // plain-language reason when Failed, Reconnecting or KeyringLocked
 	RetryIn time.Duration
 }
 

@@ -1,7 +1,8 @@
 // Package secret keeps Sotto's passwords and private keys.
 //
 // Everything that holds a secret implements Store (Get, Set, Delete by
-// name; ErrNotFound, ErrStoreUnavailable). The implementations:
+// name; ErrNotFound, ErrStoreUnavailable, and ErrLocked for a keyring
+// that is there but locked). The implementations:
 //
 //   - NewKeyring: the operating system's keyring through go-keyring (the
 //     Secret Service on Linux and the BSDs, the Keychain on macOS, the
@@ -12,8 +13,9 @@
 //     XChaCha20-Poly1305, for machines without a keyring and for portable
 //     mode (vault.go). Vault.ID and VaultID name a vault without reading
 //     its header by hand;
-//   - Fallback: the keyring first and the vault, opened on demand, once
-//     the keyring does not answer (fallback.go);
+//   - Fallback: the keyring first and the vault, opened on demand, when
+//     there is no keyring; a locked keyring is waited for, never replaced
+//     (fallback.go);
 //   - Memory: this process's memory only, for tests, demos and scenes
 //     (memory.go).
 //

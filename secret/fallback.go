@@ -1,7 +1,7 @@
 package secret
 
-// Fallback: the OS keyring first, the passphrase vault once the keyring
-// does not answer.
+// Fallback: the OS keyring first, the passphrase vault when there is no
+// keyring.
 
 import (
 	"context"
@@ -11,22 +11,33 @@ import (
 )
 
 // Fallback is a Store that uses Primary (normally the OS keyring) and,
-// once Primary reports ErrStoreUnavailable, a secondary store (normally the
-// vault) that it opens lazily through Open.
+// once Primary reports that there is no keyring (ErrStoreUnavailable that
+// is not ErrLocked), a secondary store (normally the vault) that it opens
+// lazily through Open.
 //
 // Policy, and why:
 //   - Open is called at most once successfully, and only when the primary is
 //     unavailable, because opening the vault usually means asking the user for
 //     a passphrase; a working keyring must never cause that prompt.
+//   - A keyring that is there but locked, or that does not answer in time
+//     (ErrLocked: its unlock prompt is waiting for the user), is not
+//     "unavailable": the call fails with ErrLocked and nothing else
+//     happens. Falling back would open a passphrase window next to the
+//     desktop's unlock prompt, create a vault the user never chose, and
+//     answer "not found" for the password and the private key that are in
+//     the keyring, so that a new key would replace the user's identity.
+//     The caller waits for the user to unlock the keyring and tries again.
 //   - After the first ErrStoreUnavailable the primary is skipped for the rest
-//     of the Fallback's life. A locked keyring costs a full timeout per call;
-//     paying it on every Get would freeze the app repeatedly, and switching
-//     back and forth would scatter secrets over two stores.
+//     of the Fallback's life. Switching back and forth would scatter
+//     secrets over two stores.
 //   - Get also consults the secondary when the primary answers "not found"
 //     but only if the secondary is already open (see UseSecondary): a secret
 //     saved to the vault during an earlier keyring outage is still found.
 //   - Set through a working primary removes a stale copy from an open
 //     secondary, so an old password cannot resurface later.
+//   - No lock is held while Open runs (it waits for the user): callers
+//     that need the secondary meanwhile wait for that one Open, each only
+//     as long as its own context allows, and UsingSecondary never waits.
 type Fallback struct {
 	primary Store
 	open    func(ctx context.Context) (Store, error)
@@ -34,6 +45,7 @@ type Fallback struct {
 	mu          sync.Mutex
 	secondary   Store
 	primaryDown bool
+	opening     chan struct{} // non-nil while an Open runs; closed when it ends
 }
 
 // NewFallback returns a Fallback over primary. open is called (at most until
@@ -74,23 +86,52 @@ func (f *Fallback) markDown() {
 	f.mu.Unlock()
 }
 
-// secondaryStore returns the secondary, opening it if needed. The mutex is
-// held across open so that concurrent callers cause one prompt, not several.
+// primaryGone reports whether err from the primary means "no keyring":
+// fall back. A locked keyring is not gone (see the policy above).
+func primaryGone(err error) bool {
+	return errors.Is(err, ErrStoreUnavailable) && !errors.Is(err, ErrLocked)
+}
+
+// secondaryStore returns the secondary, opening it if needed. Concurrent
+// callers share one Open (one prompt, not several); none holds f.mu while
+// it runs.
 func (f *Fallback) secondaryStore(ctx context.Context, cause error) (Store, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.secondary != nil {
-		return f.secondary, nil
+	for {
+		f.mu.Lock()
+		if f.secondary != nil {
+			s := f.secondary
+			f.mu.Unlock()
+			return s, nil
+		}
+		if f.open == nil {
+			f.mu.Unlock()
+			return nil, cause
+		}
+		wait := f.opening
+		if wait == nil {
+			done := make(chan struct{})
+			f.opening = done
+			f.mu.Unlock()
+			s, err := f.open(ctx)
+			f.mu.Lock()
+			if err == nil {
+				f.secondary = s
+			}
+			f.opening = nil
+			f.mu.Unlock()
+			close(done)
+			if err != nil {
+				return nil, fmt.Errorf("secret: keyring unavailable (%v) and the vault could not be opened: %w", cause, err)
+			}
+			return s, nil
+		}
+		f.mu.Unlock()
+		select {
+		case <-wait: // opened, or failed: look again (and maybe ask again)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("secret: waiting for the vault to be unlocked: %w", ctx.Err())
+		}
 	}
-	if f.open == nil {
-		return nil, cause
-	}
-	s, err := f.open(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("secret: keyring unavailable (%v) and the vault could not be opened: %w", cause, err)
-	}
-	f.secondary = s
-	return s, nil
 }
 
 // Get implements Store.
@@ -106,7 +147,7 @@ func (f *Fallback) Get(ctx context.Context, key string) ([]byte, error) {
 				return nil, err
 			}
 			return sec.Get(ctx, key)
-		case !errors.Is(err, ErrStoreUnavailable):
+		case !primaryGone(err):
 			return nil, err
 		}
 		f.markDown()
@@ -135,7 +176,7 @@ func (f *Fallback) Set(ctx context.Context, key string, value []byte) error {
 			}
 			return nil
 		}
-		if !errors.Is(err, ErrStoreUnavailable) {
+		if !primaryGone(err) {
 			return err
 		}
 		f.markDown()
@@ -161,7 +202,7 @@ func (f *Fallback) Delete(ctx context.Context, key string) error {
 		switch {
 		case err == nil:
 			found = true
-		case errors.Is(err, ErrStoreUnavailable):
+		case primaryGone(err):
 			f.markDown()
 			if sec, err = f.secondaryStore(ctx, err); err != nil {
 				return err

@@ -147,3 +147,44 @@ func TestFallbackDeleteBoth(t *testing.T) {
 		t.Errorf("Delete of nothing: %v", err)
 	}
 }
+
+// TestFallbackHoldsNoLockAcrossPrompt: while the vault's passphrase
+// window is open (Open has not returned), the Fallback answers what it can
+// at once, and a caller that needs the vault waits only as long as its own
+// context allows (issue 12, point 5).
+func TestFallbackHoldsNoLockAcrossPrompt(t *testing.T) {
+	primary := newMemStore()
+	primary.down = true
+	asked := make(chan struct{})
+	answer := make(chan struct{})
+	vault := newMemStore()
+	fb := NewFallback(primary, func(ctx context.Context) (Store, error) {
+		close(asked)
+		select { // the user has not answered yet
+		case <-answer:
+			return vault, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	first := make(chan error, 1)
+	go func() { first <- fb.Set(context.Background(), "k", []byte("v")) }()
+	<-asked
+	if !fb.UsingSecondary() { // would block on the mutex if Open held it
+		t.Error("UsingSecondary = false after the keyring failed")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error, 1)
+	go func() { _, err := fb.Get(ctx, "k"); second <- err }()
+	cancel()
+	if err := <-second; !errors.Is(err, context.Canceled) {
+		t.Errorf("Get while the prompt is open, cancelled: %v, want context.Canceled", err)
+	}
+	close(answer)
+	if err := <-first; err != nil {
+		t.Fatalf("Set once the vault opened: %v", err)
+	}
+	if v, err := fb.Get(context.Background(), "k"); err != nil || string(v) != "v" {
+		t.Fatalf("Get after the prompt: %q, %v", v, err)
+	}
+}

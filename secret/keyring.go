@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -34,9 +35,12 @@ type keyringStore struct {
 // the Secret Service labels them "text/plain; charset=utf8", while private
 // keys are binary. The encoding is ours alone; only Sotto reads these items.
 //
-// Errors: keyring.ErrNotFound becomes ErrNotFound; everything else
-// (no D-Bus, no Secret Service, locked collection, timeout) is wrapped in
-// ErrStoreUnavailable together with the cause.
+// Errors: keyring.ErrNotFound becomes ErrNotFound. A keyring that exists
+// but is locked (its unlock prompt was dismissed or could not be shown) or
+// does not answer within the timeout (its unlock prompt is waiting for the
+// user) is ErrLocked, which is also ErrStoreUnavailable; everything else
+// (no D-Bus, no Secret Service) is ErrStoreUnavailable alone. Both carry
+// the cause.
 //
 // Trade-off: go-keyring calls cannot be cancelled, so on timeout the call
 // keeps running in its goroutine until the keyring answers (or never, if the
@@ -74,13 +78,37 @@ func (k *keyringStore) call(ctx context.Context, op string, fn func() (string, e
 		if errors.Is(r.err, keyring.ErrNotFound) {
 			return "", ErrNotFound
 		}
+		if lockedCause(r.err) {
+			return "", &lockedError{op: op, cause: r.err.Error()}
+		}
 		return "", fmt.Errorf("%w: keyring %s: %w", ErrStoreUnavailable, op, r.err)
 	case <-timer.C:
-		return "", fmt.Errorf("%w: keyring %s: no answer within %v (is the keyring locked?)",
-			ErrStoreUnavailable, op, k.timeout)
+		return "", &lockedError{op: op, cause: fmt.Sprintf(
+			"no answer within %v: it is probably waiting for you to unlock it", k.timeout)}
 	case <-ctx.Done():
 		return "", fmt.Errorf("secret: keyring %s: %w", op, ctx.Err())
 	}
+}
+
+// lockedCause reports whether a go-keyring error means "the keyring is
+// there but locked": on the Secret Service go-keyring asks to unlock the
+// collection before every call and says "failed to unlock correct
+// collection" when the unlock prompt is dismissed or cannot be shown (no
+// prompter); a service may also answer with its IsLocked error.
+func lockedCause(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "failed to unlock") || strings.Contains(s, "IsLocked")
+}
+
+// lockedError is ErrLocked (and so ErrStoreUnavailable) with its cause.
+type lockedError struct{ op, cause string }
+
+func (e *lockedError) Error() string {
+	return "secret: the keyring is locked (keyring " + e.op + ": " + e.cause + ")"
+}
+
+func (e *lockedError) Is(target error) bool {
+	return target == ErrLocked || target == ErrStoreUnavailable
 }
 
 // Get implements Store.

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sotto-im/sotto/internal/testbed"
 )
 
 const (
@@ -279,10 +281,32 @@ func checkFallbackUsesVault(t *testing.T, k Store) {
 	}
 }
 
+// checkFallbackWaitsForLockedKeyring: over a keyring that does not answer,
+// a Fallback reports ErrLocked and never opens the vault.
+func checkFallbackWaitsForLockedKeyring(t *testing.T, k Store) {
+	t.Helper()
+	ctx := context.Background()
+	fb := NewFallback(k, func(context.Context) (Store, error) {
+		t.Error("the vault was opened although the keyring is only locked")
+		return NewMemory(), nil
+	})
+	if err := fb.Set(ctx, "pw:alice@example.org", []byte("hunter2")); !errors.Is(err, ErrLocked) {
+		t.Errorf("fallback Set: %v, want ErrLocked", err)
+	}
+	if _, err := fb.Get(ctx, "pw:alice@example.org"); !errors.Is(err, ErrLocked) {
+		t.Errorf("fallback Get: %v, want ErrLocked", err)
+	}
+	if fb.UsingSecondary() {
+		t.Error("UsingSecondary = true: the Fallback gave up on a locked keyring")
+	}
+}
+
 // TestKeyringTimeout: a bus that accepts the connection but never answers
 // (what a keyring waiting on an unlock prompt looks like) must not hang the
 // caller: every call returns ErrStoreUnavailable after the timeout, and a
-// cancelled context returns at once.
+// cancelled context returns at once. The timeout means "locked"
+// (ErrLocked): the Fallback does not replace the keyring by the vault
+// (issue 12, point 4; this test used to expect the vault).
 func TestKeyringTimeout(t *testing.T) {
 	if os.Getenv(envKeyringMode) == "hang" {
 		keyringHangChild(t)
@@ -324,6 +348,9 @@ func keyringHangChild(t *testing.T) {
 		if !errors.Is(err, ErrStoreUnavailable) || !strings.Contains(err.Error(), "no answer within") {
 			t.Errorf("call %d: %v, want a timeout ErrStoreUnavailable", i, err)
 		}
+		if !errors.Is(err, ErrLocked) {
+			t.Errorf("call %d: %v, want ErrLocked (a keyring that does not answer may be waiting to be unlocked)", i, err)
+		}
 		if d < timeout || d > timeout+2*time.Second {
 			t.Errorf("call %d returned after %v, want about %v", i, d, timeout)
 		}
@@ -337,8 +364,48 @@ func keyringHangChild(t *testing.T) {
 	if d := time.Since(start); d > timeout/2 {
 		t.Errorf("cancelled Set took %v", d)
 	}
-	checkFallbackUsesVault(t, k)
+	checkFallbackWaitsForLockedKeyring(t, k)
 	if !t.Failed() {
 		fmt.Println(childOK)
+	}
+}
+
+// TestKeyringLocked: a real gnome-keyring whose login collection is
+// locked answers neither "not found" nor "no keyring": it says locked, so
+// that nothing is replaced and the vault is not opened behind the user's
+// back. Unlocked again, the same secret is there.
+func TestKeyringLocked(t *testing.T) {
+	if !testbed.InKeyring(t) {
+		return
+	}
+	ctx := context.Background()
+	k := NewKeyring("sotto-test", 2*time.Second)
+	if err := k.Set(ctx, "otr-key:alice@example.org", []byte("the old key")); err != nil {
+		t.Fatal(err)
+	}
+	testbed.LockKeyring(t)
+	start := time.Now()
+	_, err := k.Get(ctx, "otr-key:alice@example.org")
+	t.Logf("Get on a locked keyring: %v after %v", err, time.Since(start).Round(time.Millisecond))
+	if !errors.Is(err, ErrLocked) || errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get on a locked keyring: %v, want ErrLocked", err)
+	}
+	fb := NewFallback(k, func(context.Context) (Store, error) {
+		t.Error("the vault was opened although the keyring exists (it is only locked)")
+		return NewMemory(), nil
+	})
+	if _, err := fb.Get(ctx, "otr-key:alice@example.org"); !errors.Is(err, ErrLocked) {
+		t.Errorf("Fallback Get on a locked keyring: %v, want ErrLocked", err)
+	}
+	if err := fb.Set(ctx, "otr-key:alice@example.org", []byte("a new key")); !errors.Is(err, ErrLocked) {
+		t.Errorf("Fallback Set on a locked keyring: %v, want ErrLocked", err)
+	}
+	if fb.UsingSecondary() {
+		t.Error("the Fallback gave up on a keyring that is only locked")
+	}
+	testbed.UnlockKeyring(t)
+	got, err := fb.Get(ctx, "otr-key:alice@example.org")
+	if err != nil || string(got) != "the old key" {
+		t.Fatalf("after unlocking: %q, %v; want the old key", got, err)
 	}
 }

@@ -36,7 +36,7 @@ type PassphraseRequest struct {
 	Problem string
 	// OfferRemember shows the "Remember the passphrase on this computer"
 	// box (portable mode only: elsewhere the vault is the fallback for a
-	// keyring that does not answer, so there is nowhere to remember it).
+	// missing keyring, so there is nowhere to remember it).
 	OfferRemember bool
 }
 

@@ -22,10 +22,17 @@ var (
 	// ErrNotFound: the store works but holds nothing under that key.
 	ErrNotFound = errors.New("secret: not found")
 	// ErrStoreUnavailable: the store could not be reached (no Secret
-	// Service, D-Bus down, keyring locked and the unlock prompt timed out,
-	// ...). The wrapped error says why. Callers typically fall back to the
-	// vault (see Fallback).
+	// Service, D-Bus down, keyring locked, ...). The wrapped error says
+	// why. When it is not also ErrLocked there is no keyring to wait for,
+	// and callers typically fall back to the vault (see Fallback).
 	ErrStoreUnavailable = errors.New("secret: store unavailable")
+	// ErrLocked: the keyring exists but is locked, or did not answer in
+	// time (its unlock prompt is waiting, or was dismissed). Nothing was
+	// read or written. It is a kind of ErrStoreUnavailable, but not a
+	// reason to fall back to the vault or to replace what the keyring
+	// holds: the caller waits until the user unlocks the keyring and tries
+	// again.
+	ErrLocked = errors.New("secret: the keyring is locked")
 	// ErrWrongPassphrase: the vault passphrase does not decrypt the vault
 	// (or the vault file was tampered with: the AEAD cannot tell the two
 	// apart).

@@ -228,3 +228,18 @@ func TestRemoveContact(t *testing.T) {
 		t.Errorf("RemoveContact%v", c.args)
 	}
 }
+
+// A locked keyring is not a failure: the row says to unlock it and offers
+// Retry, which connects again (issue 12, point 4).
+func TestKeyringLockedRowOffersRetry(t *testing.T) {
+	h := newHarness(t).withBob()
+	r := h.u.roster
+	h.u.Handle(account.ConnectionChanged{Account: me, State: account.KeyringLocked,
+		Err: "Unlock your keyring to sign in"})
+	a := r.acctRows[me]
+	if a.state.Text != "Keyring locked — Unlock your keyring to sign in" || a.toggle.Text != "Retry" {
+		t.Errorf("account row: %q [%s]", a.state.Text, a.toggle.Text)
+	}
+	test.Tap(a.toggle)
+	h.calls("Connect", 1)
+}

@@ -235,7 +235,7 @@ func (r *rosterWindow) row(jid string) *acctRow {
 }
 
 func (r *rosterWindow) toggle(jid string, a *acctRow) {
-	connect := a.conn == account.Disconnected || a.conn == account.Failed
+	connect := a.conn == account.Disconnected || a.conn == account.Failed || a.conn == account.KeyringLocked
 	a.toggle.Disable()
 	r.u.do(func(ctx context.Context) error {
 		if connect {
@@ -259,7 +259,7 @@ func (r *rosterWindow) setConnection(e account.ConnectionChanged) {
 	switch e.State {
 	case account.Connected:
 		a.state.Importance = widget.SuccessImportance
-	case account.Connecting, account.Reconnecting:
+	case account.Connecting, account.Reconnecting, account.KeyringLocked:
 		a.state.Importance = widget.WarningImportance
 	case account.Failed:
 		a.state.Importance = widget.DangerImportance
@@ -270,9 +270,12 @@ func (r *rosterWindow) setConnection(e account.ConnectionChanged) {
 		text += " — " + e.Err
 	}
 	a.state.SetText(text)
-	if e.State == account.Disconnected || e.State == account.Failed {
+	switch e.State {
+	case account.KeyringLocked: // Connect again once the user has unlocked it
+		a.toggle.SetText("Retry")
+	case account.Disconnected, account.Failed:
 		a.toggle.SetText("Connect")
-	} else {
+	default:
 		a.toggle.SetText("Disconnect")
 	}
 }
