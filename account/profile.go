@@ -127,8 +127,8 @@ func DefaultProfileDir() (string, error) {
 // the caller should tell the user and may carry on. Any other error comes
 // with a nil profile.
 func OpenProfile(dir string) (*Profile, error) {
-	if err := ensurePrivateDir(dir); err != nil {
-		return nil, err
+	if err := atomicfile.PrivateDir(dir); err != nil {
+		return nil, fmt.Errorf("account: the profile folder: %w", err)
 	}
 	p := &Profile{Dir: dir}
 	var corrupt []error
@@ -154,26 +154,6 @@ func OpenProfile(dir string) (*Profile, error) {
 		p.pins.Pins = map[string]string{}
 	}
 	return p, errors.Join(corrupt...)
-}
-
-// ensurePrivateDir creates dir 0700, or tightens an existing one to 0700.
-func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("account: create profile directory: %w", err)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("account: profile directory: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("account: profile path %s is not a directory", dir)
-	}
-	if fi.Mode().Perm() != 0o700 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("account: restrict profile directory: %w", err)
-		}
-	}
-	return nil
 }
 
 // readProfileFile reads one profile file (at most maxProfileFile+1 bytes)

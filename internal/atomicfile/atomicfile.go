@@ -8,6 +8,27 @@ import (
 	"time"
 )
 
+// PrivateDir creates dir (and its parents) 0700, or tightens an existing
+// one to 0700: folders that hold Sotto's files are the user's alone.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("atomicfile: create folder: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("atomicfile: folder: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("atomicfile: %s is not a folder", dir)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("atomicfile: restrict folder: %w", err)
+		}
+	}
+	return nil
+}
+
 // MoveAside renames path to path.corrupt-<UTC time>, never overwriting,
 // and returns the new name.
 func MoveAside(path string) (string, error) {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sotto-im/sotto/internal/atomicfile"
 )
 
 const (
@@ -101,8 +103,8 @@ func (s *Store) Append(account, peer string, out bool, body string, at time.Time
 	defer s.mu.Unlock()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
-		if err = ensurePrivateDir(s.dir); err == nil {
-			err = ensurePrivateDir(filepath.Dir(path))
+		if err = atomicfile.PrivateDir(s.dir); err == nil {
+			err = atomicfile.PrivateDir(filepath.Dir(path))
 		}
 		if err == nil {
 			f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -123,26 +125,6 @@ func (s *Store) Append(account, peer string, out bool, body string, at time.Time
 	}
 	if _, err := f.Write(line); err != nil {
 		return fmt.Errorf("history: write: %w", err)
-	}
-	return nil
-}
-
-// ensurePrivateDir creates dir 0700, or tightens an existing one to 0700.
-func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("history: create folder: %w", err)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("history: folder: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("history: %s is not a directory", dir)
-	}
-	if fi.Mode().Perm() != 0o700 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("history: restrict folder: %w", err)
-		}
 	}
 	return nil
 }
