@@ -197,6 +197,9 @@ func (m *Manager) AddAccount(ctx context.Context, s Settings, password string) e
 	if slices.ContainsFunc(m.profile.Accounts(), func(a Settings) bool { return a.JID == s.JID }) {
 		return fmt.Errorf("account: %s is already set up", s.JID)
 	}
+	if s.Resource == "" {
+		s.Resource = m.newResource()
+	}
 	if err := m.profile.SaveAccount(s); err != nil {
 		return err
 	}
@@ -275,15 +278,21 @@ func (m *Manager) Disconnect(ctx context.Context, jid string) error {
 }
 
 // TestConnection logs in with s and password and logs out again, without
-// touching the saved accounts. An untrusted certificate is reported as an
-// error and a CertificateQuestion event.
+// touching the saved accounts. An untrusted certificate is reported as a
+// *CertificateError (and a CertificateQuestion event), a refused password
+// as an error wrapping ErrPasswordRefused, so that a wizard can ask again.
 func (m *Manager) TestConnection(ctx context.Context, s Settings, password string) error {
 	sess, raw, err := wire.Dial(ctx, m.dialParams(s, password))
 	var cp *wire.CertProblem
-	if errors.As(err, &cp) {
-		m.emit(CertificateQuestion{Account: s.JID, Fingerprint: cp.Fingerprint, Subject: cp.Subject, Changed: cp.Changed})
-	}
-	if err != nil {
+	var ae *wire.AuthError
+	switch {
+	case errors.As(err, &cp):
+		q := CertificateQuestion{Account: s.JID, Fingerprint: cp.Fingerprint, Subject: cp.Subject, Changed: cp.Changed}
+		m.emit(q)
+		return &CertificateError{Question: q, msg: cp.Error()}
+	case errors.As(err, &ae):
+		return fmt.Errorf("%w (%v)", ErrPasswordRefused, ae.Err)
+	case err != nil:
 		return err
 	}
 	closeLink(sess, raw)

@@ -47,7 +47,8 @@ func (c *chatWindow) ensureWindow() {
 	if c.win != nil {
 		return
 	}
-	c.win = c.u.app.NewWindow("Sotto — Chats")
+	c.win = c.u.app.NewWindow(c.u.title("Chats"))
+	c.u.addQuit(c.win)
 	c.win.SetContent(c.tabs)
 	c.win.Resize(fyne.NewSize(640, 560))
 	// Closing the window hides it; the conversations stay so a new
