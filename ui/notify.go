@@ -107,6 +107,7 @@ func (u *UI) quitAsking() {
 		}
 	}, u.roster.win)
 	d.SetConfirmText("Quit")
+	confirmKeys(u.roster.win, d)
 	d.Show()
 }
 

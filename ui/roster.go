@@ -322,12 +322,13 @@ func (r *rosterWindow) certificateQuestion(e account.CertificateQuestion) {
 	if e.Changed {
 		d.SetConfirmImportance(widget.DangerImportance)
 	}
+	confirmKeys(r.win, d)
 	d.Show()
 }
 
 // removeContact asks, then removes a contact from the roster.
 func (r *rosterWindow) removeContact(acct string, c account.Contact) {
-	dialog.ShowConfirm("Remove contact", "Remove "+c.DisplayName()+" ("+c.JID+") from your contacts?", func(ok bool) {
+	d := dialog.NewConfirm("Remove contact", "Remove "+c.DisplayName()+" ("+c.JID+") from your contacts?", func(ok bool) {
 		if !ok {
 			return
 		}
@@ -337,4 +338,6 @@ func (r *rosterWindow) removeContact(acct string, c account.Contact) {
 			}
 		})
 	}, r.win)
+	confirmKeys(r.win, d)
+	d.Show()
 }

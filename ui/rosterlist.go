@@ -319,7 +319,9 @@ func (r *rosterWindow) showAddContact() {
 		}
 	}, r.win)
 	d.Resize(fyne.NewSize(420, 260))
+	submitOnEnter(r.win, d, jid, name, group)
 	d.Show()
+	r.win.Canvas().Focus(jid)
 }
 
 func (r *rosterWindow) addContact(acct, jid, name, group string) {

@@ -29,7 +29,7 @@ type probeItem struct {
 	Kind       string // button, entry, label, row
 	Text       string // a button's or label's text, an entry's placeholder, a row's contact
 	X, Y, W, H int
-	Layer      int // 0 = the window's content, n = its n-th dialog
+	Layer      int  // 0 = the window's content, n = its n-th dialog
 	Disabled   bool `json:",omitempty"`
 	Focused    bool `json:",omitempty"`
 }
