@@ -36,6 +36,9 @@ fi
 echo "== a real window under Xvfb"
 scripts/gui-smoke.sh
 
+echo "== first run to a verified private chat, two Sottos under openbox (issue 13)"
+scripts/firstrun-test.sh
+
 echo "== portable mode under Xvfb: nothing written outside the stick, no secret in the clear"
 scripts/portable-test.sh
 

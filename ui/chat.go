@@ -54,6 +54,9 @@ func (c *chatWindow) ensureWindow() {
 	c.u.addQuit(c.win)
 	c.win.SetContent(c.tabs)
 	c.win.Resize(fyne.NewSize(640, 560))
+	// Placed by us, not the window manager: openbox put it 15 px past
+	// the bottom of an 800-px screen.
+	c.win.CenterOnScreen()
 	// Closing the window hides it; the conversations stay so a new
 	// message brings them back with their history.
 	c.win.SetCloseIntercept(c.hide)

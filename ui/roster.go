@@ -122,6 +122,7 @@ func (r *rosterWindow) show() {
 		r.row(s.JID)
 	}
 	r.win.SetTitle(r.u.title("Sotto"))
+	r.win.CenterOnScreen()
 	r.win.Show()
 }
 

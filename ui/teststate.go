@@ -202,6 +202,8 @@ func walkObjects(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
 	case *container.Split:
 		walkObjects(x.Leading, f)
 		walkObjects(x.Trailing, f)
+	case *acctBox:
+		walkObjects(x.content, f)
 	case *rosterList:
 		for _, r := range x.rows {
 			walkObjects(r, f)

@@ -82,6 +82,7 @@ func newWizard(u *UI) *wizard {
 	w.nav.ExtendBaseWidget(w.nav)
 	w.win.SetContent(w.nav)
 	w.win.Resize(fyne.NewSize(560, 620))
+	w.win.CenterOnScreen()
 	u.addQuit(w.win)
 	// Enter does what the page's main button does; Escape declines the
 	// certificate. (A focused entry takes Enter itself: OnSubmitted.)
