@@ -24,11 +24,13 @@ type CertificateError struct {
 
 func (e *CertificateError) Error() string { return e.msg }
 
-// newResource is the resource a new account binds: "sotto-" and four
-// random hex digits, saved with the account. A fixed "sotto" made two
-// instances (or two computers) on one account kick each other off the
-// server every few seconds (RFC 6120 §7.7.2.2, resource conflict).
-func (m *Manager) newResource() string {
+// NewResource is a resource name for a new installation's account:
+// "sotto-" and four random hex digits, to be saved in its Settings (the
+// wizard does). A fixed "sotto" made two instances (or two computers) on
+// one account kick each other off the server every few seconds (RFC 6120
+// §7.7.2.2, resource conflict). Settings with Resource "" still bind
+// "sotto", as before.
+func NewResource() string {
 	// crypto/rand, not m.opt.rand: the name is no secret, and reading
 	// from an injected deterministic source would shift what tests expect.
 	b := make([]byte, 2)

@@ -197,9 +197,6 @@ func (m *Manager) AddAccount(ctx context.Context, s Settings, password string) e
 	if slices.ContainsFunc(m.profile.Accounts(), func(a Settings) bool { return a.JID == s.JID }) {
 		return fmt.Errorf("account: %s is already set up", s.JID)
 	}
-	if s.Resource == "" {
-		s.Resource = m.newResource()
-	}
 	if err := m.profile.SaveAccount(s); err != nil {
 		return err
 	}

@@ -355,6 +355,9 @@ func (w *wizard) createAccount() {
 	w.setBusy(true)
 	say(w.testResult, widget.MediumImportance, "Signing in to "+s.JID+"…")
 	w.signingIn = s.JID
+	if s.Resource == "" {
+		s.Resource = account.NewResource()
+	}
 	// Sign in first: a wrong password or an untrusted certificate is
 	// settled here, before any key is made or anything is saved.
 	w.u.do(func(ctx context.Context) error {
