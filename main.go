@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -56,6 +57,15 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
+	inst, err := claimProfile(loc.dir)
+	if errors.Is(err, errRunning) {
+		fmt.Fprintln(os.Stderr, "Sotto is already running with this profile; its window was brought to the front.")
+		return
+	}
+	if err != nil {
+		fatal(err)
+	}
+	defer inst.close()
 	// A damaged settings file comes back with a usable profile and an
 	// error to show; anything else is fatal.
 	profile, profileErr := account.OpenProfile(loc.dir)
@@ -77,7 +87,9 @@ func main() {
 	mgr := account.NewManager(profile, secrets)
 	// The profile keeps the UI preferences too, so that a profile folder
 	// (and the portable stick) holds everything.
-	opts := ui.Options{KeyStorage: secrets.Describe(), Prefs: profile}
+	// SOTTO_TEST_STATE is for scripts/firstrun-test.sh only (ui/teststate.go).
+	opts := ui.Options{KeyStorage: secrets.Describe(), Prefs: profile, HasTray: hasTray,
+		StateFile: os.Getenv("SOTTO_TEST_STATE")}
 	if loc.portable {
 		// Only portable mode offers the vault in the wizard: elsewhere a
 		// working keyring takes every secret, and the vault is the
@@ -91,6 +103,7 @@ func main() {
 	go quitOnSignal(ctx, a)
 	go u.Run(ctx, mgr.Events())
 	u.Start()
+	inst.serve(func() { fyne.Do(u.Raise) })
 	if profileErr != nil {
 		u.ShowError(profileErr)
 	}

@@ -282,15 +282,21 @@ func (m *Manager) Disconnect(ctx context.Context, jid string) error {
 }
 
 // TestConnection logs in with s and password and logs out again, without
-// touching the saved accounts. An untrusted certificate is reported as an
-// error and a CertificateQuestion event.
+// touching the saved accounts. An untrusted certificate is reported as a
+// *CertificateError (and a CertificateQuestion event), a refused password
+// as an error wrapping ErrPasswordRefused, so that a wizard can ask again.
 func (m *Manager) TestConnection(ctx context.Context, s Settings, password string) error {
 	sess, raw, err := wire.Dial(ctx, m.dialParams(s, password))
 	var cp *wire.CertProblem
-	if errors.As(err, &cp) {
-		m.emit(CertificateQuestion{Account: s.JID, Fingerprint: cp.Fingerprint, Subject: cp.Subject, Changed: cp.Changed})
-	}
-	if err != nil {
+	var ae *wire.AuthError
+	switch {
+	case errors.As(err, &cp):
+		q := CertificateQuestion{Account: s.JID, Fingerprint: cp.Fingerprint, Subject: cp.Subject, Changed: cp.Changed}
+		m.emit(q)
+		return &CertificateError{Question: q, msg: cp.Error()}
+	case errors.As(err, &ae):
+		return fmt.Errorf("%w (%v)", ErrPasswordRefused, ae.Err)
+	case err != nil:
 		return err
 	}
 	closeLink(sess, raw)

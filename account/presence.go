@@ -80,6 +80,14 @@ func (c *client) handlePresence(p *wire.Presence) {
 	bare := from.Bare().String()
 	switch p.Type {
 	case "subscribe":
+		// A contact we added ourselves (we asked for, or already get,
+		// their presence) asking back is the second half of the same
+		// agreement: approve it without asking the user a second time.
+		if it, ok := c.roster.items[bare]; ok && (it.Ask == "subscribe" || it.Subscription == "to") {
+			if err := c.sendPresence(wire.OutPresence{To: bare, Type: "subscribed"}); err == nil {
+				return
+			}
+		}
 		c.m.emit(SubscriptionRequest{Account: c.account(), From: bare})
 		return
 	case "subscribed", "unsubscribe", "unsubscribed":

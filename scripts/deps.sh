@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
   libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dri)
 test_pkgs=(prosody lua-unbound openssl libotr5-dev libotr5-bin libgcrypt20-dev
-  gnome-keyring dbus dbus-x11 libsecret-tools xvfb imagemagick xdotool x11-utils
+  gnome-keyring dbus dbus-x11 libsecret-tools xvfb openbox imagemagick xdotool x11-utils
   locales file)
 
 want=("${build_pkgs[@]}")

@@ -46,6 +46,9 @@ type authDialog struct {
 	verifyBack, again    *widget.Button
 	startBtn, answerBtn  *widget.Button
 	peerQ                string // the peer's SMP question ("" = shared secret)
+	// answered is the shared secret we answered with (no question), so
+	// that verifying the peer in turn is one click.
+	answered string
 }
 
 func newAuthDialog(v *convView, question string) *authDialog {
@@ -184,11 +187,25 @@ func (a *authDialog) buildResult() {
 	a.resultIcon = widget.NewIcon(theme.InfoIcon())
 	a.resultText = wrapLabel("")
 	a.resultText.TextStyle.Bold = true
-	a.verifyBack = widget.NewButtonWithIcon("Verify "+a.v.peerName(), theme.ConfirmIcon(), a.showAsk)
+	a.verifyBack = widget.NewButtonWithIcon("Verify "+a.v.peerName(), theme.ConfirmIcon(), a.verifyInTurn)
 	a.verifyBack.Importance = widget.HighImportance
 	a.again = widget.NewButton("Try again", a.showAsk)
 	a.result = container.NewVBox(container.NewBorder(nil, nil, a.resultIcon, nil, a.resultText),
 		container.NewHBox(layoutSpacer(), widget.NewButton("Close", a.d0Hide), a.again, a.verifyBack))
+}
+
+// verifyInTurn checks the peer after they checked us: with the shared
+// secret we just answered with it starts at once (both of us know it),
+// otherwise it opens the question form.
+func (a *authDialog) verifyInTurn() {
+	if a.answered == "" {
+		a.showAsk()
+		return
+	}
+	a.method.SetSelected(methodSecret)
+	a.secret.SetText(a.answered)
+	a.answered = ""
+	a.start()
 }
 
 func (a *authDialog) showAsk() {
@@ -204,6 +221,7 @@ func (a *authDialog) showAnswer() {
 		a.method.SetSelected(methodSecret)
 	}
 	a.page(a.answer)
+	a.focus(a.reply)
 }
 
 func (a *authDialog) waitFor(text string) {
@@ -283,6 +301,9 @@ func (a *authDialog) sendAnswer() {
 		return
 	}
 	v, conv := a.v, a.v.conv
+	if a.peerQ == "" {
+		a.answered = s
+	}
 	v.u.do(func(ctx context.Context) error { return v.u.b.AnswerSMP(ctx, conv, s) }, func(err error) {
 		if err != nil {
 			a.answerErr.SetText("Could not answer: " + plain(err))
@@ -291,6 +312,14 @@ func (a *authDialog) sendAnswer() {
 	})
 	a.reply.SetText("")
 	a.waitFor("Checking your answer with " + v.peerName() + "…")
+}
+
+// focus puts the keyboard in e, so the answer is typed and sent with
+// Enter without a click.
+func (a *authDialog) focus(e *widget.Entry) {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil {
+		c.Focus(e)
+	}
 }
 
 func (a *authDialog) abort() {

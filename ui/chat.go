@@ -26,11 +26,14 @@ type chatWindow struct {
 	// lastSec is the latest security state per conversation, kept when
 	// its tab is closed so a reopened tab shows it at once.
 	lastSec map[convKey]account.SecurityChanged
+	// autoDone: OTR was started automatically while the contact has
+	// been online (reset when they go offline; see rosterChanged).
+	autoDone map[convKey]bool
 }
 
 func newChatWindow(u *UI) *chatWindow {
 	c := &chatWindow{u: u, views: map[convKey]*convView{}, unread: map[convKey]int{},
-		lastSec: map[convKey]account.SecurityChanged{}}
+		lastSec: map[convKey]account.SecurityChanged{}, autoDone: map[convKey]bool{}}
 	c.tabs = container.NewDocTabs()
 	c.tabs.OnClosed = c.closed
 	c.tabs.OnSelected = func(t *container.TabItem) {
@@ -47,9 +50,13 @@ func (c *chatWindow) ensureWindow() {
 	if c.win != nil {
 		return
 	}
-	c.win = c.u.app.NewWindow("Sotto — Chats")
+	c.win = c.u.app.NewWindow(c.u.title("Chats"))
+	c.u.addQuit(c.win)
 	c.win.SetContent(c.tabs)
 	c.win.Resize(fyne.NewSize(640, 560))
+	// Placed by us, not the window manager: openbox put it 15 px past
+	// the bottom of an 800-px screen.
+	c.win.CenterOnScreen()
 	// Closing the window hides it; the conversations stay so a new
 	// message brings them back with their history.
 	c.win.SetCloseIntercept(c.hide)
@@ -113,6 +120,7 @@ func (c *chatWindow) open(conv account.Conversation, focus bool) *convView {
 		c.win.RequestFocus()
 		v.focusInput()
 		if !existed {
+			c.autoDone[keyOf(conv)] = c.online(conv)
 			v.autoStart()
 		}
 	}
@@ -209,10 +217,26 @@ func (c *chatWindow) smpResult(e account.SMPResult) { c.get(e.Conv).smpResult(e)
 
 func (c *chatWindow) notice(e account.Notice) { c.get(e.Conv).system(e.Text, widget.WarningImportance) }
 
+// rosterChanged renames tabs and starts OTR in an open chat whose
+// contact has just come online (a chat opened before they accepted the
+// contact request), so that it turns private without a click.
 func (c *chatWindow) rosterChanged() {
-	for _, v := range c.views {
+	for k, v := range c.views {
 		v.updateTitle()
+		if !c.online(v.conv) {
+			delete(c.autoDone, k)
+			continue
+		}
+		if !c.autoDone[k] {
+			c.autoDone[k] = true
+			v.autoStart()
+		}
 	}
+}
+
+func (c *chatWindow) online(conv account.Conversation) bool {
+	ct, ok := c.u.contact(conv.Account, conv.Peer)
+	return ok && ct.Show() != account.Offline
 }
 
 func tabTitle(name string, unread int) string {

@@ -20,5 +20,7 @@ func (u *UI) ShowError(err error) {
 		w.Resize(fyne.NewSize(420, 200))
 		w.Show()
 	}
-	dialog.ShowInformation("Something needs your attention", plain(err), w)
+	d := dialog.NewInformation("Something needs your attention", plain(err), w)
+	withKeys(w, d, d.Hide)
+	d.Show()
 }

@@ -44,6 +44,7 @@ type fpRow struct {
 
 func newFingerprintsWindow(u *UI) *fingerprintsWindow {
 	f := &fingerprintsWindow{u: u, win: u.app.NewWindow("Sotto — Fingerprints"), status: wrapLabel("")}
+	u.addQuit(f.win)
 	f.filter = widget.NewEntry()
 	f.filter.SetPlaceHolder("Filter by contact")
 	f.filter.OnChanged = func(string) { f.reload() }

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"runtime"
+	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/sotto-im/sotto/account"
@@ -22,7 +24,17 @@ func (u *UI) setupTray() {
 	if !ok {
 		return
 	}
-	u.hasTray = runtime.GOOS == "windows" || runtime.GOOS == "darwin"
+	if u.opts.HasTray != nil {
+		u.hasTray = u.opts.HasTray()
+	} else {
+		u.hasTray = runtime.GOOS == "windows" || runtime.GOOS == "darwin"
+	}
+	if !u.hasTray {
+		// Fyne's SetSystemTrayWindow turns closing that window into
+		// hiding it; with no tray to bring it back that would leave an
+		// invisible Sotto online, so there is no tray icon at all.
+		return
+	}
 	quit := fyne.NewMenuItem("Quit", u.quit)
 	quit.IsQuit = true
 	d.SetSystemTrayMenu(fyne.NewMenu("Sotto",
@@ -44,6 +56,10 @@ func (u *UI) setupTray() {
 	d.SetSystemTrayWindow(u.roster.win)
 }
 
+// Raise shows the main window and brings it to the front (a second start
+// of Sotto on this profile asks for it). Call it on the Fyne goroutine.
+func (u *UI) Raise() { u.showMain() }
+
 // showMain brings back the roster (or the wizard while there is no
 // account).
 func (u *UI) showMain() {
@@ -54,6 +70,45 @@ func (u *UI) showMain() {
 	}
 	u.roster.show()
 	u.roster.win.RequestFocus()
+}
+
+// addQuit makes Ctrl+Q (Cmd+Q on macOS) quit from window w.
+func (u *UI) addQuit(w fyne.Window) {
+	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { u.quit() })
+}
+
+// title is a window title naming the account when there is exactly one
+// ("Sotto — alice@example.org"), so two Sottos can be told apart.
+func (u *UI) title(what string) string {
+	if a := u.b.Accounts(); len(a) == 1 {
+		return what + " — " + a[0].JID
+	}
+	return what
+}
+
+// quitAsking quits, first saying that private conversations will end if
+// any is open.
+func (u *UI) quitAsking() {
+	var names []string
+	for _, v := range u.chats.views {
+		if v.sec.Level == account.Private || v.sec.Level == account.Unverified {
+			names = append(names, v.peerName())
+		}
+	}
+	if len(names) == 0 {
+		u.quit()
+		return
+	}
+	d := dialog.NewConfirm("Quit Sotto?", "Your private conversation with "+strings.Join(names, ", ")+
+		" will end.", func(ok bool) {
+		if ok {
+			u.quit()
+		}
+	}, u.roster.win)
+	d.SetConfirmText("Quit")
+	confirmKeys(u.roster.win, d)
+	d.Show()
 }
 
 // quit saves what should be remembered, stops background calls and quits.

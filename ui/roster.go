@@ -77,19 +77,30 @@ func newRosterWindow(u *UI) *rosterWindow {
 
 	r.list = newRosterList(r)
 
-	bar := widget.NewToolbar(
-		widget.NewToolbarAction(theme.ContentAddIcon(), r.showAddContact),
-		widget.NewToolbarAction(theme.AccountIcon(), u.showWizard),
-		widget.NewToolbarSeparator(),
-		widget.NewToolbarAction(lockIcon, func() { u.showFingerprints("") }),
-		widget.NewToolbarSpacer(),
-		widget.NewToolbarAction(theme.SettingsIcon(), u.showPrefs),
+	// Labelled buttons rather than bare icons: Fyne has no tooltips,
+	// and "+", a person and a padlock said nothing to new users.
+	low := func(b *widget.Button) *widget.Button { b.Importance = widget.LowImportance; return b }
+	bar := container.NewHBox(
+		low(widget.NewButtonWithIcon("Add contact", theme.ContentAddIcon(), r.showAddContact)),
+		low(widget.NewButtonWithIcon("Keys", lockIcon, func() { u.showFingerprints("") })),
+		layoutSpacer(),
+		low(widget.NewButtonWithIcon("", theme.MenuIcon(), nil)),
 	)
+	menuBtn := bar.Objects[3].(*widget.Button)
+	menuBtn.OnTapped = func() {
+		c := r.win.Canvas()
+		widget.ShowPopUpMenuAtRelativePosition(fyne.NewMenu("",
+			fyne.NewMenuItem("Add account…", u.showWizard),
+			fyne.NewMenuItem("Preferences…", u.showPrefs),
+			fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem("Quit (Ctrl+Q)", u.quit)), c, fyne.NewPos(0, menuBtn.Size().Height), menuBtn)
+	}
 	top := container.NewVBox(bar, r.accounts,
 		container.NewBorder(nil, nil, r.presence, nil, r.statusIn),
 		r.filter, r.requests)
 	r.win.SetContent(container.NewPadded(container.NewBorder(top, r.notice, nil, nil, r.list)))
 	r.win.SetCloseIntercept(r.close)
+	u.addQuit(r.win)
 	return r
 }
 
@@ -110,6 +121,8 @@ func (r *rosterWindow) show() {
 	for _, s := range r.u.b.Accounts() {
 		r.row(s.JID)
 	}
+	r.win.SetTitle(r.u.title("Sotto"))
+	r.win.CenterOnScreen()
 	r.win.Show()
 }
 
@@ -123,7 +136,7 @@ func (r *rosterWindow) close() {
 		r.win.Hide()
 		return
 	}
-	r.u.quit()
+	r.u.quitAsking()
 }
 
 // setNotice shows a line under the roster until the next one.
@@ -266,6 +279,7 @@ func (r *rosterWindow) addRequest(e account.SubscriptionRequest) {
 				return
 			}
 			r.requests.Remove(card)
+			r.win.Content().Refresh()
 		})
 	}
 	accept := widget.NewButtonWithIcon("Accept", theme.ConfirmIcon(), func() { answer(true) })
@@ -274,6 +288,11 @@ func (r *rosterWindow) addRequest(e account.SubscriptionRequest) {
 	text := wrapLabel(e.From + " wants to add you as a contact.")
 	card = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewHBox(deny, accept), text)
 	r.requests.Add(card)
+	// The card changes the height of the window's top part: lay the
+	// whole window out again, or the card stays invisible until
+	// something else does (a resize).
+	r.win.Content().Refresh()
+	r.win.RequestFocus()
 }
 
 // certificateQuestion asks whether to trust a server certificate.
@@ -304,12 +323,13 @@ func (r *rosterWindow) certificateQuestion(e account.CertificateQuestion) {
 	if e.Changed {
 		d.SetConfirmImportance(widget.DangerImportance)
 	}
+	confirmKeys(r.win, d)
 	d.Show()
 }
 
 // removeContact asks, then removes a contact from the roster.
 func (r *rosterWindow) removeContact(acct string, c account.Contact) {
-	dialog.ShowConfirm("Remove contact", "Remove "+c.DisplayName()+" ("+c.JID+") from your contacts?", func(ok bool) {
+	d := dialog.NewConfirm("Remove contact", "Remove "+c.DisplayName()+" ("+c.JID+") from your contacts?", func(ok bool) {
 		if !ok {
 			return
 		}
@@ -319,4 +339,6 @@ func (r *rosterWindow) removeContact(acct string, c account.Contact) {
 			}
 		})
 	}, r.win)
+	confirmKeys(r.win, d)
+	d.Show()
 }

@@ -21,12 +21,17 @@ type rosterList struct {
 	widget.List
 	r        *rosterWindow
 	selected int
+	rows     []*rosterRow // every row the list made (the test-state file)
 }
 
 func newRosterList(r *rosterWindow) *rosterList {
 	l := &rosterList{r: r, selected: -1}
 	l.Length = func() int { return len(r.items) }
-	l.CreateItem = func() fyne.CanvasObject { return newRosterRow(l) }
+	l.CreateItem = func() fyne.CanvasObject {
+		row := newRosterRow(l)
+		l.rows = append(l.rows, row)
+		return row
+	}
 	l.UpdateItem = func(id widget.ListItemID, o fyne.CanvasObject) {
 		if id < len(r.items) {
 			o.(*rosterRow).set(id, r.items[id])
@@ -125,12 +130,14 @@ func presenceColor(s account.Show) fyne.ThemeColorName {
 	return theme.ColorNameDisabled
 }
 
-// Tapped selects the row and focuses the list for keyboard use.
+// Tapped selects the row, focuses the list for keyboard use and opens
+// the chat: one click, as in most messengers.
 func (r *rosterRow) Tapped(*fyne.PointEvent) {
 	if c := fyne.CurrentApp().Driver().CanvasForObject(r.l); c != nil {
 		c.Focus(r.l)
 	}
 	r.l.Select(r.id)
+	r.l.r.openItem(r.id)
 }
 
 // DoubleTapped opens the chat.
@@ -315,7 +322,9 @@ func (r *rosterWindow) showAddContact() {
 		}
 	}, r.win)
 	d.Resize(fyne.NewSize(420, 260))
+	submitOnEnter(r.win, d, jid, name, group)
 	d.Show()
+	r.win.Canvas().Focus(jid)
 }
 
 func (r *rosterWindow) addContact(acct, jid, name, group string) {

@@ -34,6 +34,12 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock for message times; nil = time.Now.
 	Now func() time.Time
+	// StateFile, when set, is where the UI writes what is on screen for
+	// the first-run test (teststate.go). Off by default.
+	StateFile string
+	// HasTray reports whether a system tray will show Sotto's icon;
+	// nil = only on Windows and macOS (notify.go).
+	HasTray func() bool
 }
 
 // UI owns the windows. All its methods except Run must be called on the
@@ -109,6 +115,9 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 // otherwise, and reopens the chats that were open last time.
 func (u *UI) Start() {
 	u.setupTray()
+	if u.opts.StateFile != "" {
+		u.startStateFile(u.opts.StateFile)
+	}
 	if len(u.b.Accounts()) == 0 {
 		u.showWizard()
 		return
@@ -172,6 +181,9 @@ func (u *UI) Handle(ev account.Event) {
 	case account.SMPResult:
 		u.chats.smpResult(e)
 	case account.CertificateQuestion:
+		if u.wizard != nil && u.wizard.signingIn == e.Account {
+			return // the wizard asks it itself, from TestConnection's error
+		}
 		u.roster.certificateQuestion(e)
 	case account.Notice:
 		if e.Conv.Peer != "" {

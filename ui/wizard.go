@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -38,6 +39,21 @@ type wizard struct {
 	copyBtn   *widget.Button
 	doneBtn   *widget.Button
 
+	// page is the page on screen (container.Navigation does not say;
+	// the test-state file reads it).
+	page fyne.CanvasObject
+	// The certificate question, asked inside the wizard when signing in
+	// meets a certificate the system does not trust.
+	certBox             *fyne.Container
+	certTitle, certText *widget.Label
+	trustBtn            *widget.Button
+	cert                *account.CertificateQuestion
+	afterTrust          func()
+	// signingIn is the address being signed in to: the UI drops the
+	// CertificateQuestion events it causes (the wizard asks itself).
+	signingIn    string
+	firstContact *widget.Entry
+
 	importDir    *widget.Entry
 	importResult *widget.Label
 	imported     []account.Settings
@@ -56,13 +72,29 @@ func (u *UI) showWizard() {
 
 func newWizard(u *UI) *wizard {
 	w := &wizard{u: u, win: u.app.NewWindow("Welcome to Sotto")}
-	w.nav = container.NewNavigationWithTitle(w.accountPage(), "Add your account")
+	w.page = w.accountPage()
+	w.nav = container.NewNavigationWithTitle(w.page, "Add your account")
 	// Fyne 2.7.1's Navigation only extends its BaseWidget when its
 	// renderer is created, so a Resize before that is lost and the
 	// window stays empty until the user resizes it. Extend it now.
 	w.nav.ExtendBaseWidget(w.nav)
 	w.win.SetContent(w.nav)
 	w.win.Resize(fyne.NewSize(560, 620))
+	w.win.CenterOnScreen()
+	u.addQuit(w.win)
+	// Enter does what the page's main button does; Escape declines the
+	// certificate. (A focused entry takes Enter itself: OnSubmitted.)
+	w.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		switch ev.Name {
+		case fyne.KeyReturn, fyne.KeyEnter:
+			w.enter()
+		case fyne.KeyEscape:
+			if w.cert != nil {
+				w.hideCert()
+			}
+		}
+	})
+	w.win.Canvas().Focus(w.jid)
 	w.win.SetCloseIntercept(func() {
 		w.win.Hide()
 		u.wizard = nil
@@ -80,6 +112,8 @@ func (w *wizard) accountPage() fyne.CanvasObject {
 	w.jid = widget.NewEntry()
 	w.jid.SetPlaceHolder("you@example.org")
 	w.password = widget.NewPasswordEntry()
+	w.jid.OnSubmitted = func(string) { w.win.Canvas().Focus(w.password) }
+	w.password.OnSubmitted = func(string) { w.createAccount() }
 	w.server = widget.NewEntry()
 	w.server.SetPlaceHolder("Optional: host name if it differs from the address")
 	w.port = widget.NewEntry()
@@ -96,14 +130,105 @@ func (w *wizard) accountPage() fyne.CanvasObject {
 	w.busy = widget.NewProgressBarInfinite()
 	w.busy.Hide()
 	w.testBtn = widget.NewButtonWithIcon("Test connection", theme.LoginIcon(), w.testConnection)
-	w.create = widget.NewButtonWithIcon("Create my key", theme.NavigateNextIcon(), w.createAccount)
+	w.create = widget.NewButtonWithIcon("Sign in", theme.NavigateNextIcon(), w.createAccount)
 	w.create.Importance = widget.HighImportance
 	imp := widget.NewButtonWithIcon("Import from Pidgin…", theme.FolderOpenIcon(), func() {
-		w.nav.PushWithTitle(w.importPage(), "Import from Pidgin")
+		w.push(w.importPage(), "Import from Pidgin")
 	})
 	return container.NewPadded(container.NewVScroll(container.NewVBox(
-		intro, form, adv, w.storagePicker(), w.busy, w.testResult, w.accountErr,
+		intro, form, adv, w.storagePicker(), w.busy, w.testResult, w.accountErr, w.certPanel(),
 		container.NewHBox(imp, layoutSpacer(), w.testBtn, w.create))))
+}
+
+// certPanel is the certificate question, hidden until signing in meets
+// an untrusted certificate: the fingerprint and one Trust button.
+func (w *wizard) certPanel() fyne.CanvasObject {
+	w.certTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.certText = wrapLabel("")
+	w.trustBtn = widget.NewButtonWithIcon("Trust", theme.ConfirmIcon(), w.trust)
+	w.trustBtn.Importance = widget.HighImportance
+	w.certBox = container.NewVBox(widget.NewSeparator(), w.certTitle, w.certText,
+		container.NewHBox(layoutSpacer(), widget.NewButton("Don't trust", w.hideCert), w.trustBtn))
+	w.certBox.Hide()
+	return w.certBox
+}
+
+// askCert shows the certificate question; then runs after Trust.
+func (w *wizard) askCert(q account.CertificateQuestion, then func()) {
+	w.cert, w.afterTrust = &q, then
+	say(w.testResult, widget.MediumImportance, "")
+	w.certTitle.SetText("Do you trust this server's certificate?")
+	msg := "The server for " + q.Account + " presented a certificate your system does not know. " +
+		"That is normal for a private server. Trust it only if this fingerprint is the one " +
+		"its administrator gave you:\n\nSHA-256: " + groupFingerprint(q.Fingerprint)
+	w.trustBtn.Importance = widget.HighImportance
+	if q.Changed {
+		w.certTitle.SetText("WARNING: the server's certificate has changed")
+		msg = "The server for " + q.Account + " presented a DIFFERENT certificate than last time. " +
+			"Someone may be intercepting your connection. Trust the new one only if your server " +
+			"administrator told you it changed.\n\nSHA-256: " + groupFingerprint(q.Fingerprint)
+		w.trustBtn.Importance = widget.DangerImportance
+	}
+	w.certText.SetText(msg)
+	w.certBox.Show()
+	w.trustBtn.Refresh()
+	w.win.Canvas().Unfocus() // Enter now means Trust
+}
+
+func (w *wizard) hideCert() {
+	w.cert, w.afterTrust = nil, nil
+	w.certBox.Hide()
+}
+
+// trust pins the certificate, then carries on with what asked.
+func (w *wizard) trust() {
+	q, then := w.cert, w.afterTrust
+	if q == nil {
+		return
+	}
+	w.hideCert()
+	w.setBusy(true)
+	w.u.do(func(ctx context.Context) error {
+		return w.u.b.TrustCertificate(ctx, q.Account, q.Fingerprint)
+	}, func(err error) {
+		w.setBusy(false)
+		if err != nil {
+			say(w.accountErr, widget.DangerImportance, "Could not trust the certificate: "+plain(err))
+			return
+		}
+		if then != nil {
+			then()
+		}
+	})
+}
+
+// enter is the Enter key outside an entry.
+func (w *wizard) enter() {
+	switch {
+	case w.cert != nil:
+		w.trust()
+	case w.keyDone != nil && w.keyDone.Visible():
+		w.finish()
+	case w.keyStatus == nil && !w.create.Disabled():
+		w.createAccount()
+	}
+}
+
+// loginFailed explains a failed sign-in and says what to do; ok is false
+// when the certificate question was shown instead (retry runs after
+// Trust).
+func (w *wizard) loginFailed(s account.Settings, err error, retry func()) string {
+	var ce *account.CertificateError
+	switch {
+	case errors.As(err, &ce):
+		w.askCert(ce.Question, retry)
+		return ""
+	case errors.Is(err, account.ErrPasswordRefused):
+		w.win.Canvas().Focus(w.password)
+		w.password.SetText("")
+		return "The server refused the password for " + s.JID + ". Type it again."
+	}
+	return "Could not sign in: " + plain(err)
 }
 
 // storagePicker says where keys are kept. With Options.UseVault (portable
@@ -188,8 +313,14 @@ func (w *wizard) testConnection() {
 	pw := w.password.Text
 	w.setBusy(true)
 	say(w.testResult, widget.MediumImportance, "Connecting to "+s.JID+"…")
+	w.signingIn = s.JID
 	w.u.do(func(ctx context.Context) error { return w.u.b.TestConnection(ctx, s, pw) }, func(err error) {
 		w.setBusy(false)
+		var ce *account.CertificateError
+		if errors.As(err, &ce) {
+			w.askCert(ce.Question, w.testConnection)
+			return
+		}
 		if err != nil {
 			say(w.testResult, widget.DangerImportance, "Could not log in: "+plain(err))
 			return
@@ -214,13 +345,23 @@ func (w *wizard) createAccount() {
 		vault = w.passphrase.Text
 	}
 	if s.JID == w.added { // came back with the Back button: already added
-		w.nav.PushWithTitle(w.keyPage(), "Your private key")
+		w.push(w.keyPage(), "Your private key")
 		w.generateKey()
 		return
 	}
 	pw := w.password.Text
 	w.setBusy(true)
+	say(w.testResult, widget.MediumImportance, "Signing in to "+s.JID+"…")
+	w.signingIn = s.JID
+	if s.Resource == "" {
+		s.Resource = account.NewResource()
+	}
+	// Sign in first: a wrong password or an untrusted certificate is
+	// settled here, before any key is made or anything is saved.
 	w.u.do(func(ctx context.Context) error {
+		if err := w.u.b.TestConnection(ctx, s, pw); err != nil {
+			return errSignIn{err}
+		}
 		if vault != "" {
 			if err := w.u.opts.UseVault(ctx, vault); err != nil {
 				return err
@@ -229,15 +370,33 @@ func (w *wizard) createAccount() {
 		return w.u.b.AddAccount(ctx, s, pw)
 	}, func(err error) {
 		w.setBusy(false)
+		say(w.testResult, widget.MediumImportance, "")
+		var se errSignIn
+		if errors.As(err, &se) {
+			say(w.accountErr, widget.DangerImportance, w.loginFailed(s, se.err, w.createAccount))
+			return
+		}
 		if err != nil {
 			say(w.accountErr, widget.DangerImportance, "Could not add the account: "+plain(err))
 			return
 		}
 		w.added = s.JID
 		w.password.SetText("")
-		w.nav.PushWithTitle(w.keyPage(), "Your private key")
+		w.push(w.keyPage(), "Your private key")
 		w.generateKey()
 	})
+}
+
+// errSignIn marks a failure of the sign-in step of createAccount.
+type errSignIn struct{ err error }
+
+func (e errSignIn) Error() string { return e.err.Error() }
+func (e errSignIn) Unwrap() error { return e.err }
+
+// push shows a page (with Back).
+func (w *wizard) push(p fyne.CanvasObject, title string) {
+	w.page = p
+	w.nav.PushWithTitle(p, title)
 }
 
 func (w *wizard) keyPage() fyne.CanvasObject {
@@ -257,9 +416,14 @@ func (w *wizard) keyPage() fyne.CanvasObject {
 	w.doneBtn = widget.NewButtonWithIcon("Start chatting", theme.ConfirmIcon(), w.finish)
 	w.doneBtn.Importance = widget.HighImportance
 	done := w.doneBtn
+	w.firstContact = widget.NewEntry()
+	w.firstContact.SetPlaceHolder("friend@example.org (optional)")
+	w.firstContact.OnSubmitted = func(string) { w.finish() }
 	w.keyDone = container.NewVBox(
 		wrapLabel("This is your fingerprint. Your contacts can compare it to make sure they are talking to you:"),
-		container.NewBorder(nil, nil, nil, w.copyBtn, w.fp), where, container.NewHBox(layoutSpacer(), done))
+		container.NewBorder(nil, nil, nil, w.copyBtn, w.fp), where,
+		widget.NewLabelWithStyle("Who do you want to talk to?", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		w.firstContact, container.NewHBox(layoutSpacer(), done))
 	w.keyDone.Hide()
 	w.retry = widget.NewButton("Try again", w.generateKey)
 	w.retry.Hide()
@@ -290,6 +454,7 @@ func (w *wizard) generateKey() {
 		w.keyStatus.SetText("Your private key is ready.")
 		w.fp.SetText(groupFingerprint(fp))
 		w.keyDone.Show()
+		w.win.Canvas().Focus(w.firstContact)
 	})
 }
 
@@ -307,6 +472,14 @@ func (w *wizard) finish() {
 			u.do(func(ctx context.Context) error { return u.b.UpdateAccount(ctx, s, pw) }, nil)
 		}
 	}
+	first := ""
+	if w.firstContact != nil && w.added != "" {
+		first = strings.TrimSpace(w.firstContact.Text)
+		if first != "" && !strings.Contains(first, "@") {
+			say(w.keyStatus, widget.DangerImportance, "Enter your contact's address like friend@example.org, or leave it empty.")
+			return
+		}
+	}
 	w.win.Hide()
 	u.wizard = nil
 	u.roster.show()
@@ -315,9 +488,25 @@ func (w *wizard) finish() {
 		u.do(func(ctx context.Context) error { return u.b.Connect(ctx, j) }, func(err error) {
 			if err != nil {
 				u.roster.setNotice("Could not connect " + j + ": " + plain(err))
+				return
+			}
+			if j == w.added && first != "" {
+				u.addFirstContact(j, first)
 			}
 		})
 	}
+}
+
+// addFirstContact asks for the contact chosen in the wizard and opens the
+// chat with them; it turns private once they accept and come online.
+func (u *UI) addFirstContact(acct, jid string) {
+	u.do(func(ctx context.Context) error { return u.b.AddContact(ctx, acct, jid, "", nil) }, func(err error) {
+		if err != nil {
+			u.roster.setNotice("Could not add " + jid + ": " + plain(err))
+			return
+		}
+		u.chats.open(account.Conversation{Account: acct, Peer: jid}, true)
+	})
 }
 
 func (w *wizard) importPage() fyne.CanvasObject {

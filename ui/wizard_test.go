@@ -106,6 +106,8 @@ func TestWizardValidationAndErrors(t *testing.T) {
 	}
 
 	h.b.setErr("GenerateKey", errors.New("account: keyring unavailable"))
+	// Sign in (which Create now does first) must succeed to reach the key.
+	h.b.setErr("TestConnection", nil)
 	test.Tap(w.create)
 	h.calls("GenerateKey", 1)
 	h.settle(func() bool { return w.retry.Visible() })

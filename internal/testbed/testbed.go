@@ -63,7 +63,13 @@ func Start(t testing.TB) *Server {
 // stops the server with Close, Stop or Kill. On error the returned
 // Server, when not nil, is already stopped and its diagnostics are in the
 // error.
-func StartServer(dir string) (*Server, error) {
+func StartServer(dir string) (*Server, error) { return StartServerOn(dir, 0) }
+
+// StartServerOn is StartServer with the STARTTLS port it tries first
+// (0 = any free port): the first-run script asks for XMPP's standard 5222
+// so that the wizard needs no port, as with a real server. When that port
+// is taken it falls back to a free one; Addr says which.
+func StartServerOn(dir string, preferPort int) (*Server, error) {
 	for _, tool := range []string{"prosody", "prosodyctl", "openssl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return nil, fmt.Errorf("testbed: %s not found (apt-get install prosody lua-unbound openssl): %w", tool, err)
@@ -86,6 +92,12 @@ func StartServer(dir string) (*Server, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		if s.port, s.tlsPort, err = freePorts(); err != nil {
 			return s, err
+		}
+		if attempt == 0 && preferPort != 0 {
+			if l, lerr := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(preferPort))); lerr == nil {
+				l.Close()
+				s.port = preferPort
+			}
 		}
 		if err = s.writeConfig(); err != nil {
 			return s, fmt.Errorf("testbed: %w", err)
