@@ -229,6 +229,7 @@ func (c *client) startConnect() {
 	c.connecting = true
 	c.setState(Connecting, "", 0)
 	p := c.m.dialParams(c.settings, "")
+	settings := c.settings
 	haveKey := c.key != nil
 	ctx := c.ctx
 	go func() {
@@ -241,6 +242,9 @@ func (c *client) startConnect() {
 		}
 		p.Password = string(pw)
 		clear(pw)
+		if r.err = c.m.fillProxyPassword(ctx, settings, &p); r.err != nil {
+			return
+		}
 		if !haveKey {
 			if r.key, r.err = c.m.loadKey(ctx, p.JID, false); r.err != nil {
 				return

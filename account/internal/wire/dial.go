@@ -32,14 +32,20 @@ const DefaultResource = "sotto"
 type Params struct {
 	JID           string // bare JID of the account
 	Resource      string // "" = DefaultResource
-	Server        string // host to dial, "" = the JID's domain
-	Port          int    // 0 = 5222, or 5223 with DirectTLS
+	Server        string // host to dial, "" = found through DNS SRV (srv.go)
+	Port          int    // 0 = 5222, or 5223 with DirectTLS; set = no SRV lookup
 	DirectTLS     bool   // TLS from the first byte (XEP-0368) instead of STARTTLS
 	AllowInsecure bool   // log in without TLS if the server refuses it (never with PLAIN)
 	Password      string
 	Dial          func(ctx context.Context, network, addr string) (net.Conn, error)
 	Roots         *x509.CertPool // nil = system roots
 	Pin           string         // pinned SHA-256 hex of the server's certificate, "" = none
+	// Resolver looks up SRV records and host addresses; nil = the
+	// system's. Never used with a Proxy.
+	Resolver *net.Resolver
+	// Proxy, when set, carries the connection (proxy.go); the server's
+	// name is resolved by the proxy.
+	Proxy *Proxy
 }
 
 // CertProblem is a server certificate the user has to decide about.
@@ -95,13 +101,19 @@ func Dial(ctx context.Context, p Params) (*xmpp.Session, net.Conn, error) {
 	if origin, err = origin.Bare().WithResource(res); err != nil {
 		return nil, nil, fmt.Errorf("account: resource %q is not valid: %w", res, err)
 	}
-	conn, err := p.Dial(ctx, "tcp", serverAddr(p, origin))
+	ts, err := targets(ctx, p, origin)
 	if err != nil {
-		return nil, nil, fmt.Errorf("account: cannot reach the server: %w", err)
+		return nil, nil, err
+	}
+	conn, where, err := dialTargets(ctx, p, origin, ts)
+	if err != nil {
+		return nil, nil, err
 	}
 	var problem *CertProblem
+	// The certificate must name the JID's domain (RFC 6120 §13.7.2.1),
+	// whatever host DNS or the user pointed us at.
 	cfg := tlsConfig(origin.Domainpart(), p.Roots, p.Pin, &problem)
-	rw, features, err := tlsStage(ctx, conn, p.DirectTLS, cfg)
+	rw, features, err := tlsStage(ctx, conn, where.direct, cfg)
 	if err != nil {
 		conn.Close()
 		if problem != nil {
@@ -180,9 +192,8 @@ func startTLS(cfg *tls.Config) xmpp.StreamFeature {
 	return f
 }
 
-// serverAddr is host:port to dial.
-//
-// No DNS SRV lookup yet: the manual server, else the JID's domain.
+// serverAddr is host:port to dial without DNS SRV (srv.go says when):
+// the manual server, else the JID's domain.
 func serverAddr(p Params, origin jid.JID) string {
 	host := p.Server
 	if host == "" {
