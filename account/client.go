@@ -283,6 +283,7 @@ func (c *client) connectFailed(err error) {
 	var cp *wire.CertProblem
 	var ae *wire.AuthError
 	var nt *wire.NoTLSError
+	var pe *wire.ProxyError
 	switch {
 	case !c.wantOnline:
 		c.setState(Disconnected, "", 0)
@@ -301,6 +302,10 @@ func (c *client) connectFailed(err error) {
 		c.wantOnline = false
 		c.setState(Failed, nt.Error(), 0)
 		c.failQueued("not connected: the server does not offer encryption")
+	case errors.As(err, &pe) && pe.Auth:
+		c.wantOnline = false
+		c.setState(Failed, pe.Error(), 0)
+		c.failQueued("not connected: the proxy refused the login")
 	default:
 		c.scheduleRetry(err.Error())
 	}

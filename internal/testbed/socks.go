@@ -20,22 +20,45 @@ import (
 // SOCKS is one running microsocks.
 type SOCKS struct {
 	dir  string
-	out  string
-	port int
+	out   string
+	hosts string // private /etc/hosts, "" = the system's
+	port  int
 	proc *process
 }
 
-// StartSOCKS runs microsocks on a free loopback port (with user and
-// password when user is not "") and kills it in t.Cleanup. Without
-// microsocks the test is skipped, or failed under CI=true.
-func StartSOCKS(t testing.TB, user, password string) *SOCKS {
+// SOCKSOptions configure StartSOCKS.
+type SOCKSOptions struct {
+	User, Password string // both "" = no authentication
+	// Hosts are names only the proxy can resolve (name -> IP). They are
+	// given to microsocks as its own /etc/hosts, bind-mounted in a
+	// private mount namespace (unshare -m), so a test can prove the
+	// client never resolved the name itself: neither the system resolver
+	// nor the test's DNS server knows it.
+	Hosts map[string]string
+}
+
+// StartSOCKS runs microsocks on a free loopback port and kills it in
+// t.Cleanup. Without microsocks (or unshare, for Hosts) the test is
+// skipped, or failed under CI=true.
+func StartSOCKS(t testing.TB, o SOCKSOptions) *SOCKS {
 	t.Helper()
 	requireTool(t, "microsocks", "microsocks")
 	s := &SOCKS{dir: t.TempDir()}
 	s.out = filepath.Join(s.dir, "microsocks.out")
+	if len(o.Hosts) > 0 {
+		requireTool(t, "unshare", "util-linux")
+		hosts := "127.0.0.1 localhost\n::1 localhost\n"
+		for name, ip := range o.Hosts {
+			hosts += ip + " " + name + "\n"
+		}
+		s.hosts = filepath.Join(s.dir, "hosts")
+		if err := os.WriteFile(s.hosts, []byte(hosts), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.start(user, password); err == nil || !errors.Is(err, errPortBusy) {
+		if err = s.start(o.User, o.Password); err == nil || !errors.Is(err, errPortBusy) {
 			break
 		}
 	}
@@ -65,6 +88,17 @@ func (s *SOCKS) start(user, password string) error {
 	}
 	defer out.Close()
 	cmd := exec.Command("microsocks", args...)
+	if s.hosts != "" {
+		// unshare execs sh, which execs microsocks: one process, so the
+		// death signal and Kill reach microsocks itself. As a normal user
+		// a user namespace (-r) is needed to mount.
+		ns := []string{"-m", "--propagation", "private"}
+		if os.Geteuid() != 0 {
+			ns = append([]string{"-r"}, ns...)
+		}
+		script := `mount --bind "$0" /etc/hosts && exec microsocks "$@"`
+		cmd = exec.Command("unshare", append(append(ns, "sh", "-c", script, s.hosts), args...)...)
+	}
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = out, out
 	p, err := launch(cmd)

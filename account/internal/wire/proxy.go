@@ -37,10 +37,12 @@ func (p *Proxy) addr() string {
 }
 
 // ProxyError: the connection through the proxy failed. Unreachable is
-// true when the proxy itself did not answer.
+// true when the proxy itself did not answer, Auth when it refused our
+// user name or password (retrying will not help).
 type ProxyError struct {
 	Proxy       string // host:port
 	Unreachable bool
+	Auth        bool
 	Reason      string
 }
 
@@ -98,6 +100,7 @@ func proxyErr(proxyAddr, addr string, err error) *ProxyError {
 		e.Unreachable = true
 		e.Reason = "the proxy does not answer (" + describe(pu.err) + "); is it running?"
 	case strings.Contains(msg, "username/password"), strings.Contains(msg, "no acceptable authentication"):
+		e.Auth = true
 		e.Reason = "the proxy refused the user name or password"
 	case strings.Contains(msg, "host unreachable"), strings.Contains(msg, "network unreachable"):
 		e.Reason = "the proxy cannot reach " + addr

@@ -78,7 +78,9 @@ func targets(ctx context.Context, p Params, origin jid.JID) ([]target, error) {
 	switch {
 	case len(ts) > 0:
 		return ts, nil
-	case noS && noP:
+	case noS || noP:
+		// "." on either service and no record on the other: the domain
+		// says it has no XMPP service (RFC 6120 §3.2.1 step 3).
 		return nil, &DialError{Domain: domain, Reason: "its DNS records say it offers no XMPP service"}
 	}
 	// No SRV record (or the lookups failed: then the address lookup
