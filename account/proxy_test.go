@@ -33,7 +33,7 @@ func TestSOCKS5ProxyNoLocalDNS(t *testing.T) {
 		s.ProxyHost, s.ProxyPort, s.ProxyUser, s.ProxyPassword = socks.Host(), socks.Port(), "tor", "proxy-secret-pw"
 	}
 	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), host: "example.test", realDial: true,
-		extra: []Option{WithResolver(dns.Resolver())},
+		extra:    []Option{WithResolver(dns.Resolver())},
 		settings: func(s *Settings) { viaProxy(s); s.Port = port(t, srv.Addr()) }})
 	a.connect()
 	if !strings.Contains(socks.Log(), "example.test") {

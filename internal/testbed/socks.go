@@ -19,11 +19,11 @@ import (
 
 // SOCKS is one running microsocks.
 type SOCKS struct {
-	dir  string
+	dir   string
 	out   string
 	hosts string // private /etc/hosts, "" = the system's
 	port  int
-	proc *process
+	proc  *process
 }
 
 // SOCKSOptions configure StartSOCKS.

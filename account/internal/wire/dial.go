@@ -101,24 +101,8 @@ func Dial(ctx context.Context, p Params) (*xmpp.Session, net.Conn, error) {
 	if origin, err = origin.Bare().WithResource(res); err != nil {
 		return nil, nil, fmt.Errorf("account: resource %q is not valid: %w", res, err)
 	}
-	ts, err := targets(ctx, p, origin)
+	conn, rw, features, problem, err := open(ctx, p, origin)
 	if err != nil {
-		return nil, nil, err
-	}
-	conn, where, err := dialTargets(ctx, p, origin, ts)
-	if err != nil {
-		return nil, nil, err
-	}
-	var problem *CertProblem
-	// The certificate must name the JID's domain (RFC 6120 §13.7.2.1),
-	// whatever host DNS or the user pointed us at.
-	cfg := tlsConfig(origin.Domainpart(), p.Roots, p.Pin, &problem)
-	rw, features, err := tlsStage(ctx, conn, where.direct, cfg)
-	if err != nil {
-		conn.Close()
-		if problem != nil {
-			return nil, nil, problem
-		}
 		return nil, nil, err
 	}
 	features = append(features, saslFeature(p.Password, p.AllowInsecure), BindFeature(res))
@@ -142,8 +126,8 @@ func Dial(ctx context.Context, p Params) (*xmpp.Session, net.Conn, error) {
 		var ae *AuthError
 		var nt *NoTLSError
 		switch {
-		case problem != nil:
-			return nil, nil, problem
+		case *problem != nil:
+			return nil, nil, *problem
 		case errors.As(err, &ae):
 			return nil, nil, ae
 		case errors.As(err, &nt):
@@ -160,6 +144,33 @@ func Dial(ctx context.Context, p Params) (*xmpp.Session, net.Conn, error) {
 		return nil, nil, errors.New("account: the server does not offer encryption")
 	}
 	return sess, conn, nil
+}
+
+// open finds the server, connects, and does direct TLS or prepares
+// STARTTLS (the first of the returned features). *problem is set when
+// the certificate is refused during a STARTTLS handshake still to come.
+func open(ctx context.Context, p Params, origin jid.JID) (net.Conn, io.ReadWriter, []xmpp.StreamFeature, **CertProblem, error) {
+	ts, err := targets(ctx, p, origin)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	conn, where, err := dialTargets(ctx, p, origin, ts)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	problem := new(*CertProblem)
+	// The certificate must name the JID's domain (RFC 6120 §13.7.2.1),
+	// whatever host DNS or the user pointed us at.
+	cfg := tlsConfig(origin.Domainpart(), p.Roots, p.Pin, problem)
+	rw, features, err := tlsStage(ctx, conn, where.direct, cfg)
+	if err != nil {
+		conn.Close()
+		if *problem != nil {
+			return nil, nil, nil, nil, *problem
+		}
+		return nil, nil, nil, nil, err
+	}
+	return conn, rw, features, problem, nil
 }
 
 // tlsStage does direct TLS now (XEP-0368), or returns STARTTLS as the
