@@ -266,6 +266,7 @@ func isLevel(peer string, lvl Security) func(Event) bool {
 // assertNoPlaintext fails if the server ever saw body.
 func assertNoPlaintext(t *testing.T, srv testbed.XMPP, bodies ...string) {
 	t.Helper()
+	srv.Flush(t)
 	log := srv.StanzaLog()
 	for _, b := range bodies {
 		if strings.Contains(log, b) {

@@ -21,7 +21,14 @@ type XMPP interface {
 	// StanzaLog holds every stanza the server received or sent so far,
 	// as the server itself logged it.
 	StanzaLog() string
+	// Flush returns once every stanza handled before the call is in
+	// StanzaLog (the sentinel for proofs of absence).
+	Flush(t testing.TB)
 }
+
+// Flush: Prosody writes its log before it handles the next stanza, so
+// everything it handled is in the file already.
+func (s *Server) Flush(t testing.TB) {}
 
 // Name is "prosody".
 func (s *Server) Name() string { return "prosody" }
