@@ -28,6 +28,7 @@ type wizard struct {
 	passphrase, passphrase2     *widget.Entry
 	testResult, accountErr      *widget.Label
 	testBtn, create             *widget.Button
+	registerBtn                 *widget.Button // register.go
 	busy                        *widget.ProgressBarInfinite
 
 	keyStatus *widget.Label
@@ -103,7 +104,7 @@ func (w *wizard) accountPage() fyne.CanvasObject {
 	})
 	return container.NewPadded(container.NewVScroll(container.NewVBox(
 		intro, form, adv, w.storagePicker(), w.busy, w.testResult, w.accountErr,
-		container.NewHBox(imp, layoutSpacer(), w.testBtn, w.create))))
+		container.NewHBox(imp, w.registerButton(), layoutSpacer(), w.testBtn, w.create))))
 }
 
 // storagePicker says where keys are kept. With Options.UseVault (portable
