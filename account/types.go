@@ -98,8 +98,11 @@ func (c ConnState) String() string {
 type Settings struct {
 	JID      string // bare JID, user@domain
 	Resource string // our resource name; "" = "sotto"
-	Server   string // host to dial; "" = the JID's domain
-	Port     int    // 0 = 5222 (STARTTLS) or 5223 (direct TLS)
+	// Server is the host to dial; "" = found through DNS SRV records of
+	// the JID's domain (falling back to the domain itself). A Server or a
+	// Port set here skips the SRV lookup.
+	Server string
+	Port   int // 0 = from SRV, else 5222 (STARTTLS) or 5223 (direct TLS)
 	// DirectTLS dials TLS at once instead of STARTTLS.
 	DirectTLS bool
 	// AllowInsecure allows a server without TLS. Off unless the user
