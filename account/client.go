@@ -231,6 +231,7 @@ func (c *client) startConnect() {
 	c.connecting = true
 	c.setState(Connecting, "", 0)
 	p := c.m.dialParams(c.settings, "")
+	settings := c.settings
 	haveKey := c.key != nil
 	ctx := c.ctx
 	go func() {
@@ -243,6 +244,9 @@ func (c *client) startConnect() {
 		}
 		p.Password = string(pw)
 		clear(pw)
+		if r.err = c.m.fillProxyPassword(ctx, settings, &p); r.err != nil {
+			return
+		}
 		if !haveKey {
 			if r.key, err = c.m.loadKey(ctx, p.JID, false); err != nil {
 				r.err = &secretError{what: "private key", err: err}
@@ -283,6 +287,7 @@ func (c *client) connectFailed(err error) {
 	var ae *wire.AuthError
 	var nt *wire.NoTLSError
 	var se *secretError
+	var pe *wire.ProxyError
 	switch {
 	case !c.wantOnline:
 		c.setState(Disconnected, "", 0)
@@ -311,6 +316,10 @@ func (c *client) connectFailed(err error) {
 		c.wantOnline = false
 		c.setState(Failed, nt.Error(), 0)
 		c.failQueued("not connected: the server does not offer encryption")
+	case errors.As(err, &pe) && pe.Auth:
+		c.wantOnline = false
+		c.setState(Failed, pe.Error(), 0)
+		c.failQueued("not connected: the proxy refused the login")
 	default:
 		c.scheduleRetry(err.Error())
 	}

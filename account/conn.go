@@ -12,6 +12,7 @@ func (m *Manager) dialParams(s Settings, password string) wire.Params {
 		JID: s.JID, Resource: s.Resource, Server: s.Server, Port: s.Port,
 		DirectTLS: s.DirectTLS, AllowInsecure: s.AllowInsecure, Password: password,
 		Dial: m.opt.dial, Roots: m.opt.roots, Pin: m.profile.CertPin(s.JID),
+		Resolver: m.opt.resolver, Proxy: proxyParams(s),
 	}
 }
 

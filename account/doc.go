@@ -14,10 +14,18 @@
 //
 // # What it implements
 //
-//   - RFC 6120 client: dial (WithDialer), STARTTLS or direct TLS (XEP-0368),
-//     SASL SCRAM-SHA-256/1 (+PLUS) and PLAIN — PLAIN only over TLS — and our
-//     own resource binding (internal/wire; mellium's BindResource ignores the
-//     requested resource, and OTR sessions are per full JID).
+//   - RFC 6120 client: the server found through DNS SRV (_xmpps-client,
+//     direct TLS per XEP-0368, then _xmpp-client, then the domain; a typed
+//     server or port overrides it; WithResolver injects the resolver), or
+//     through a SOCKS5 proxy per account that resolves the name itself (no
+//     DNS query of ours, proxy.go); dial (WithDialer), STARTTLS or direct
+//     TLS, SASL SCRAM-SHA-256/1 (+PLUS on TLS 1.2 only, see wire's
+//     saslFeature) and PLAIN — PLAIN only over TLS — and our own resource
+//     binding (internal/wire; mellium's BindResource ignores the requested
+//     resource, and OTR sessions are per full JID).
+//   - XEP-0077 in-band registration (register.go): Register creates an
+//     account before any login; refusals and forms it cannot fill are
+//     reported in plain words.
 //   - Server certificates: system roots (WithRootCAs in tests); otherwise
 //     trust on first use — a CertificateQuestion event, the account waits
 //     in Failed until TrustCertificate pins the SHA-256; a pinned

@@ -55,12 +55,23 @@ type peerOpts struct {
 	password string // overrides the registered one
 	extra    []Option
 	store    secret.Store // instead of a fresh secret.Memory (peer.secrets is then nil)
+	// host registers the user on this virtual host (testbed.WithHost).
+	host string
+	// realDial uses the Manager's own dialer (DNS, SRV, proxy) instead
+	// of one that dials the test server whatever the address.
+	realDial bool
+	settings func(*Settings) // changes the account's settings
 }
 
 // newPeer registers user on srv and runs a Manager for it.
-func newPeer(t *testing.T, srv *testbed.Server, user string, po peerOpts) *peer {
+func newPeer(t *testing.T, srv testbed.XMPP, user string, po peerOpts) *peer {
 	t.Helper()
-	jid, pw := srv.AddUser(t, user)
+	var jid, pw string
+	if po.host != "" {
+		jid, pw = srv.(*testbed.Server).AddUserAt(t, user, po.host)
+	} else {
+		jid, pw = srv.AddUser(t, user)
+	}
 	if po.password != "" {
 		pw = po.password
 	}
@@ -76,8 +87,12 @@ func newPeer(t *testing.T, srv *testbed.Server, user string, po peerOpts) *peer 
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	opts := append([]Option{WithDialer(dialer), WithPingInterval(2 * time.Second),
-		WithReconnectBackoff(100*time.Millisecond, time.Second), WithPrivateTimeout(30 * time.Second)}, po.extra...)
+	opts := []Option{WithPingInterval(2 * time.Second),
+		WithReconnectBackoff(100*time.Millisecond, time.Second), WithPrivateTimeout(30 * time.Second)}
+	if !po.realDial {
+		opts = append(opts, WithDialer(dialer))
+	}
+	opts = append(opts, po.extra...)
 	if po.roots != nil {
 		opts = append(opts, WithRootCAs(po.roots))
 	}
@@ -110,6 +125,9 @@ func newPeer(t *testing.T, srv *testbed.Server, user string, po peerOpts) *peer 
 		}
 	})
 	s := Settings{JID: jid, Policy: po.policy, DirectTLS: po.direct}
+	if po.settings != nil {
+		po.settings(&s)
+	}
 	if err := m.AddAccount(ctx, s, pw); err != nil {
 		t.Fatalf("AddAccount: %v", err)
 	}
@@ -246,8 +264,9 @@ func isLevel(peer string, lvl Security) func(Event) bool {
 }
 
 // assertNoPlaintext fails if the server ever saw body.
-func assertNoPlaintext(t *testing.T, srv *testbed.Server, bodies ...string) {
+func assertNoPlaintext(t *testing.T, srv testbed.XMPP, bodies ...string) {
 	t.Helper()
+	srv.Flush(t)
 	log := srv.StanzaLog()
 	for _, b := range bodies {
 		if strings.Contains(log, b) {
@@ -273,7 +292,7 @@ func otrBodies(log string) (otrCount, other int) {
 	return
 }
 
-func srvFingerprint(t *testing.T, srv *testbed.Server) string {
+func srvFingerprint(t *testing.T, srv testbed.XMPP) string {
 	t.Helper()
 	blk, _ := pem.Decode(srv.CertPEM())
 	if blk == nil {

@@ -27,6 +27,7 @@ type Option func(*options)
 
 type options struct {
 	dial           func(ctx context.Context, network, addr string) (net.Conn, error)
+	resolver       *net.Resolver
 	roots          *x509.CertPool
 	now            func() time.Time
 	rand           io.Reader
@@ -204,6 +205,9 @@ func (m *Manager) AddAccount(ctx context.Context, s Settings, password string) e
 	if slices.ContainsFunc(m.profile.Accounts(), func(a Settings) bool { return a.JID == s.JID }) {
 		return fmt.Errorf("account: %s is already set up", s.JID)
 	}
+	if err := m.saveProxyPassword(ctx, &s); err != nil {
+		return err
+	}
 	if err := m.profile.SaveAccount(s); err != nil {
 		return err
 	}
@@ -225,6 +229,9 @@ func (m *Manager) AddAccount(ctx context.Context, s Settings, password string) e
 func (m *Manager) UpdateAccount(ctx context.Context, s Settings, password string) error {
 	if !slices.ContainsFunc(m.profile.Accounts(), func(a Settings) bool { return a.JID == s.JID }) {
 		return fmt.Errorf("account: no account %s", s.JID)
+	}
+	if err := m.saveProxyPassword(ctx, &s); err != nil {
+		return err
 	}
 	if err := m.profile.SaveAccount(s); err != nil {
 		return err
@@ -258,6 +265,9 @@ func (m *Manager) RemoveAccount(ctx context.Context, jid string) error {
 	if err := m.secrets.Delete(ctx, passwordKey(jid)); err != nil && !errors.Is(err, secret.ErrNotFound) {
 		return fmt.Errorf("account: removing the password: %w", err)
 	}
+	if err := m.secrets.Delete(ctx, proxyPasswordKey(jid)); err != nil && !errors.Is(err, secret.ErrNotFound) {
+		return fmt.Errorf("account: removing the proxy password: %w", err)
+	}
 	return nil
 }
 
@@ -286,7 +296,11 @@ func (m *Manager) Disconnect(ctx context.Context, jid string) error {
 // *CertificateError (and a CertificateQuestion event), a refused password
 // as an error wrapping ErrPasswordRefused, so that a wizard can ask again.
 func (m *Manager) TestConnection(ctx context.Context, s Settings, password string) error {
-	sess, raw, err := wire.Dial(ctx, m.dialParams(s, password))
+	p := m.dialParams(s, password)
+	if err := m.fillProxyPassword(ctx, s, &p); err != nil {
+		return err
+	}
+	sess, raw, err := wire.Dial(ctx, p)
 	var cp *wire.CertProblem
 	var ae *wire.AuthError
 	switch {

@@ -17,6 +17,13 @@ import (
 func privatePair(t *testing.T, pa, pb peerOpts) (*testbed.Server, *peer, *peer) {
 	t.Helper()
 	srv := testbed.Start(t)
+	a, b := privatePairOn(t, srv, pa, pb)
+	return srv, a, b
+}
+
+// privatePairOn is privatePair on a given server (Prosody or ejabberd).
+func privatePairOn(t *testing.T, srv testbed.XMPP, pa, pb peerOpts) (*peer, *peer) {
+	t.Helper()
 	pa.roots, pb.roots = srv.CertPool(), srv.CertPool()
 	a := newPeer(t, srv, "alice", pa)
 	b := newPeer(t, srv, "bob", pb)
@@ -30,7 +37,7 @@ func privatePair(t *testing.T, pa, pb peerOpts) (*testbed.Server, *peer, *peer) 
 	}
 	sa := a.waitFor(ma, "alice private", isLevel(b.jid, Unverified)).(SecurityChanged)
 	sb := b.waitFor(mb, "bob private", isLevel(a.jid, Unverified)).(SecurityChanged)
-	t.Logf("AKE through Prosody took %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("AKE through %s took %v", srv.Name(), time.Since(start).Round(time.Millisecond))
 	fa, _ := a.m.OwnFingerprint(ctxT(t), a.jid)
 	fb, _ := b.m.OwnFingerprint(ctxT(t), b.jid)
 	if sa.Fingerprint != fb || sb.Fingerprint != fa {
@@ -39,11 +46,15 @@ func privatePair(t *testing.T, pa, pb peerOpts) (*testbed.Server, *peer, *peer) 
 	if !sa.NewFingerprint || sa.Verified {
 		t.Fatalf("first AKE: %+v, want NewFingerprint and not Verified", sa)
 	}
-	return srv, a, b
+	return a, b
 }
 
 func TestGoingPrivateMessagesEncryptedOnTheWire(t *testing.T) {
-	srv, a, b := privatePair(t, peerOpts{}, peerOpts{})
+	forEachServer(t, testGoingPrivateMessagesEncryptedOnTheWire)
+}
+
+func testGoingPrivateMessagesEncryptedOnTheWire(t *testing.T, srv testbed.XMPP) {
+	a, b := privatePairOn(t, srv, peerOpts{}, peerOpts{})
 	ctx := ctxT(t)
 	secrets := []string{"the eagle lands at noon", "ack, bring the cake", "third secret message"}
 	id, err := a.m.Send(ctx, a.conv(b), secrets[0])
@@ -66,8 +77,8 @@ func TestGoingPrivateMessagesEncryptedOnTheWire(t *testing.T) {
 	}
 	b.waitFor(0, "third", isMsg(a.jid, secrets[2]))
 
+	assertNoPlaintext(t, srv, secrets...) // flushes the server's log first
 	log := srv.StanzaLog()
-	assertNoPlaintext(t, srv, secrets...)
 	otrN, other := otrBodies(log)
 	t.Logf("server saw %d OTR bodies and %d other bodies between alice and bob", otrN, other)
 	if otrN < 2*5 { // AKE (4+query) and 3 data messages, each RECV and SEND
@@ -120,7 +131,15 @@ func TestManualVerificationAndForget(t *testing.T) {
 }
 
 func TestSMPVerifiesBothWays(t *testing.T) {
-	_, a, b := privatePair(t, peerOpts{}, peerOpts{})
+	forEachServer(t, func(t *testing.T, srv testbed.XMPP) {
+		a, b := privatePairOn(t, srv, peerOpts{}, peerOpts{})
+		smpBothWays(t, a, b)
+	})
+}
+
+// smpBothWays: alice verifies bob by SMP with a question, then bob alice;
+// each side is Private and Verified only after its own question.
+func smpBothWays(t *testing.T, a, b *peer) {
 	ctx := ctxT(t)
 	verify := func(asker, answerer *peer) {
 		t.Helper()
@@ -165,7 +184,11 @@ func TestSMPVerifiesBothWays(t *testing.T) {
 }
 
 func TestSMPWrongAnswerFails(t *testing.T) {
-	_, a, b := privatePair(t, peerOpts{}, peerOpts{})
+	forEachServer(t, testSMPWrongAnswerFails)
+}
+
+func testSMPWrongAnswerFails(t *testing.T, srv testbed.XMPP) {
+	a, b := privatePairOn(t, srv, peerOpts{}, peerOpts{})
 	ctx := ctxT(t)
 	if err := a.m.Authenticate(ctx, a.conv(b), "Favourite colour?", "blue"); err != nil {
 		t.Fatal(err)

@@ -103,8 +103,11 @@ func (c ConnState) String() string {
 type Settings struct {
 	JID      string // bare JID, user@domain
 	Resource string // our resource name; "" = "sotto"
-	Server   string // host to dial; "" = the JID's domain
-	Port     int    // 0 = 5222 (STARTTLS) or 5223 (direct TLS)
+	// Server is the host to dial; "" = found through DNS SRV records of
+	// the JID's domain (falling back to the domain itself). A Server or a
+	// Port set here skips the SRV lookup.
+	Server string
+	Port   int // 0 = from SRV, else 5222 (STARTTLS) or 5223 (direct TLS)
 	// DirectTLS dials TLS at once instead of STARTTLS.
 	DirectTLS bool
 	// AllowInsecure allows a server without TLS. Off unless the user
@@ -117,6 +120,16 @@ type Settings struct {
 	// Tags"): a peer's session with us survives our restart. 0 until then;
 	// saving settings with 0 keeps the stored tag.
 	InstanceTag uint32 `json:",omitempty"`
+	// ProxyHost, when set, sends the connection through a SOCKS5 proxy
+	// (e.g. Tor at 127.0.0.1:9050); the proxy resolves the server's name
+	// and no DNS query is made (proxy.go). ProxyPort 0 = 1080.
+	ProxyHost string `json:",omitempty"`
+	ProxyPort int    `json:",omitempty"`
+	ProxyUser string `json:",omitempty"`
+	// ProxyPassword is only ever passed in: AddAccount and UpdateAccount
+	// move it to the secret store ("" keeps the stored one) and it is
+	// never written to the profile nor returned by Accounts.
+	ProxyPassword string `json:"-"`
 }
 
 // Resource is one connected device of a contact.

@@ -9,7 +9,7 @@ build_pkgs=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxran
   libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dri)
 test_pkgs=(prosody lua-unbound openssl libotr5-dev libotr5-bin libgcrypt20-dev
   gnome-keyring dbus dbus-x11 libsecret-tools xvfb openbox imagemagick xdotool x11-utils
-  locales file)
+  locales file dnsmasq microsocks ejabberd)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
@@ -37,8 +37,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 
-# Installing the prosody package must not start the system-wide service: our
-# tests run their own Prosody on loopback. A policy-rc.d that answers 101
+# Installing the prosody, dnsmasq and ejabberd packages must not start their
+# system-wide services: our tests run their own on loopback (never port 53,
+# never /etc/dnsmasq.conf or /etc/ejabberd). A policy-rc.d that answers 101
 # ("action forbidden") stops invoke-rc.d for the duration of the install.
 policy=/usr/sbin/policy-rc.d
 added_policy=0
@@ -62,7 +63,12 @@ if ! locale -a 2>/dev/null | grep -qi 'en_US.utf8'; then
     $SUDO locale-gen >/dev/null || true
   fi
 fi
-# Make sure the distro service did not start anyway.
-if pgrep -x prosody >/dev/null 2>&1 && [ -f /etc/init.d/prosody ]; then
-  $SUDO /etc/init.d/prosody stop >/dev/null 2>&1 || true
-fi
+# Make sure the distro services did not start anyway.
+# (The system ejabberd runs as Erlang node ejabberd@…; ours has no node name.)
+for svc in "prosody:-x prosody" "dnsmasq:-x dnsmasq" "ejabberd:-f ejabberd@"; do
+  name=${svc%%:*}
+  # shellcheck disable=SC2086
+  if [ -f "/etc/init.d/$name" ] && pgrep ${svc#*:} >/dev/null 2>&1; then
+    $SUDO "/etc/init.d/$name" stop >/dev/null 2>&1 || true
+  fi
+done

@@ -36,6 +36,7 @@ type accountDialog struct {
 	directTLS, insecure, autoConnect *wrapCheck
 	insecureWarn                     *widget.Label
 	policy                           *widget.Select
+	proxy                            *proxyFields // proxysettings.go
 	status                           *widget.Label
 	save, cancel, remove             *widget.Button
 
@@ -87,6 +88,7 @@ func (d *accountDialog) build() {
 	d.policy.SetSelectedIndex(int(s.Policy))
 	d.autoConnect = newWrapCheck("Connect at start", nil)
 	d.autoConnect.set(s.AutoConnect)
+	d.proxy = newProxyFields(s)
 	d.status = wrapLabel("")
 	d.status.Hide()
 
@@ -114,7 +116,7 @@ func (d *accountDialog) build() {
 	privacy.Orientation = widget.Vertical
 	checks := container.NewVBox(d.directTLS, d.insecure, d.insecureWarn)
 	buttons := container.NewHBox(d.remove, layoutSpacer(), d.cancel, d.save)
-	body := container.NewVBox(name, form, checks, privacy, d.autoConnect, d.status)
+	body := container.NewVBox(name, form, checks, d.proxy.form(), privacy, d.autoConnect, d.status)
 	d.d = dialog.NewCustomWithoutButtons("Account settings",
 		container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(body)), d.r.win)
 	d.d.Resize(dialogSize(d.r.win, 520, 600))
@@ -162,6 +164,10 @@ func (d *accountDialog) settings() (account.Settings, bool) {
 	}
 	if strings.Contains(s.Resource, "/") {
 		say(d.status, widget.DangerImportance, "The resource name cannot contain a slash.")
+		return s, false
+	}
+	if msg := d.proxy.apply(&s); msg != "" {
+		say(d.status, widget.DangerImportance, msg)
 		return s, false
 	}
 	s.DirectTLS = d.directTLS.on()

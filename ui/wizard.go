@@ -29,6 +29,7 @@ type wizard struct {
 	passphrase, passphrase2     *widget.Entry
 	testResult, accountErr      *widget.Label
 	testBtn, create             *widget.Button
+	registerBtn                 *widget.Button // register.go
 	busy                        *widget.ProgressBarInfinite
 
 	keyStatus *widget.Label
@@ -137,7 +138,7 @@ func (w *wizard) accountPage() fyne.CanvasObject {
 	})
 	return container.NewPadded(container.NewVScroll(container.NewVBox(
 		intro, form, adv, w.storagePicker(), w.busy, w.testResult, w.accountErr, w.certPanel(),
-		container.NewHBox(imp, layoutSpacer(), w.testBtn, w.create))))
+		container.NewHBox(imp, w.registerButton(), layoutSpacer(), w.testBtn, w.create))))
 }
 
 // certPanel is the certificate question, hidden until signing in meets

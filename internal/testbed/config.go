@@ -35,7 +35,7 @@ c2s_direct_tls_ports = { @TLSPORT@ }
 s2s_ports = { }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping";
-	"stanza_debug";
+	"stanza_debug";@MODULES@
 }
 modules_disabled = { "s2s"; "s2s_auth_certs"; "s2s_bidi"; "dialback" }
 c2s_require_encryption = true
@@ -43,7 +43,7 @@ s2s_require_encryption = true
 allow_unencrypted_plain_auth = false
 authentication = "internal_hashed"
 storage = "internal"
-allow_registration = false
+allow_registration = @REGISTRATION@
 statistics = nil
 certificates = "@DIR@/certs"
 ssl = {
@@ -55,15 +55,27 @@ log = {
 	{ levels = { min = "error" }, to = "console" };
 }
 VirtualHost "localhost"
-`
+@HOSTS@`
 
 func (s *Server) writeConfig() error {
 	root := ""
 	if os.Geteuid() == 0 {
 		root = "run_as_root = true"
 	}
+	modules, registration, hosts := "", "false", ""
+	if s.opt.registration {
+		// mod_register_ibr is XEP-0077 in-band registration; Prosody
+		// 0.12 loads it through "register" only with allow_registration.
+		modules, registration = `"register";`, "true"
+	}
+	for _, h := range s.opt.hosts {
+		hosts += fmt.Sprintf("VirtualHost %q\n", h)
+	}
 	cfg := strings.NewReplacer(
 		"@ROOT@", root,
+		"@MODULES@", modules,
+		"@REGISTRATION@", registration,
+		"@HOSTS@", hosts,
 		"@DIR@", luaPath(s.dir),
 		"@PORT@", strconv.Itoa(s.port),
 		"@TLSPORT@", strconv.Itoa(s.tlsPort),
@@ -90,7 +102,7 @@ func (s *Server) makeCert() error {
 	cmd := exec.Command("openssl", "req", "-x509", "-newkey", "ec",
 		"-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
 		"-subj", "/CN="+domain,
-		"-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+		"-addext", "subjectAltName="+s.opt.san(),
 		"-keyout", key, "-out", crt)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("testbed: openssl: %v\n%s", err, out)

@@ -31,6 +31,17 @@
 //
 //	func TestMain(m *testing.M) { testbed.Main(m) }
 //
+// Options: WithHost serves a second virtual host (its name in the
+// certificate too), WithRegistration turns on XEP-0077 in-band
+// registration.
+//
+// Besides Prosody: SharedEjabberd (ejabberd.go, one ejabberd 23.01 per
+// test binary, fresh users per test), StartDNS (dns.go, dnsmasq on a free
+// loopback port with the test's SRV and address records and a query log)
+// and StartSOCKS (socks.go, microsocks on loopback, optionally resolving
+// names only it knows). XMPP is what tests need of either server.
+//
 // If prosody, prosodyctl or openssl is missing, Start skips the test, or
-// fails it when the environment variable CI is "true".
+// fails it when the environment variable CI is "true"; the same for
+// ejabberd, dnsmasq and microsocks.
 package testbed

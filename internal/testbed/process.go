@@ -93,9 +93,11 @@ func Main(m *testing.M) {
 	go func() {
 		<-sig
 		KillAll()
+		runAtExit()
 		os.Exit(130)
 	}()
 	code := m.Run()
 	KillAll()
+	runAtExit()
 	os.Exit(code)
 }

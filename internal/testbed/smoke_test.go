@@ -27,7 +27,13 @@ type chatMessage struct {
 
 // login dials the STARTTLS port and negotiates TLS, SCRAM-SHA-1 (Prosody
 // offers SCRAM-SHA-1 and PLAIN) and a resource.
-func login(ctx context.Context, t *testing.T, srv *testbed.Server, user, pass string) *xmpp.Session {
+// server is what login needs of Prosody or ejabberd.
+type server interface {
+	Addr() string
+	TLSConfig() *tls.Config
+}
+
+func login(ctx context.Context, t *testing.T, srv server, user, pass string) *xmpp.Session {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", srv.Addr(), 5*time.Second)
 	if err != nil {
@@ -55,6 +61,29 @@ func TestSmokeTwoClientsExchangeMessage(t *testing.T) {
 	start := time.Now()
 	srv := testbed.Start(t)
 	t.Logf("prosody started in %v", time.Since(start))
+	smoke(t, srv, start)
+	if !strings.Contains(srv.Log(), "RECV: ") {
+		t.Fatal("no RECV lines: mod_stanza_debug not active")
+	}
+}
+
+// TestEjabberdSmoke: the same exchange through the shared ejabberd, whose
+// debug log must show the stanza both ways.
+func TestEjabberdSmoke(t *testing.T) {
+	start := time.Now()
+	srv := testbed.SharedEjabberd(t)
+	t.Logf("ejabberd started in %v", time.Since(start))
+	smoke(t, srv, start)
+}
+
+type smokeServer interface {
+	server
+	AddUser(t testing.TB, name string) (string, string)
+	StanzaLog() string
+	Flush(t testing.TB)
+}
+
+func smoke(t *testing.T, srv smokeServer, start time.Time) {
 	alice, alicePass := srv.AddUser(t, "alice")
 	bob, bobPass := srv.AddUser(t, "bob")
 	t.Logf("registered %s and %s after %v", alice, bob, time.Since(start))
@@ -110,15 +139,13 @@ func TestSmokeTwoClientsExchangeMessage(t *testing.T) {
 
 	// The server's stanza log must show the message both ways (alice -> server,
 	// server -> bob).
+	srv.Flush(t)
 	log := srv.StanzaLog()
 	n := strings.Count(log, "<body>"+body+"</body>")
 	if n < 2 {
 		t.Fatalf("stanza log has the body %d times, want >= 2 (RECV and SEND); log:\n%s", n, log)
 	}
 	t.Logf("stanza log (%d lines) shows the body %d times", strings.Count(log, "\n"), n)
-	if !strings.Contains(srv.Log(), "RECV: ") {
-		t.Fatal("no RECV lines: mod_stanza_debug not active")
-	}
 }
 
 func TestRestartSamePortKeepsUsers(t *testing.T) {

@@ -35,16 +35,54 @@ type Server struct {
 	tlsPort int // direct TLS c2s port
 	certPEM []byte
 	pool    *x509.CertPool
+	opt     options
 
 	mu   sync.Mutex
 	proc *process // nil when stopped
 }
 
+// Option changes the test server's setup.
+type Option func(*options)
+
+type options struct {
+	hosts        []string // virtual hosts besides "localhost"
+	registration bool     // XEP-0077 in-band registration on
+	preferPort   int      // STARTTLS port tried first (WithPort)
+}
+
+// san is the certificate's subjectAltName: localhost, 127.0.0.1 and every
+// extra virtual host (RFC 6120 §13.7.2: the client checks the JID's
+// domain, not the host it dialed).
+func (o options) san() string {
+	san := "DNS:localhost,IP:127.0.0.1"
+	for _, h := range o.hosts {
+		san += ",DNS:" + h
+	}
+	return san
+}
+
+// WithHost serves a second virtual host named domain (e.g. "example.test"
+// for a JID found through DNS SRV); the certificate covers it too.
+func WithHost(domain string) Option {
+	return func(o *options) { o.hosts = append(o.hosts, domain) }
+}
+
+// WithPort is the STARTTLS port tried first (0 = any free port): the
+// first-run script asks for XMPP's standard 5222 so that the wizard needs
+// no port, as with a real server. When that port is taken the server
+// falls back to a free one; Addr says which.
+func WithPort(port int) Option { return func(o *options) { o.preferPort = port } }
+
+// WithRegistration turns on in-band registration (XEP-0077,
+// mod_register_ibr with allow_registration = true). Off by default, like
+// a server that does not let strangers create accounts.
+func WithRegistration() Option { return func(o *options) { o.registration = true } }
+
 // Start runs a fresh Prosody for the test and stops it in t.Cleanup.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	requireTools(t)
-	s, err := StartServer(t.TempDir())
+	s, err := StartServer(t.TempDir(), opts...)
 	if s != nil {
 		// Kill, not Stop: a clean shutdown waits about a second for
 		// clients to close their streams, which only slows the tests down.
@@ -63,19 +101,16 @@ func Start(t testing.TB) *Server {
 // stops the server with Close, Stop or Kill. On error the returned
 // Server, when not nil, is already stopped and its diagnostics are in the
 // error.
-func StartServer(dir string) (*Server, error) { return StartServerOn(dir, 0) }
-
-// StartServerOn is StartServer with the STARTTLS port it tries first
-// (0 = any free port): the first-run script asks for XMPP's standard 5222
-// so that the wizard needs no port, as with a real server. When that port
-// is taken it falls back to a free one; Addr says which.
-func StartServerOn(dir string, preferPort int) (*Server, error) {
+func StartServer(dir string, opts ...Option) (*Server, error) {
 	for _, tool := range []string{"prosody", "prosodyctl", "openssl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return nil, fmt.Errorf("testbed: %s not found (apt-get install prosody lua-unbound openssl): %w", tool, err)
 		}
 	}
 	s := &Server{dir: dir}
+	for _, f := range opts {
+		f(&s.opt)
+	}
 	s.config = filepath.Join(s.dir, "prosody.cfg.lua")
 	s.logPath = filepath.Join(s.dir, "prosody.log")
 	s.outPath = filepath.Join(s.dir, "prosody.out")
@@ -93,10 +128,10 @@ func StartServerOn(dir string, preferPort int) (*Server, error) {
 		if s.port, s.tlsPort, err = freePorts(); err != nil {
 			return s, err
 		}
-		if attempt == 0 && preferPort != 0 {
-			if l, lerr := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(preferPort))); lerr == nil {
+		if attempt == 0 && s.opt.preferPort != 0 {
+			if l, lerr := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opt.preferPort))); lerr == nil {
 				l.Close()
-				s.port = preferPort
+				s.port = s.opt.preferPort
 			}
 		}
 		if err = s.writeConfig(); err != nil {
@@ -119,13 +154,19 @@ func (s *Server) Close() { s.Kill() }
 // Register creates user name with the given password via prosodyctl; it
 // works while the server runs. AddUser is the test helper over it.
 func (s *Server) Register(name, password string) (jid string, err error) {
-	cmd := exec.Command("prosodyctl", "--config", s.config, "register", name, domain, password)
+	return s.RegisterAt(name, domain, password)
+}
+
+// RegisterAt creates name@host (host is "localhost" or one given with
+// WithHost).
+func (s *Server) RegisterAt(name, host, password string) (jid string, err error) {
+	cmd := exec.Command("prosodyctl", "--config", s.config, "register", name, host, password)
 	cmd.Dir = s.dir
 	cmd.Env = s.env()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("testbed: prosodyctl register %s: %w\n%s", name, err, out)
 	}
-	return name + "@" + domain, nil
+	return name + "@" + host, nil
 }
 
 // RandomPassword is a fresh random password like the ones AddUser makes.
@@ -176,6 +217,17 @@ func (s *Server) AddUser(t testing.TB, name string) (jid, password string) {
 	t.Helper()
 	password = randomToken(12)
 	jid, err := s.Register(name, password)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return jid, password
+}
+
+// AddUserAt is AddUser on another virtual host (see WithHost).
+func (s *Server) AddUserAt(t testing.TB, name, host string) (jid, password string) {
+	t.Helper()
+	password = randomToken(12)
+	jid, err := s.RegisterAt(name, host, password)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}

@@ -38,7 +38,7 @@ func run(dir string, port int) error {
 	if dir == "" {
 		return fmt.Errorf("-dir is required")
 	}
-	srv, err := testbed.StartServerOn(dir, port)
+	srv, err := testbed.StartServer(dir, testbed.WithPort(port))
 	if srv != nil {
 		defer srv.Close()
 	}
