@@ -45,9 +45,12 @@ func TestSOCKS5ProxyNoLocalDNS(t *testing.T) {
 	// nothing on example.test's default port and says so.
 	b := newPeer(t, srv, "bob", peerOpts{roots: srv.CertPool(), host: "example.test", realDial: true,
 		extra: []Option{WithResolver(dns.Resolver())}, settings: viaProxy})
+	// (Whatever answers on example.test's default port through the proxy
+	// — usually nothing; on a developer's machine maybe another local
+	// server — bob's sign-in fails; what matters is the DNS log below.)
 	err := b.m.Connect(ctxT(t), b.jid)
-	if err == nil || !strings.Contains(err.Error(), "proxy") {
-		t.Fatalf("bob: err %v, want a failure through the proxy (nothing listens on example.test:5222)", err)
+	if err == nil {
+		t.Fatal("bob signed in on example.test's default port through the proxy; nothing of the test listens there")
 	}
 	t.Logf("bob: %v", err)
 
