@@ -19,10 +19,6 @@ import (
 
 var errStopped = errors.New("account: the account was removed or the manager stopped")
 
-// housekeeping is how often queued messages, pings and OTR heartbeats are
-// looked at.
-const housekeeping = 500 * time.Millisecond
-
 type connResult struct {
 	sess *xmpp.Session
 	raw  net.Conn
@@ -142,8 +138,8 @@ func (c *client) run(parent context.Context) {
 		case <-ctx.Done():
 		}
 	}()
-	tick := time.NewTicker(housekeeping)
-	defer tick.Stop()
+	hk := newHousekeepingTimer()
+	defer hk.stop()
 	defer func() {
 		if c.rosterDue != nil {
 			c.rosterDue.Stop()
@@ -153,6 +149,7 @@ func (c *client) run(parent context.Context) {
 		c.connectRequest(func(error) {})
 	}
 	for {
+		hk.arm(c.nextHousekeeping())
 		select {
 		case <-ctx.Done():
 			c.shutdown()
@@ -171,7 +168,8 @@ func (c *client) run(parent context.Context) {
 		case <-c.retryC:
 			c.retryC = nil
 			c.startConnect()
-		case now := <-tick.C:
+		case now := <-hk.C():
+			hk.fired()
 			c.housekeeping(now)
 		case <-c.rosterDueC():
 			c.sendRoster()

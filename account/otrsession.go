@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sotto-im/sotto/otr"
 	"github.com/sotto-im/sotto/secret"
@@ -188,6 +189,8 @@ func (s *otrSession) AbortVerify() (e2eOut, error) {
 }
 
 func (s *otrSession) Tick() []string { return wireText(s.peer.Tick().Send) }
+
+func (s *otrSession) NextTick() (time.Time, bool) { return s.peer.NextTick() }
 
 func (s *otrSession) SetPolicy(p Policy) error { return s.peer.Reset(otrPolicy(p)) }
 
