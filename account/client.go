@@ -20,10 +20,6 @@ import (
 
 var errStopped = errors.New("account: the account was removed or the manager stopped")
 
-// housekeeping is how often queued messages, pings and OTR heartbeats are
-// looked at.
-const housekeeping = 500 * time.Millisecond
-
 type connResult struct {
 	sess *xmpp.Session
 	raw  net.Conn
@@ -143,8 +139,8 @@ func (c *client) run(parent context.Context) {
 		case <-ctx.Done():
 		}
 	}()
-	tick := time.NewTicker(housekeeping)
-	defer tick.Stop()
+	hk := newHousekeepingTimer()
+	defer hk.stop()
 	defer func() {
 		if c.rosterDue != nil {
 			c.rosterDue.Stop()
@@ -154,6 +150,7 @@ func (c *client) run(parent context.Context) {
 		c.connectRequest(func(error) {})
 	}
 	for {
+		hk.arm(c.nextHousekeeping())
 		select {
 		case <-ctx.Done():
 			c.shutdown()
@@ -172,7 +169,8 @@ func (c *client) run(parent context.Context) {
 		case <-c.retryC:
 			c.retryC = nil
 			c.startConnect()
-		case now := <-tick.C:
+		case now := <-hk.C():
+			hk.fired()
 			c.housekeeping(now)
 		case <-c.rosterDueC():
 			c.sendRoster()

@@ -11,6 +11,8 @@ package account
 // the loop labels that line with the protection it had — never with the
 // level of whatever session happens to be current.
 
+import "time"
+
 // e2eState is a protocol session's state as the loop needs it.
 type e2eState int
 
@@ -100,6 +102,9 @@ type e2eSession interface {
 	AbortVerify() (e2eOut, error)
 	// Tick returns what the protocol sends by itself (heartbeats).
 	Tick() []string
+	// NextTick is when Tick will next have something to send (by the
+	// manager's clock); false: nothing until a message comes or goes.
+	NextTick() (time.Time, bool)
 	// SetPolicy makes a new policy apply; a session that is not private
 	// starts over, forgetting its state.
 	SetPolicy(Policy) error

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sotto-im/sotto/otr"
 	"github.com/sotto-im/sotto/secret"
@@ -147,6 +148,7 @@ func (keylessSession) Verify(string, string) (e2eOut, error) { return e2eOut{}, 
 func (keylessSession) Answer(string) (e2eOut, error)         { return e2eOut{}, errNoKeyYet }
 func (keylessSession) AbortVerify() (e2eOut, error)          { return e2eOut{}, errNoKeyYet }
 func (keylessSession) Tick() []string                        { return nil }
+func (keylessSession) NextTick() (time.Time, bool)           { return time.Time{}, false }
 func (keylessSession) SetPolicy(Policy) error                { return nil }
 func (keylessSession) Forget()                               {}
 func (keylessSession) Protected(body string) bool            { return isOTR(body) }

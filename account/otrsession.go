@@ -7,6 +7,7 @@ package account
 
 import (
 	"strings"
+	"time"
 
 	"github.com/sotto-im/sotto/otr"
 )
@@ -146,6 +147,8 @@ func (s *otrSession) AbortVerify() (e2eOut, error) {
 }
 
 func (s *otrSession) Tick() []string { return wireText(s.peer.Tick().Send) }
+
+func (s *otrSession) NextTick() (time.Time, bool) { return s.peer.NextTick() }
 
 func (s *otrSession) SetPolicy(p Policy) error { return s.peer.Reset(otrPolicy(p)) }
 

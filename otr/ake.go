@@ -126,7 +126,7 @@ func newDH(rand io.Reader, count *int) (priv, pub *big.Int, err error) {
 	}
 	priv = new(big.Int).SetBytes(b[:])
 	clear(b[:])
-	pub = modExp(count, groupG, priv)
+	pub = expGDH(count, priv)
 	if !validGroupElement(pub) { // only if the random source is broken
 		return nil, nil, fmt.Errorf("otr: degenerate D-H key from random source")
 	}

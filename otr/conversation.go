@@ -154,6 +154,16 @@ func (c *Conversation) Tick() Result {
 	return res
 }
 
+// NextTick reports when Tick will next have a heartbeat to send (by the
+// Config's clock), so a caller can sleep until then instead of polling;
+// false: not until a data message arrives.
+func (c *Conversation) NextTick() (time.Time, bool) {
+	if c.state != StateEncrypted || !c.unansweredRx {
+		return time.Time{}, false
+	}
+	return c.lastSent.Add(c.cfg.heartbeat()), true
+}
+
 func (c *Conversation) heartbeatDue() bool {
 	return c.cfg.Now().Sub(c.lastSent) >= c.cfg.heartbeat()
 }

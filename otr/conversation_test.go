@@ -491,3 +491,33 @@ func TestEventNames(t *testing.T) {
 		t.Fatal("names")
 	}
 }
+
+// TestNextTickIsWhenTickSends: NextTick names exactly the moment Tick
+// starts sending a heartbeat, and says "none" once it has been sent (so
+// an idle caller can sleep instead of polling).
+func TestNextTickIsWhenTickSends(t *testing.T) {
+	p := newPair(t, PolicyManual, PolicyManual, 0)
+	p.secure(p.a)
+	if _, due := p.b.c.NextTick(); due {
+		t.Fatal("a heartbeat is due before any data message arrived")
+	}
+	res, _ := p.a.c.Send([]byte("one"))
+	if _, err := p.b.c.Receive(res.Send[0]); err != nil {
+		t.Fatal(err)
+	}
+	at, due := p.b.c.NextTick()
+	if !due {
+		t.Fatal("no heartbeat due after a data message arrived")
+	}
+	p.clock.t = at.Add(-time.Nanosecond)
+	if len(p.b.c.Tick().Send) != 0 {
+		t.Fatalf("Tick sent before NextTick's time %v", at)
+	}
+	p.clock.t = at
+	if len(p.b.c.Tick().Send) != 1 {
+		t.Fatalf("Tick sent nothing at NextTick's time %v", at)
+	}
+	if _, due := p.b.c.NextTick(); due {
+		t.Fatal("a heartbeat is still due after it was sent")
+	}
+}

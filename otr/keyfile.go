@@ -84,7 +84,7 @@ func parseAccountKey(e *sexp) (AccountKey, error) {
 		}
 		v[i] = new(big.Int).SetBytes(a)
 	}
-	k := &PrivateKey{dsa.PrivateKey{
+	k := &PrivateKey{PrivateKey: dsa.PrivateKey{
 		PublicKey: dsa.PublicKey{Parameters: dsa.Parameters{P: v[0], Q: v[1], G: v[2]}, Y: v[3]},
 		X:         v[4],
 	}}

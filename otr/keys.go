@@ -11,11 +11,15 @@ import (
 	"io"
 	"math/big"
 	"strings"
+	"sync/atomic"
 )
 
 // PrivateKey is a long-term OTR authentication key (DSA, 1024-bit p, 160-bit q).
 type PrivateKey struct {
 	dsa.PrivateKey
+	// gTable is the fixed-base table for g^k when signing (dsasign.go),
+	// made on the first signature. A PrivateKey is used by pointer.
+	gTable atomic.Pointer[comb]
 }
 
 // PublicKey is the public half of a PrivateKey.

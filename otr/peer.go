@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"time"
 )
 
 // DefaultMaxInstances bounds the sessions a Peer keeps: a peer (or a
@@ -170,6 +171,18 @@ func (p *Peer) Tick() Result {
 		res.Send = append(res.Send, in.Tick().Send...)
 	}
 	return res
+}
+
+// NextTick is the earliest Conversation.NextTick of every instance.
+func (p *Peer) NextTick() (time.Time, bool) {
+	var next time.Time
+	ok := false
+	for _, in := range p.insts {
+		if t, due := in.NextTick(); due && (!ok || t.Before(next)) {
+			next, ok = t, true
+		}
+	}
+	return next, ok
 }
 
 // Reset forgets every instance and starts over with one plaintext

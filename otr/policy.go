@@ -3,7 +3,6 @@ package otr
 // Policies and configuration, spec §"Policies" (../shared/spec/otr-protocol-v3.html).
 
 import (
-	"crypto/dsa" //nolint:staticcheck // OTR v2/v3 mandate DSA-1024.
 	"crypto/rand"
 	"io"
 	"math/big"
@@ -59,7 +58,8 @@ type Config struct {
 	Rand io.Reader
 	// Now is the clock, used only for heartbeats.
 	Now func() time.Time
-	// Sign makes a DSA signature of digest; nil means dsa.Sign with Rand.
+	// Sign makes a DSA signature of digest; nil means the key's own DSA
+	// signing (dsasign.go: crypto/dsa's algorithm, nonce from crypto/rand).
 	// The digest is the 32-byte SHA256-HMAC the spec signs; it is passed whole
 	// (not truncated), and DSA arithmetic reduces it mod q, which is what
 	// libgcrypt does with the raw MPI libotr hands it.
@@ -82,7 +82,7 @@ func (cfg *Config) sign(digest []byte) (r, s *big.Int, err error) {
 	if cfg.Sign != nil {
 		return cfg.Sign(cfg.Rand, cfg.Key, digest)
 	}
-	return dsa.Sign(cfg.Rand, &cfg.Key.PrivateKey, digest)
+	return cfg.Key.signDSA(digest)
 }
 
 func (cfg *Config) heartbeat() time.Duration {

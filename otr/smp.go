@@ -430,7 +430,8 @@ func (s *smpState) exp(base, e *big.Int) *big.Int {
 	return modExp(&s.exps, base, e)
 }
 
-func (s *smpState) expG(e *big.Int) *big.Int { return s.exp(groupG, e) }
+// expG is g1^e from the precomputed tables (fixedbase.go).
+func (s *smpState) expG(e *big.Int) *big.Int { return expGSMP(&s.exps, e) }
 
 func mulMod(a, b *big.Int) *big.Int {
 	z := new(big.Int).Mul(a, b)

@@ -51,12 +51,17 @@ func main() {
 		return
 	}
 	sotto := flag.String("sotto", "build/sotto", "the Sotto binary to start")
+	flag.IntVar(&extraContacts, "contacts", 0, "extra contacts in alice's roster (scripts/idle.sh measures with 2000)")
 	flag.Parse()
 	if err := run(*sotto); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
+
+// extraContacts is how many more contacts alice has (contact0001@localhost
+// …), none of them online: a roster of realistic size for measurements.
+var extraContacts int
 
 // user is one demo account.
 type user struct{ name, display, peer, peerDisplay string }
@@ -142,11 +147,15 @@ func writeRoster(srvDir string, u user) error {
 	if err := os.MkdirAll(d, 0o700); err != nil {
 		return err
 	}
+	var extra strings.Builder
+	for i := 1; u.name == "alice" && i <= extraContacts; i++ {
+		fmt.Fprintf(&extra, "\t[\"contact%04d@localhost\"] = { [\"subscription\"] = \"both\"; [\"name\"] = \"Contact %04d\"; [\"groups\"] = { [\"Many\"] = true; }; };\n", i, i)
+	}
 	lua := fmt.Sprintf(`return {
 	[false] = { ["version"] = 1; ["pending"] = {}; };
 	[%q] = { ["subscription"] = "both"; ["name"] = %q; ["groups"] = { ["Demo"] = true; }; };
-};
-`, u.peer+"@localhost", u.peerDisplay)
+%s};
+`, u.peer+"@localhost", u.peerDisplay, extra.String())
 	return os.WriteFile(filepath.Join(d, u.name+".dat"), []byte(lua), 0o600)
 }
 

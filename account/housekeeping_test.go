@@ -1,0 +1,36 @@
+package account
+
+import (
+	"testing"
+	"time"
+)
+
+// TestHousekeepingSleepsWhenNothingIsDue: an account with no link and no
+// queued message sets no timer at all (it used to wake every 500 ms); a
+// queued message arms it for exactly the message's deadline.
+func TestHousekeepingSleepsWhenNothingIsDue(t *testing.T) {
+	clock := time.Now()
+	c := &client{
+		m:     &Manager{opt: options{now: func() time.Time { return clock }, pingInterval: time.Minute, privateTimeout: 30 * time.Second}},
+		convs: map[peerKey]*privConv{},
+	}
+	if next := c.nextHousekeeping(); !next.IsZero() {
+		t.Fatalf("idle account wakes at %v, want never", next)
+	}
+	c.convs[peerKey{peer: "bob@example.org"}] = &privConv{queue: []queued{{id: "1", since: clock.UnixNano()}}}
+	next := c.nextHousekeeping()
+	want := time.Now().Add(30 * time.Second)
+	if d := next.Sub(want); d < -time.Second || d > time.Second {
+		t.Fatalf("queued message: wakes at %v, want its deadline %v", next, want)
+	}
+	h := newHousekeepingTimer()
+	defer h.stop()
+	h.arm(time.Time{})
+	select {
+	case <-h.C():
+		t.Fatal("a stopped housekeeping timer fired")
+	default:
+	}
+	h.arm(time.Now()) // due now: fires after minHousekeeping
+	<-h.C()
+}
