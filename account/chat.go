@@ -168,7 +168,7 @@ func (c *client) sendNow(pc *privConv, q queued) {
 		c.msgState(pc, q.id, q.body, NotSent, "not sent: the conversation is no longer private")
 		return
 	}
-	r, err := pc.e2e.Send(q.body)
+	r, err := pc.e2e.Send(c.textOut(pc.key.peer, q.body, enc))
 	if err != nil {
 		c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 		return

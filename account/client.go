@@ -71,6 +71,8 @@ type client struct {
 	instanceTag uint32
 	convs       map[peerKey]*privConv
 	notices     map[noticeKey]*noticeMemo // recent notices, see notice
+
+	ext extState // extensions: peer facts, receipts, blocklist (peerinfo.go)
 }
 
 func newClient(m *Manager, s Settings) *client {

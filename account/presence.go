@@ -112,6 +112,7 @@ func (c *client) handlePresence(p *wire.Presence) {
 		m = map[string]Resource{}
 		c.roster.pres[bare] = m
 	}
+	c.learnCaps(bare, p.Caps)
 	_, wasOnline := m[res]
 	m[res] = Resource{Name: res, Show: parseShow(p.Show), Status: p.Status, Priority: p.Priority}
 	c.emitRoster()

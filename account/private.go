@@ -148,7 +148,7 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 	c.sendResult(pc, r.Send)
 	c.e2eEvents(pc, r.Events)
 	if r.HasText {
-		e := MessageReceived{Conv: c.convID(pc), Body: r.Text,
+		e := MessageReceived{Conv: c.convID(pc), Body: c.textIn(peer, r.Text, r.Encrypted),
 			Encrypted: r.Encrypted, Level: NotPrivate, Time: timeFromNanos(at)}
 		if r.Encrypted {
 			e.Fingerprint, e.OtherSession = r.Key, !r.Current
