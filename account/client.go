@@ -325,7 +325,7 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
 	c.connectedAt = time.Now()
 	c.pingID, c.lastPing = "", time.Now()
-	go func() { done <- sess.Serve(wire.Handler(ctx, in)) }()
+	go func() { done <- sess.Serve(wire.Handler(ctx, in, c.extensionHandlers()...)) }()
 	c.setState(Connected, "", 0)
 	c.sendIQ(wire.OutIQ{Type: "set", Enable: &wire.Empty{}}, nil) // XEP-0280
 	c.fetchRoster()

@@ -35,6 +35,7 @@ type options struct {
 	backoffMax     time.Duration
 	privateTimeout time.Duration
 	eventBuffer    int
+	version        string // XEP-0092, see WithSoftwareVersion
 	// wireTap, tests only: sees every chat body the loop sends.
 	wireTap func(to, body string)
 }
@@ -102,6 +103,7 @@ func NewManager(p *Profile, secrets secret.Store, opts ...Option) *Manager {
 		backoffMax:     5 * time.Minute,
 		privateTimeout: 60 * time.Second,
 		eventBuffer:    64,
+		version:        "dev",
 	}
 	for _, f := range opts {
 		f(&o)

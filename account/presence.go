@@ -39,7 +39,7 @@ func (c *client) sendPresence(p wire.OutPresence) error {
 // sendOwnPresence broadcasts our show and status (initial presence after
 // the roster request, RFC 6121 §4.2).
 func (c *client) sendOwnPresence() {
-	_ = c.sendPresence(wire.OutPresence{Show: showNames[c.show], Status: c.status})
+	_ = c.sendPresence(wire.OutPresence{Show: showNames[c.show], Status: c.status, Caps: c.m.ownCaps()})
 }
 
 func (c *client) setPresence(show Show, status string) error {
@@ -51,7 +51,7 @@ func (c *client) setPresence(show Show, status string) error {
 	if c.sess == nil {
 		return nil // sent when we are connected
 	}
-	return c.sendPresence(wire.OutPresence{Show: showNames[show], Status: status})
+	return c.sendPresence(wire.OutPresence{Show: showNames[show], Status: status, Caps: c.m.ownCaps()})
 }
 
 func (c *client) answerSubscription(from string, accept bool) error {

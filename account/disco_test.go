@@ -1,0 +1,111 @@
+package account
+
+import (
+	"crypto/sha1"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"mellium.im/xmpp/disco"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/version"
+
+	"github.com/sotto-im/sotto/account/internal/wire"
+	"github.com/sotto-im/sotto/internal/testbed"
+)
+
+var capsVerRE = regexp.MustCompile(`ver=['"]([^'"]+)['"]`)
+
+// lastOwnCaps is the ver of the last presence with Sotto's caps node the
+// server received, "" if none.
+func lastOwnCaps(srv *testbed.Server) string {
+	ver := ""
+	for _, line := range strings.Split(srv.StanzaLog(), "\n") {
+		if strings.Contains(line, "RECV: <presence") && strings.Contains(line, CapsNode) {
+			if m := capsVerRE.FindStringSubmatch(line[strings.Index(line, "http://jabber.org/protocol/caps"):]); m != nil {
+				ver = m[1]
+			}
+		}
+	}
+	return ver
+}
+
+func featureVars(info disco.Info) []string {
+	var out []string
+	for _, f := range info.Features {
+		out = append(out, f.Var)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestDiscoInfoAndCaps: another client asks Alice's Sotto what it is
+// (XEP-0030) and which version it runs (XEP-0092); the caps in Alice's
+// presence (XEP-0115) verify against that disco#info; the Preferences
+// opt-out refuses version queries and takes the feature out.
+func TestDiscoInfoAndCaps(t *testing.T) {
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), extra: []Option{WithSoftwareVersion("0.2.0")}})
+	a.connect()
+	_, pw := srv.AddUser(t, "bob")
+	bob := loginRaw(t, srv, "bob@localhost", pw, "raw")
+	alice := jid.MustParse(a.jid + "/" + wire.DefaultResource)
+	ctx := ctxT(t)
+
+	info, err := disco.GetInfo(ctx, "", alice, bob.sess)
+	if err != nil {
+		t.Fatalf("disco#info: %v", err)
+	}
+	if len(info.Identity) != 1 || info.Identity[0].Category != "client" || info.Identity[0].Type != "pc" || info.Identity[0].Name != "Sotto" {
+		t.Fatalf("identities %+v, want one client/pc named Sotto", info.Identity)
+	}
+	want := []string{wire.NSCaps, wire.NSChatStates, wire.NSDiscoInfo, wire.NSVersion, wire.NSPing,
+		wire.NSCarbons, wire.NSReceipts, wire.NSEME}
+	slices.Sort(want)
+	if got := featureVars(info); !slices.Equal(got, want) {
+		t.Fatalf("features\n%q\nwant\n%q", got, want)
+	}
+	// Connect sent the initial presence before returning; the disco
+	// round trip above came after it on the server.
+	ver := lastOwnCaps(srv)
+	if ver == "" {
+		t.Fatalf("alice's presence carried no caps; log:\n%s", srv.StanzaLog())
+	}
+	if h := info.Hash(sha1.New()); h != ver {
+		t.Fatalf("caps ver %q does not verify: disco#info hashes to %q", ver, h)
+	}
+	byNode, err := disco.GetInfo(ctx, CapsNode+"#"+ver, alice, bob.sess)
+	if err != nil || !slices.Equal(featureVars(byNode), want) || byNode.Node != CapsNode+"#"+ver {
+		t.Fatalf("disco#info for node#ver: %v, node %q, features %q", err, byNode.Node, featureVars(byNode))
+	}
+	v, err := version.Get(ctx, bob.sess, alice)
+	if err != nil || v.Name != "Sotto" || v.Version != "0.2.0" || v.OS != "" {
+		t.Fatalf("version: %+v, %v; want Sotto 0.2.0 and no OS", v, err)
+	}
+
+	// Opt out: version refused, the feature gone, the next presence's
+	// caps verify against the new disco#info.
+	if err := a.profile.SavePrefs(Prefs{HideVersion: true}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := version.Get(ctx, bob.sess, alice); err == nil {
+		t.Fatalf("version answered after opting out: %+v", v)
+	} else if !strings.Contains(err.Error(), "service-unavailable") {
+		t.Fatalf("version refused with %v, want service-unavailable", err)
+	}
+	info, err = disco.GetInfo(ctx, "", alice, bob.sess)
+	if err != nil || slices.Contains(featureVars(info), wire.NSVersion) {
+		t.Fatalf("after opting out: %v, features %q", err, featureVars(info))
+	}
+	if err := a.m.SetPresence(ctx, a.jid, Away, "out"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := disco.GetInfo(ctx, "", alice, bob.sess); err != nil { // after the presence
+		t.Fatal(err)
+	}
+	ver2 := lastOwnCaps(srv)
+	if ver2 == ver || ver2 != info.Hash(sha1.New()) {
+		t.Fatalf("caps after opting out %q (before %q), want the hash of the new disco#info %q", ver2, ver, info.Hash(sha1.New()))
+	}
+}
