@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -254,6 +255,7 @@ func (m *Manager) RemoveAccount(ctx context.Context, jid string) error {
 	if err := m.profile.RemoveAccount(jid); err != nil {
 		return err
 	}
+	_ = os.Remove(rosterCachePath(m.profile.Dir, jid)) // rostercache.go
 	if err := m.secrets.Delete(ctx, passwordKey(jid)); err != nil && !errors.Is(err, secret.ErrNotFound) {
 		return fmt.Errorf("account: removing the password: %w", err)
 	}

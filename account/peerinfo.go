@@ -26,6 +26,10 @@ type extState struct {
 	receipts map[string]pendingReceipt
 	// blocked: what the server's blocklist holds (blocking.go).
 	blocked map[string]bool
+	// Roster versioning (rostercache.go): the version of c.roster.items,
+	// and whether the cache file was read yet.
+	rosterVer    string
+	rosterLoaded bool
 }
 
 // peerInfo returns the facts about bare, creating an empty entry.
