@@ -168,10 +168,13 @@ const (
 	// NotSent: refused or failed; Reason says why. The text is kept so the
 	// user can retry.
 	NotSent
+	// Delivered: the peer's client confirmed it (XEP-0184), after
+	// SentEncrypted or SentPlain; how it was sent does not change.
+	Delivered
 )
 
 func (o OutState) String() string {
-	return [...]string{"sent encrypted", "sent in plain", "queued until private", "not sent"}[o]
+	return [...]string{"sent encrypted", "sent in plain", "queued until private", "not sent", "delivered"}[o]
 }
 
 // SMPOutcome is how an authentication attempt ended.
