@@ -46,6 +46,9 @@ func (c *client) handleMessage(m *wire.Message) {
 	if t, ok := delayStamp(m); ok {
 		at = t.UnixNano()
 	}
+	if c.receiveOtherEncrypted(m, bare, res, at) { // eme.go
+		return
+	}
 	if c.receiveChat(bare, res, *m.Body, at) {
 		c.acknowledge(m, from.String()) // receipts.go
 	}
@@ -75,6 +78,9 @@ func (c *client) handleCarbon(m *wire.Message) {
 	fwd := w.Forwarded.Message
 	if fwd == nil || fwd.Body == nil || isOTR(*fwd.Body) {
 		return
+	}
+	if otherEncryption(fwd) != "" {
+		return // another protocol's fallback text (eme.go): not a plain line
 	}
 	body := stripOTRTag(*fwd.Body)
 	if m.Received != nil {

@@ -251,7 +251,12 @@ type MessageReceived struct {
 	// the chat shows and sends to (another device or login of the
 	// contact, or someone forging its address); the UI labels it so.
 	OtherSession bool
-	Time         time.Time
+	// OtherEncryption names the end-to-end protocol of a message Sotto
+	// cannot read ("OMEMO", "OpenPGP", …; XEP-0380). Body is then only
+	// the sender's fallback text and must not be shown as what the peer
+	// wrote.
+	OtherEncryption string `json:",omitempty"`
+	Time            time.Time
 }
 
 // MessageStateChanged reports the fate of an outgoing message (ID from Send).
