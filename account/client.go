@@ -329,6 +329,7 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	c.setState(Connected, "", 0)
 	c.sendIQ(wire.OutIQ{Type: "set", Enable: &wire.Empty{}}, nil) // XEP-0280
 	c.fetchRoster()
+	c.fetchBlocklist() // blocking.go
 	c.sendOwnPresence()
 	c.sessionStarted()
 }
@@ -504,6 +505,9 @@ func (c *client) handleIQ(q *wire.IQ) {
 	}
 	if q.Type == "set" && q.Roster != nil {
 		c.rosterPush(q.Roster)
+	}
+	if q.Type == "set" && (q.Block != nil || q.Unblock != nil) {
+		c.blockPush(q) // blocking.go
 	}
 }
 

@@ -78,6 +78,9 @@ func (c *client) handlePresence(p *wire.Presence) {
 		return // our own presence echoed back (from blanked) or garbage
 	}
 	bare := from.Bare().String()
+	if c.isBlocked(bare, from.Resourcepart()) {
+		return // blocking.go
+	}
 	switch p.Type {
 	case "subscribe":
 		c.m.emit(SubscriptionRequest{Account: c.account(), From: bare})
