@@ -3,9 +3,10 @@ package account
 // Service discovery (XEP-0030), entity capabilities (XEP-0115) and
 // software version (XEP-0092): what other clients learn about Sotto.
 //
-// mellium's disco.Handle answers disco#info on the session's mux from the
-// features and identities registered there (mux.Feature, mux.Ident); our
-// iterator below registers Sotto's. The answers are built on Serve's
+// The disco#info handler is ours, with mellium's disco.Info to build and
+// hash the answer: mellium's disco.Handle reads the query's attributes on
+// a goroutine while the session's encoder rewrites the same start element
+// (a data race under -race, seen in TestDiscoInfoAndCaps). The answers are built on Serve's
 // goroutine from the profile's preferences (safe to read there), never
 // from loop state, so turning version replies off in Preferences takes
 // effect at the next query; the caps hash in our presence follows at the
@@ -64,41 +65,30 @@ func (m *Manager) ownCaps() *wire.Caps {
 	return &wire.Caps{Hash: "sha-1", Node: CapsNode, Ver: m.capsVer()}
 }
 
-// discoIter answers for our root node and for node#ver (XEP-0115 §6.2);
-// any other node gets no identity or feature.
-type discoIter struct{ m *Manager }
-
-func (d discoIter) ours(node string) bool {
-	return node == "" || node == CapsNode+"#"+d.m.capsVer()
-}
-
-func (d discoIter) ForFeatures(node string, f func(info.Feature) error) error {
-	if !d.ours(node) {
-		return nil
-	}
-	for _, ft := range d.m.discoFeatures() {
-		if err := f(ft); err != nil {
-			return err
+// discoInfo answers disco#info for our root node and for node#ver
+// (XEP-0115 §6.2), and item-not-found for any other node (XEP-0030 §3.1).
+func (m *Manager) discoInfo(iq stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	node := ""
+	for _, a := range start.Attr {
+		if a.Name.Local == "node" {
+			node = a.Value
 		}
 	}
-	return nil
-}
-
-func (d discoIter) ForIdentities(node string, f func(info.Identity) error) error {
-	if !d.ours(node) {
-		return nil
+	if node != "" && node != CapsNode+"#"+m.capsVer() {
+		_, err := xmlstream.Copy(t, iq.Error(stanza.Error{Type: stanza.Cancel, Condition: stanza.ItemNotFound}))
+		return err
 	}
-	return f(identity)
+	info := disco.Info{InfoQuery: disco.InfoQuery{Node: node}, Identity: []info.Identity{identity}, Features: m.discoFeatures()}
+	_, err := xmlstream.Copy(t, iq.Result(info.TokenReader()))
+	return err
 }
 
 // extensionHandlers are the mux options of one session (wire.Handler).
+// They run on Serve's goroutine and read only the profile's preferences.
 func (c *client) extensionHandlers() []mux.Option {
 	m := c.m
-	it := discoIter{m: m}
 	return []mux.Option{
-		disco.Handle(),
-		mux.Feature(it),
-		mux.Ident(it),
+		mux.IQFunc(stanza.GetIQ, xml.Name{Space: wire.NSDiscoInfo, Local: "query"}, m.discoInfo),
 		mux.IQFunc(stanza.GetIQ, xml.Name{Space: wire.NSVersion, Local: "query"},
 			func(iq stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.StartElement) error {
 				if m.profile.Prefs().HideVersion {

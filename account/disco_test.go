@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
@@ -29,6 +30,21 @@ func lastOwnCaps(srv *testbed.Server) string {
 		}
 	}
 	return ver
+}
+
+// waitOwnCaps waits for a presence with Sotto's caps whose ver is not
+// old, and returns that ver.
+func waitOwnCaps(t *testing.T, srv *testbed.Server, old string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if v := lastOwnCaps(srv); v != "" && v != old {
+			return v
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no presence with caps other than %q; log:\n%s", old, srv.StanzaLog())
+	return ""
 }
 
 func featureVars(info disco.Info) []string {
@@ -66,18 +82,18 @@ func TestDiscoInfoAndCaps(t *testing.T) {
 	if got := featureVars(info); !slices.Equal(got, want) {
 		t.Fatalf("features\n%q\nwant\n%q", got, want)
 	}
-	// Connect sent the initial presence before returning; the disco
-	// round trip above came after it on the server.
-	ver := lastOwnCaps(srv)
-	if ver == "" {
-		t.Fatalf("alice's presence carried no caps; log:\n%s", srv.StanzaLog())
-	}
+	// Connect returns before the session's first stanzas are written:
+	// wait for the initial presence.
+	ver := waitOwnCaps(t, srv, "")
 	if h := info.Hash(sha1.New()); h != ver {
 		t.Fatalf("caps ver %q does not verify: disco#info hashes to %q", ver, h)
 	}
 	byNode, err := disco.GetInfo(ctx, CapsNode+"#"+ver, alice, bob.sess)
 	if err != nil || !slices.Equal(featureVars(byNode), want) || byNode.Node != CapsNode+"#"+ver {
 		t.Fatalf("disco#info for node#ver: %v, node %q, features %q", err, byNode.Node, featureVars(byNode))
+	}
+	if _, err := disco.GetInfo(ctx, "urn:example:no-such-node", alice, bob.sess); err == nil || !strings.Contains(err.Error(), "item-not-found") {
+		t.Fatalf("disco#info for an unknown node: %v, want item-not-found", err)
 	}
 	v, err := version.Get(ctx, bob.sess, alice)
 	if err != nil || v.Name != "Sotto" || v.Version != "0.2.0" || v.OS != "" {
@@ -101,10 +117,7 @@ func TestDiscoInfoAndCaps(t *testing.T) {
 	if err := a.m.SetPresence(ctx, a.jid, Away, "out"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := disco.GetInfo(ctx, "", alice, bob.sess); err != nil { // after the presence
-		t.Fatal(err)
-	}
-	ver2 := lastOwnCaps(srv)
+	ver2 := waitOwnCaps(t, srv, ver)
 	if ver2 == ver || ver2 != info.Hash(sha1.New()) {
 		t.Fatalf("caps after opting out %q (before %q), want the hash of the new disco#info %q", ver2, ver, info.Hash(sha1.New()))
 	}
