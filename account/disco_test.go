@@ -24,7 +24,10 @@ func lastOwnCaps(srv *testbed.Server) string {
 	ver := ""
 	for _, line := range strings.Split(srv.StanzaLog(), "\n") {
 		if strings.Contains(line, "RECV: <presence") && strings.Contains(line, CapsNode) {
-			if m := capsVerRE.FindStringSubmatch(line[strings.Index(line, "http://jabber.org/protocol/caps"):]); m != nil {
+			// Prosody writes attributes in any order: read the <c/> element.
+			c := line[strings.Index(line, "<c "):]
+			c = c[:strings.Index(c, ">")]
+			if m := capsVerRE.FindStringSubmatch(c); m != nil {
 				ver = m[1]
 			}
 		}
