@@ -8,7 +8,7 @@ import (
 
 // TestLayering enforces the dependency direction (../shared/GUIDE.md):
 //
-//	main → ui → account → (otr, secret, account/internal/{wire,pidgin,history})
+//	main → ui → account → (otr, secret, account/internal/{wire,pidgin,history,markup})
 //
 // otr is pure (no I/O, XMPP, Fyne or keyring); secret knows nothing of
 // XMPP, OTR or the UI; the XMPP wire knows nothing of OTR, secrets or the
@@ -51,6 +51,9 @@ var layerRules = []layerRule{
 		deep: append([]string{"mellium.im/", noKeyring, mod + "secret", mod + "account$"}, noUI...)},
 	{pkg: "account/internal/history", deep: append([]string{"mellium.im/", noKeyring, mod + "otr",
 		mod + "secret", mod + "account$"}, noUI...)},
+	// The HTML converter is a leaf: text in, text out.
+	{pkg: "account/internal/markup", deep: append([]string{"mellium.im/", noKeyring, mod + "otr", mod + "secret",
+		mod + "account$", mod + "account/internal/wire"}, noUI...)},
 	{pkg: "account", deep: noUI},
 	// ui reaches otr, mellium and the secret stores through account only.
 	{pkg: "ui", direct: []string{mod + "otr", "mellium.im/", noKeyring, mod + "secret"}},

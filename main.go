@@ -84,7 +84,7 @@ func main() {
 			a, err := u.AskPassphrase(ctx, ui.PassphraseRequest(req))
 			return secret.PassphraseAnswer(a), err
 		}})
-	mgr := account.NewManager(profile, secrets)
+	mgr := account.NewManager(profile, secrets, account.WithSoftwareVersion(version))
 	// The profile keeps the UI preferences too, so that a profile folder
 	// (and the portable stick) holds everything.
 	// SOTTO_TEST_STATE is for scripts/firstrun-test.sh only (ui/teststate.go).

@@ -36,14 +36,22 @@ func (c *client) handleMessage(m *wire.Message) {
 	case "groupchat", "headline":
 		return
 	}
-	if m.Body == nil || bare == c.account() {
-		return // chat states etc.; or a message from our own other device
+	if bare == c.account() {
+		return // a message from our own other device
+	}
+	if c.handleSignals(m, bare, res) || m.Body == nil {
+		return // receipts and chat states (receipts.go); a blocked sender
 	}
 	at := c.nowNanos()
 	if t, ok := delayStamp(m); ok {
 		at = t.UnixNano()
 	}
-	c.receiveChat(bare, res, *m.Body, at)
+	if c.receiveOtherEncrypted(m, bare, res, at) { // eme.go
+		return
+	}
+	if c.receiveChat(bare, res, *m.Body, at) {
+		c.acknowledge(m, from.String()) // receipts.go
+	}
 }
 
 func delayStamp(m *wire.Message) (time.Time, bool) {
@@ -70,6 +78,9 @@ func (c *client) handleCarbon(m *wire.Message) {
 	fwd := w.Forwarded.Message
 	if fwd == nil || fwd.Body == nil || isOTR(*fwd.Body) {
 		return
+	}
+	if otherEncryption(fwd) != "" {
+		return // another protocol's fallback text (eme.go): not a plain line
 	}
 	body := stripOTRTag(*fwd.Body)
 	if m.Received != nil {
@@ -98,6 +109,12 @@ func (c *client) handleCarbon(m *wire.Message) {
 // the session's protocol text: this is the last guard before plaintext
 // could leave.
 func (c *client) sendWire(pc *privConv, body string, needPrivate bool) error {
+	return c.sendWireFor(pc, body, needPrivate, nil)
+}
+
+// sendWireFor is sendWire for one message the user typed (typed != nil):
+// the stanza asks for a receipt and says we are active (receipts.go).
+func (c *client) sendWireFor(pc *privConv, body string, needPrivate bool, typed *pendingReceipt) error {
 	if needPrivate && !pc.e2e.Protected(body) {
 		return errors.New("account: refused to send an unencrypted message")
 	}
@@ -112,6 +129,7 @@ func (c *client) sendWire(pc *privConv, body string, needPrivate bool) error {
 		// nor copy them to our other devices, which cannot read them.
 		m.NoCopy, m.NoStore, m.Private = &wire.Empty{}, &wire.Empty{}, &wire.Empty{}
 	}
+	c.signalsFor(&m, typed)
 	if c.m.opt.wireTap != nil {
 		c.m.opt.wireTap(to, body)
 	}
@@ -168,13 +186,17 @@ func (c *client) sendNow(pc *privConv, q queued) {
 		c.msgState(pc, q.id, q.body, NotSent, "not sent: the conversation is no longer private")
 		return
 	}
-	r, err := pc.e2e.Send(q.body)
+	r, err := pc.e2e.Send(c.textOut(pc.key.peer, q.body, enc))
 	if err != nil {
 		c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 		return
 	}
-	for _, w := range r.Send {
-		if err := c.sendWire(pc, w, enc || q.needPrivate); err != nil {
+	for i, w := range r.Send {
+		var typed *pendingReceipt
+		if i == len(r.Send)-1 { // the last fragment completes the message
+			typed = &pendingReceipt{pc: pc.key, id: q.id, body: q.body}
+		}
+		if err := c.sendWireFor(pc, w, enc || q.needPrivate, typed); err != nil {
 			c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 			return
 		}

@@ -68,6 +68,8 @@ type client struct {
 	instanceTag uint32
 	convs       map[peerKey]*privConv
 	notices     map[noticeKey]*noticeMemo // recent notices, see notice
+
+	ext extState // extensions: peer facts, receipts, blocklist (peerinfo.go)
 }
 
 func newClient(m *Manager, s Settings) *client {
@@ -344,10 +346,11 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
 	c.connectedAt = time.Now()
 	c.pingID, c.lastPing = "", time.Now()
-	go func() { done <- sess.Serve(wire.Handler(ctx, in)) }()
+	go func() { done <- sess.Serve(wire.Handler(ctx, in, c.extensionHandlers()...)) }()
 	c.setState(Connected, "", 0)
 	c.sendIQ(wire.OutIQ{Type: "set", Enable: &wire.Empty{}}, nil) // XEP-0280
 	c.fetchRoster()
+	c.fetchBlocklist() // blocking.go
 	c.sendOwnPresence()
 	c.sessionStarted()
 }
@@ -523,6 +526,9 @@ func (c *client) handleIQ(q *wire.IQ) {
 	}
 	if q.Type == "set" && q.Roster != nil {
 		c.rosterPush(q.Roster)
+	}
+	if q.Type == "set" && (q.Block != nil || q.Unblock != nil) {
+		c.blockPush(q) // blocking.go
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -36,6 +37,7 @@ type options struct {
 	backoffMax     time.Duration
 	privateTimeout time.Duration
 	eventBuffer    int
+	version        string // XEP-0092, see WithSoftwareVersion
 	// wireTap, tests only: sees every chat body the loop sends.
 	wireTap func(to, body string)
 }
@@ -106,6 +108,7 @@ func NewManager(p *Profile, secrets secret.Store, opts ...Option) *Manager {
 		backoffMax:     5 * time.Minute,
 		privateTimeout: 60 * time.Second,
 		eventBuffer:    64,
+		version:        "dev",
 	}
 	for _, f := range opts {
 		f(&o)
@@ -262,6 +265,7 @@ func (m *Manager) RemoveAccount(ctx context.Context, jid string) error {
 	if err := m.profile.RemoveAccount(jid); err != nil {
 		return err
 	}
+	_ = os.Remove(rosterCachePath(m.profile.Dir, jid)) // rostercache.go
 	if err := m.secrets.Delete(ctx, passwordKey(jid)); err != nil && !errors.Is(err, secret.ErrNotFound) {
 		return fmt.Errorf("account: removing the password: %w", err)
 	}

@@ -39,7 +39,7 @@ func (c *client) sendPresence(p wire.OutPresence) error {
 // sendOwnPresence broadcasts our show and status (initial presence after
 // the roster request, RFC 6121 §4.2).
 func (c *client) sendOwnPresence() {
-	_ = c.sendPresence(wire.OutPresence{Show: showNames[c.show], Status: c.status})
+	_ = c.sendPresence(wire.OutPresence{Show: showNames[c.show], Status: c.status, Caps: c.m.ownCaps()})
 }
 
 func (c *client) setPresence(show Show, status string) error {
@@ -51,7 +51,7 @@ func (c *client) setPresence(show Show, status string) error {
 	if c.sess == nil {
 		return nil // sent when we are connected
 	}
-	return c.sendPresence(wire.OutPresence{Show: showNames[show], Status: status})
+	return c.sendPresence(wire.OutPresence{Show: showNames[show], Status: status, Caps: c.m.ownCaps()})
 }
 
 func (c *client) answerSubscription(from string, accept bool) error {
@@ -78,6 +78,9 @@ func (c *client) handlePresence(p *wire.Presence) {
 		return // our own presence echoed back (from blanked) or garbage
 	}
 	bare := from.Bare().String()
+	if c.isBlocked(bare, from.Resourcepart()) {
+		return // blocking.go
+	}
 	switch p.Type {
 	case "subscribe":
 		// A contact we added ourselves (we asked for, or already get,
@@ -120,6 +123,7 @@ func (c *client) handlePresence(p *wire.Presence) {
 		m = map[string]Resource{}
 		c.roster.pres[bare] = m
 	}
+	c.learnCaps(bare, p.Caps)
 	_, wasOnline := m[res]
 	m[res] = Resource{Name: res, Show: parseShow(p.Show), Status: p.Status, Priority: p.Priority}
 	c.emitRoster()

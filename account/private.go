@@ -126,8 +126,9 @@ func (c *client) lookup(conv Conversation) (*privConv, error) {
 }
 
 // receiveChat runs an incoming chat body through the conversation's
-// end-to-end session.
-func (c *client) receiveChat(peer, res, body string, at int64) {
+// end-to-end session. It reports whether a line was shown (receipts.go
+// acknowledges only those).
+func (c *client) receiveChat(peer, res, body string, at int64) (shown bool) {
 	pc, err := c.conv(peer, res)
 	if err != nil {
 		// No session state (the key cannot be read right now): the text
@@ -135,11 +136,11 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 		conv := Conversation{Account: c.account(), Peer: peer, Resource: res}
 		if isOTR(body) {
 			c.notice(conv, "a private message could not be read: "+err.Error())
-			return
+			return false
 		}
 		c.notice(conv, "private conversations are not available right now: "+err.Error())
 		c.m.emit(MessageReceived{Conv: conv, Body: stripOTRTag(body), Level: NotPrivate, Time: timeFromNanos(at)})
-		return
+		return true
 	}
 	pc.active = c.nowNanos()
 	wasPlain := c.peerPlain(peer) // history.go: only plain conversations are kept
@@ -154,7 +155,7 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 	c.sendResult(pc, r.Send)
 	c.e2eEvents(pc, r.Events)
 	if r.HasText {
-		e := MessageReceived{Conv: c.convID(pc), Body: r.Text,
+		e := MessageReceived{Conv: c.convID(pc), Body: c.textIn(peer, r.Text, r.Encrypted),
 			Encrypted: r.Encrypted, Level: NotPrivate, Time: timeFromNanos(at)}
 		if r.Encrypted {
 			e.Fingerprint, e.OtherSession = r.Key, !r.Current
@@ -168,6 +169,7 @@ func (c *client) receiveChat(peer, res, body string, at int64) {
 		}
 		c.m.emit(e)
 	}
+	return r.HasText
 }
 
 // sendResult delivers protocol messages (AKE, SMP, queries, errors).

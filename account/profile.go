@@ -31,6 +31,12 @@ type Prefs struct {
 	// PlainHistory keeps a local log of conversations that were not private
 	// (history.go says exactly what is written; private ones never are).
 	PlainHistory bool
+	// HideVersion: do not tell other clients which Sotto version runs
+	// (XEP-0092 queries are refused). Off by default, as clients do.
+	HideVersion bool `json:",omitempty"`
+	// NoTypingOrReceipts: send no typing notifications (XEP-0085) and no
+	// delivery receipts (XEP-0184), and ask for none.
+	NoTypingOrReceipts bool `json:",omitempty"`
 }
 
 // Files in the profile directory. Each concern has its own file so that a
@@ -549,6 +555,8 @@ func legacyUIState(path string) []byte {
 	}
 	delete(doc.Prefs, "PlainHistory")
 	delete(doc.Prefs, "DefaultPolicy")
+	delete(doc.Prefs, "HideVersion")
+	delete(doc.Prefs, "NoTypingOrReceipts")
 	if len(doc.Prefs) == 0 {
 		return nil
 	}

@@ -135,8 +135,22 @@ func (c *client) rosterDueC() <-chan time.Time {
 }
 
 func (c *client) fetchRoster() {
-	c.sendIQ(wire.OutIQ{Type: "get", Roster: &wire.RosterQuery{}}, func(q *wire.IQ) {
-		if q == nil || q.Type != "result" || q.Roster == nil {
+	q := &wire.RosterQuery{}
+	versioned := c.rosterVersioned()
+	if versioned {
+		ver := c.loadRosterCache() // "" asks for the whole roster and a version
+		q.Ver = &ver
+	}
+	c.sendIQ(wire.OutIQ{Type: "get", Roster: q}, func(q *wire.IQ) {
+		if q == nil || q.Type != "result" {
+			return
+		}
+		if q.Roster == nil {
+			// RFC 6121 §2.6.3: nothing changed since our version; the
+			// roster we have stands and changes come as pushes.
+			if versioned {
+				c.emitRoster()
+			}
 			return
 		}
 		clear(c.roster.items)
@@ -146,8 +160,18 @@ func (c *client) fetchRoster() {
 				c.roster.items[bare] = it
 			}
 		}
+		if versioned {
+			c.saveRosterCache(deref(q.Roster.Ver))
+		}
 		c.emitRoster()
 	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // rosterPush applies a push (the handler checked it came from our server
@@ -165,6 +189,9 @@ func (c *client) rosterPush(q *wire.RosterQuery) {
 		}
 		it.JID = bare
 		c.roster.items[bare] = it
+	}
+	if q.Ver != nil && c.rosterVersioned() {
+		c.saveRosterCache(*q.Ver)
 	}
 	c.emitRoster()
 }

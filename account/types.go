@@ -186,10 +186,13 @@ const (
 	// NotSent: refused or failed; Reason says why. The text is kept so the
 	// user can retry.
 	NotSent
+	// Delivered: the peer's client confirmed it (XEP-0184), after
+	// SentEncrypted or SentPlain; how it was sent does not change.
+	Delivered
 )
 
 func (o OutState) String() string {
-	return [...]string{"sent encrypted", "sent in plain", "queued until private", "not sent"}[o]
+	return [...]string{"sent encrypted", "sent in plain", "queued until private", "not sent", "delivered"}[o]
 }
 
 // SMPOutcome is how an authentication attempt ended.
@@ -266,7 +269,12 @@ type MessageReceived struct {
 	// the chat shows and sends to (another device or login of the
 	// contact, or someone forging its address); the UI labels it so.
 	OtherSession bool
-	Time         time.Time
+	// OtherEncryption names the end-to-end protocol of a message Sotto
+	// cannot read ("OMEMO", "OpenPGP", …; XEP-0380). Body is then only
+	// the sender's fallback text and must not be shown as what the peer
+	// wrote.
+	OtherEncryption string `json:",omitempty"`
+	Time            time.Time
 }
 
 // MessageStateChanged reports the fate of an outgoing message (ID from Send).

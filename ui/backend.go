@@ -83,8 +83,19 @@ type PlainHistory interface {
 	ClearHistory(ctx context.Context, acct, peer string) error
 }
 
+// Signals are the chat extensions besides messages: our typing state,
+// and blocking addresses (XEP-0085, XEP-0191).
+type Signals interface {
+	// SetChatState tells the peer we are typing (or not); it sends
+	// nothing when the preference is off or the peer cannot use it.
+	SetChatState(ctx context.Context, conv account.Conversation, st account.ChatState) error
+	Block(ctx context.Context, acct, addr string) error
+	Unblock(ctx context.Context, acct, addr string) error
+}
+
 // Backend is everything the UI asks of the account layer.
 type Backend interface {
+	Signals
 	Sender
 	Privacy
 	Keys

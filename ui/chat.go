@@ -184,6 +184,13 @@ func (c *chatWindow) received(e account.MessageReceived) {
 
 func (c *chatWindow) messageState(e account.MessageStateChanged) { c.get(e.Conv).outState(e) }
 
+// chatState shows the peer's typing in an open chat (it opens none).
+func (c *chatWindow) chatState(e account.ChatStateChanged) {
+	if v, ok := c.views[keyOf(e.Conv)]; ok {
+		v.peerState(e.State)
+	}
+}
+
 func (c *chatWindow) security(e account.SecurityChanged) {
 	c.lastSec[keyOf(e.Conv)] = e
 	// A conversation with no tab that turns private (the peer started

@@ -27,6 +27,10 @@ type convView struct {
 	status   *statusButton
 	msgs     *messageList
 	input    *widget.Entry
+	// typing shows the peer's chat state; composing is what we last
+	// told the peer (signals.go).
+	typing    *widget.Label
+	composing bool
 	send     *widget.Button
 	finished *banner // peer ended OTR: restart or end
 	// plainChoice: we ended the private conversation ourselves; the
@@ -88,13 +92,15 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.input = widget.NewEntry()
 	v.input.SetPlaceHolder("Write a message…")
 	v.input.OnSubmitted = func(string) { v.submit() }
+	v.input.OnChanged = v.inputChanged // signals.go
+	v.typing = newTypingLabel()
 	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
 	v.send.Importance = widget.HighImportance
 
 	header := container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewCenter(v.status.Button),
 		container.NewVBox(v.name, v.sub))
 	top := container.NewVBox(header, widget.NewSeparator(), v.keyWarn.box, v.authHint.box)
-	bottom := container.NewVBox(v.finished.box, v.plainChoice.box, container.NewBorder(nil, nil, nil, v.send, v.input))
+	bottom := container.NewVBox(v.typing, v.finished.box, v.plainChoice.box, container.NewBorder(nil, nil, nil, v.send, v.input))
 	content := container.NewPadded(container.NewBorder(top, bottom, nil, nil, v.msgs.view))
 	v.tab = container.NewTabItemWithIcon("", lockOpenIcon, content)
 
@@ -150,6 +156,14 @@ func (v *convView) addIncoming(e account.MessageReceived) {
 	if when.IsZero() {
 		when = v.u.opts.Now()
 	}
+	v.setTyping("") // a message ends "typing…"
+	if e.OtherEncryption != "" {
+		// Its body is a fallback the sender's client wrote, not the
+		// peer's words: never shown as a line from them.
+		v.msgs.add(chatLine{kind: lineSystem, when: when, body: otherEncryptionText(v.peerName(), e.OtherEncryption),
+			imp: widget.WarningImportance})
+		return
+	}
 	v.msgs.add(chatLine{kind: lineIn, when: when, who: v.peerName(), body: e.Body, encrypted: e.Encrypted,
 		verified: e.Encrypted && e.Level == account.Private, other: e.OtherSession})
 }
@@ -175,6 +189,7 @@ func (v *convView) submit() {
 		v.plainChoice.show("You ended the private conversation. This message would be sent unencrypted.")
 		return
 	}
+	v.composing = false // the message carries "active": clearing the input sends nothing
 	v.input.SetText("")
 	// The placeholder is found again by a local id, not its index: earlier
 	// history lines may be inserted above it meanwhile (history.go).
@@ -221,11 +236,19 @@ func (v *convView) outState(e account.MessageStateChanged) {
 		if when.IsZero() {
 			when = v.u.opts.Now()
 		}
+		if e.State == account.Delivered {
+			return // its line is not shown (any more)
+		}
 		v.msgs.add(chatLine{kind: lineOut, when: when, who: "You", body: e.Body, id: e.ID,
 			state: e.State, reason: e.Reason})
 		return
 	}
 	l := v.msgs.lines[i]
+	if e.State == account.Delivered {
+		l.delivered = true // how it was sent stays on the line
+		v.msgs.update(i, l)
+		return
+	}
 	l.pending, l.state, l.reason = false, e.State, e.Reason
 	v.msgs.update(i, l)
 }

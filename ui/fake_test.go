@@ -88,6 +88,12 @@ func (f *fakeBackend) Send(_ context.Context, conv account.Conversation, body st
 	f.nextID++
 	return fmt.Sprintf("m%d", f.nextID), err
 }
+func (f *fakeBackend) SetChatState(_ context.Context, c account.Conversation, st account.ChatState) error {
+	return f.rec("SetChatState", c, st)
+}
+func (f *fakeBackend) Block(_ context.Context, a, j string) error   { return f.rec("Block", a, j) }
+func (f *fakeBackend) Unblock(_ context.Context, a, j string) error { return f.rec("Unblock", a, j) }
+
 func (f *fakeBackend) StartPrivate(_ context.Context, c account.Conversation) error {
 	return f.rec("StartPrivate", c)
 }

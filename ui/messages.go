@@ -46,6 +46,8 @@ type chatLine struct {
 	pending bool
 	state   account.OutState
 	reason  string
+	// delivered: the peer's client confirmed it (XEP-0184).
+	delivered bool
 	id      string
 	// system lines: colour of the text.
 	imp widget.Importance
@@ -73,6 +75,12 @@ func (l chatLine) stateText() (string, widget.Importance) {
 		return "received in plain", widget.WarningImportance
 	case l.pending:
 		return "sending…", widget.LowImportance
+	}
+	switch {
+	case l.state == account.SentEncrypted && l.delivered:
+		return "sent encrypted · delivered", widget.SuccessImportance
+	case l.state == account.SentPlain && l.delivered:
+		return "sent in plain · delivered", widget.WarningImportance
 	}
 	switch l.state {
 	case account.SentEncrypted:

@@ -72,7 +72,9 @@ type prefsWindow struct {
 	u       *UI
 	win     fyne.Window
 	history *widget.Check
-	theme   *widget.RadioGroup
+	// version and signals are the inverse of account.Prefs' opt-outs.
+	version, signals *widget.Check
+	theme            *widget.RadioGroup
 	status  *widget.Label
 	// clearBtn asks before deleting; clearBox holds the question's
 	// buttons (kept for tests).
@@ -93,6 +95,10 @@ func newPrefsWindow(u *UI) *prefsWindow {
 	p := &prefsWindow{u: u, win: u.app.NewWindow("Sotto — Preferences"), status: widget.NewLabel("")}
 	p.history = widget.NewCheck("Keep a history of conversations that are not private", nil)
 	p.history.SetChecked(u.prefs.PlainHistory)
+	p.signals = widget.NewCheck("Send typing notifications and delivery receipts", nil)
+	p.signals.SetChecked(!u.prefs.NoTypingOrReceipts)
+	p.version = widget.NewCheck("Tell other clients which version of Sotto you use", nil)
+	p.version.SetChecked(!u.prefs.HideVersion)
 	p.theme = widget.NewRadioGroup(themeNames, nil)
 	p.theme.Horizontal = true
 	p.theme.SetSelected(themeLabel(u.state.Theme))
@@ -111,13 +117,14 @@ func newPrefsWindow(u *UI) *prefsWindow {
 		widget.NewFormItem("Privacy", privacy),
 		widget.NewFormItem("History", container.NewVBox(p.history, histHelp,
 			container.NewHBox(p.clearBtn, layoutSpacer()))),
+		widget.NewFormItem("Chats", container.NewVBox(p.signals, p.version)),
 		widget.NewFormItem("Theme", p.theme),
 	)
 	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.save)
 	save.Importance = widget.HighImportance
 	p.win.SetContent(container.NewPadded(container.NewBorder(nil,
 		container.NewVBox(p.status, container.NewHBox(layoutSpacer(), save)), nil, nil, form)))
-	p.win.Resize(fyne.NewSize(520, 380))
+	p.win.Resize(fyne.NewSize(520, 460))
 	return p
 }
 
@@ -136,6 +143,8 @@ func themeLabel(name string) string {
 func (p *prefsWindow) save() {
 	u := p.u
 	u.prefs.PlainHistory = p.history.Checked
+	u.prefs.NoTypingOrReceipts = !p.signals.Checked
+	u.prefs.HideVersion = !p.version.Checked
 	u.state.Theme = strings.ToLower(p.theme.Selected)
 	if u.state.Theme == "" {
 		u.state.Theme = "system"

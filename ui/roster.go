@@ -49,6 +49,7 @@ type rosterWindow struct {
 	// removed are accounts removed from this window (accountsettings.go):
 	// their late events are dropped.
 	removed   map[string]bool
+	blocked   map[string]map[string]bool // account -> blocked addresses (blocking.go)
 	acctDlg   *accountDialog // the last account settings dialog (tests)
 	renameDlg *renameDialog  // the last rename dialog (tests)
 }
@@ -285,8 +286,9 @@ func (r *rosterWindow) addRequest(e account.SubscriptionRequest) {
 	accept := widget.NewButtonWithIcon("Accept", theme.ConfirmIcon(), func() { answer(true) })
 	accept.Importance = widget.HighImportance
 	deny := widget.NewButtonWithIcon("Deny", theme.CancelIcon(), func() { answer(false) })
+	block := widget.NewButton("Block", func() { r.setBlock(e.Account, e.From, true, func() { r.requests.Remove(card) }) })
 	text := wrapLabel(e.From + " wants to add you as a contact.")
-	card = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewHBox(deny, accept), text)
+	card = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewHBox(block, deny, accept), text)
 	r.requests.Add(card)
 	// The card changes the height of the window's top part: lay the
 	// whole window out again, or the card stays invisible until

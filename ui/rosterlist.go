@@ -164,6 +164,7 @@ func (r *rosterRow) menuItems(e *rosterEntry, id int) []*fyne.MenuItem {
 		fyne.NewMenuItem("Open chat", func() { rw.openItem(id) }),
 		fyne.NewMenuItem("Fingerprints…", func() { rw.u.showFingerprints(contact.JID) }),
 		fyne.NewMenuItem("Rename…", func() { rw.showRename(acct, contact) }),
+		rw.blockItem(acct, contact.JID), // blocking.go
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Remove contact…", func() { rw.removeContact(acct, contact) }),
 	}

@@ -174,6 +174,10 @@ func (u *UI) Handle(ev account.Event) {
 		u.notify(e)
 	case account.MessageStateChanged:
 		u.chats.messageState(e)
+	case account.ChatStateChanged:
+		u.chats.chatState(e)
+	case account.BlocklistChanged:
+		u.roster.setBlocked(e)
 	case account.SecurityChanged:
 		u.chats.security(e)
 	case account.SMPRequested:

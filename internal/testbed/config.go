@@ -34,7 +34,7 @@ c2s_ports = { @PORT@ }
 c2s_direct_tls_ports = { @TLSPORT@ }
 s2s_ports = { }
 modules_enabled = {
-	"roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping";
+	"roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping"; "blocklist";
 	"stanza_debug";@MODULES@
 }
 modules_disabled = { "s2s"; "s2s_auth_certs"; "s2s_bidi"; "dialback" }

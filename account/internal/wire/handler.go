@@ -67,6 +67,9 @@ func Handler(ctx context.Context, in chan<- Inbound, opts ...mux.Option) xmpp.Ha
 	base := []mux.Option{
 		ping.Handle(),
 		mux.IQFunc(stanza.SetIQ, xml.Name{Space: NSRoster, Local: "query"}, h.rosterPush),
+		// XEP-0191 §3.3/3.4 pushes, same rules as roster pushes.
+		mux.IQFunc(stanza.SetIQ, xml.Name{Space: NSBlocking, Local: "block"}, h.rosterPush),
+		mux.IQFunc(stanza.SetIQ, xml.Name{Space: NSBlocking, Local: "unblock"}, h.rosterPush),
 		mux.IQFunc(stanza.ResultIQ, xml.Name{}, h.reply),
 		mux.IQFunc(stanza.ErrorIQ, xml.Name{}, h.reply),
 		// Not mux's own fallback: it answers with to and from swapped
@@ -143,15 +146,17 @@ func (h *handler) reply(stanza.IQ, xmlstream.TokenReadEncoder, *xml.StartElement
 	return nil
 }
 
-// rosterPush answers and forwards a roster push from our own account.
-// mellium's roster.Handle is not used: it does not check who sent the
-// push, decodes only one item (and no ask attribute), and a push it cannot
-// decode ends the stream.
+// rosterPush answers and forwards a roster push (or a XEP-0191 block or
+// unblock push) from our own account. mellium's roster.Handle is not
+// used: it does not check who sent the push, decodes only one item (and
+// no ask attribute), and a push it cannot decode ends the stream;
+// blocklist.Handle has the same problems and panics on an item whose jid
+// does not parse (jid.MustParse).
 func (h *handler) rosterPush(_ stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.StartElement) error {
 	q := h.cur
 	// mellium blanks a from equal to our bare JID, so "" is the only
 	// accepted value (RFC 6121 §2.1.6).
-	if q.Roster == nil || q.From != "" {
+	if (q.Roster == nil && q.Block == nil && q.Unblock == nil) || q.From != "" {
 		return nil // Serve answers service-unavailable
 	}
 	_ = t.Encode(OutIQ{ID: q.ID, Type: "result"})

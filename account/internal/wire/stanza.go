@@ -15,6 +15,18 @@ const (
 	NSHints   = "urn:xmpp:hints"
 	NSDelay   = "urn:xmpp:delay"
 	NSStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	// Namespaces of the extensions in extensions.go.
+	NSCaps       = "http://jabber.org/protocol/caps"       // XEP-0115
+	NSDiscoInfo  = "http://jabber.org/protocol/disco#info" // XEP-0030
+	NSVersion    = "jabber:iq:version"                     // XEP-0092
+	NSReceipts   = "urn:xmpp:receipts"                     // XEP-0184
+	NSChatStates = "http://jabber.org/protocol/chatstates" // XEP-0085
+	NSEME        = "urn:xmpp:eme:0"                        // XEP-0380
+	NSBlocking   = "urn:xmpp:blocking"                     // XEP-0191
+	NSRosterVer  = "urn:xmpp:features:rosterver"           // XEP-0237 stream feature
+	NSOMEMO      = "eu.siacs.conversations.axolotl"        // XEP-0384 (legacy namespace)
+	NSOpenPGP    = "urn:xmpp:openpgp:0"                    // XEP-0373
+	NSLegacyPGP  = "jabber:x:encrypted"                    // XEP-0027
 )
 
 // Empty marks a presence-only child element such as <no-copy/>.
@@ -57,6 +69,7 @@ type Message struct {
 	Delay    *struct {
 		Stamp string `xml:"stamp,attr"`
 	} `xml:"urn:xmpp:delay delay"`
+	MessageExt
 }
 
 // Carbon is a XEP-0280 <received/> or <sent/> wrapper.
@@ -74,10 +87,18 @@ type OutMessage struct {
 	ID      string   `xml:"id,attr"`
 	To      string   `xml:"to,attr"`
 	Type    string   `xml:"type,attr"`
-	Body    string   `xml:"body"`
-	NoCopy  *Empty   `xml:"urn:xmpp:hints no-copy"`
-	NoStore *Empty   `xml:"urn:xmpp:hints no-permanent-store"`
-	Private *Empty   `xml:"urn:xmpp:carbons:2 private"`
+	// Body is empty only in a message that carries a chat state or a
+	// receipt alone.
+	Body    string `xml:"body,omitempty"`
+	NoCopy  *Empty `xml:"urn:xmpp:hints no-copy"`
+	NoStore *Empty `xml:"urn:xmpp:hints no-permanent-store"`
+	Private *Empty `xml:"urn:xmpp:carbons:2 private"`
+	// XEP-0184: ask for a receipt, or give one (ReceiptRef.ID is the
+	// message being acknowledged).
+	Request  *Empty      `xml:"urn:xmpp:receipts request"`
+	Received *ReceiptRef `xml:"urn:xmpp:receipts received"`
+	// XEP-0085: one chat state element (ChatState), or nil.
+	State *ChatState
 }
 
 // Presence is an incoming <presence/>.
@@ -90,6 +111,7 @@ type Presence struct {
 	Status   string       `xml:"status"`
 	Priority int          `xml:"priority"`
 	Error    *StanzaError `xml:"error"`
+	Caps     *Caps        `xml:"http://jabber.org/protocol/caps c"`
 }
 
 // OutPresence is a presence we send. To is omitted when empty (an empty
@@ -102,6 +124,7 @@ type OutPresence struct {
 	Show     string   `xml:"show,omitempty"`
 	Status   string   `xml:"status,omitempty"`
 	Priority int      `xml:"priority,omitempty"`
+	Caps     *Caps    `xml:"http://jabber.org/protocol/caps c"`
 }
 
 // RosterItem is one <item/> of a roster query (RFC 6121 §2.1.2).
@@ -130,6 +153,10 @@ type IQ struct {
 	Roster  *RosterQuery `xml:"jabber:iq:roster query"`
 	Ping    *Empty       `xml:"urn:xmpp:ping ping"`
 	Error   *StanzaError `xml:"error"`
+	// XEP-0191: the blocklist (a result), or a push from our server.
+	Blocklist *BlockQuery `xml:"urn:xmpp:blocking blocklist"`
+	Block     *BlockQuery `xml:"urn:xmpp:blocking block"`
+	Unblock   *BlockQuery `xml:"urn:xmpp:blocking unblock"`
 }
 
 // OutIQ is an IQ we send; exactly one payload is set.
@@ -141,6 +168,10 @@ type OutIQ struct {
 	Roster  *RosterQuery `xml:"jabber:iq:roster query"`
 	Ping    *Empty       `xml:"urn:xmpp:ping ping"`
 	Enable  *Empty       `xml:"urn:xmpp:carbons:2 enable"`
+	// XEP-0191
+	Blocklist *BlockQuery `xml:"urn:xmpp:blocking blocklist"`
+	Block     *BlockQuery `xml:"urn:xmpp:blocking block"`
+	Unblock   *BlockQuery `xml:"urn:xmpp:blocking unblock"`
 }
 
 // Inbound is one decoded stanza for the account loop: exactly one of the

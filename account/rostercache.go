@@ -1,0 +1,93 @@
+package account
+
+// Roster versioning (XEP-0237, now RFC 6121 §2.6): the roster and its
+// version are kept in the profile, one file per account
+// ("roster-<hash of the account>.json", 0600 like every profile file), so
+// a reconnect asks "anything newer than ver?" and a server with nothing
+// new answers with an empty result instead of every contact again.
+//
+// The cache holds what the server sends anyway (addresses, names, groups,
+// subscription states): no message text, no secret. A cache that cannot
+// be read is ignored (the fetch then asks for the whole roster) and
+// rewritten; one that cannot be written costs only the saving.
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+
+	"github.com/sotto-im/sotto/internal/atomicfile"
+	"github.com/sotto-im/sotto/account/internal/wire"
+)
+
+type rosterCacheDoc struct {
+	Version int
+	Account string
+	Ver     string
+	Items   []wire.RosterItem
+}
+
+func (c *client) rosterCachePath() string { return rosterCachePath(c.m.profile.Dir, c.account()) }
+
+func rosterCachePath(dir, account string) string {
+	sum := sha256.Sum256([]byte(account))
+	return filepath.Join(dir, "roster-"+hex.EncodeToString(sum[:8])+".json")
+}
+
+// loadRosterCache reads the cached roster into c.roster.items (only when
+// the loop has none yet) and returns the cached version, "" if none.
+func (c *client) loadRosterCache() string {
+	if c.ext.rosterLoaded {
+		return c.ext.rosterVer
+	}
+	c.ext.rosterLoaded = true
+	data, err := os.ReadFile(c.rosterCachePath())
+	if err != nil || len(data) > maxProfileFile {
+		return ""
+	}
+	var doc rosterCacheDoc
+	if json.Unmarshal(data, &doc) != nil || doc.Version != profileVersion || doc.Account != c.account() {
+		return ""
+	}
+	for _, it := range doc.Items {
+		if bare, ok := bareJID(it.JID); ok {
+			it.JID = bare
+			c.roster.items[bare] = it
+		}
+	}
+	c.ext.rosterVer = doc.Ver
+	return doc.Ver
+}
+
+// saveRosterCache writes the roster with version ver ("" = the server
+// does not version rosters: nothing is kept).
+func (c *client) saveRosterCache(ver string) {
+	c.ext.rosterVer = ver
+	path := c.rosterCachePath()
+	if ver == "" {
+		_ = os.Remove(path)
+		return
+	}
+	doc := rosterCacheDoc{Version: profileVersion, Account: c.account(), Ver: ver,
+		Items: make([]wire.RosterItem, 0, len(c.roster.items))}
+	for _, it := range c.roster.items {
+		doc.Items = append(doc.Items, it)
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return
+	}
+	_ = atomicfile.Write(path, data)
+}
+
+// rosterVersioned reports whether the server offers roster versioning
+// (RFC 6121 §2.6.1: only then may a fetch carry ver).
+func (c *client) rosterVersioned() bool {
+	if c.sess == nil {
+		return false
+	}
+	_, ok := c.sess.Feature(wire.NSRosterVer)
+	return ok
+}
