@@ -47,6 +47,8 @@ var layerRules = []layerRule{
 	{pkg: "internal/atomicfile", deep: append([]string{"mellium.im/", noKeyring, mod + "otr", mod + "account", mod + "secret"}, noUI...)},
 	{pkg: "account/internal/wire", deep: append([]string{noKeyring, mod + "otr", mod + "secret", mod + "account$",
 		mod + "account/internal/pidgin", mod + "account/internal/history"}, noUI...)},
+	{pkg: "account/internal/sm", deep: append([]string{noKeyring, mod + "otr", mod + "secret", mod + "account$",
+		mod + "account/internal/wire", mod + "account/internal/pidgin", mod + "account/internal/history"}, noUI...)},
 	{pkg: "account/internal/pidgin", direct: []string{"net"},
 		deep: append([]string{"mellium.im/", noKeyring, mod + "secret", mod + "account$"}, noUI...)},
 	{pkg: "account/internal/history", deep: append([]string{"mellium.im/", noKeyring, mod + "otr",
