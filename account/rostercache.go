@@ -18,8 +18,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/sotto-im/sotto/internal/atomicfile"
 	"github.com/sotto-im/sotto/account/internal/wire"
+	"github.com/sotto-im/sotto/internal/atomicfile"
 )
 
 type rosterCacheDoc struct {

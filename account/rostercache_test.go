@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/ping"
 
 	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/internal/testbed"

@@ -21,18 +21,18 @@ type convView struct {
 	conv account.Conversation
 	sec  account.SecurityChanged
 
-	tab      *container.TabItem
-	name     *widget.Label
-	sub      *widget.Label
-	status   *statusButton
-	msgs     *messageList
-	input    *widget.Entry
+	tab    *container.TabItem
+	name   *widget.Label
+	sub    *widget.Label
+	status *statusButton
+	msgs   *messageList
+	input  *widget.Entry
 	// typing shows the peer's chat state; composing is what we last
 	// told the peer (signals.go).
 	typing    *widget.Label
 	composing bool
-	send     *widget.Button
-	finished *banner // peer ended OTR: restart or end
+	send      *widget.Button
+	finished  *banner // peer ended OTR: restart or end
 	// plainChoice: we ended the private conversation ourselves; the
 	// first plain send waits for an explicit choice (endedByUs).
 	plainChoice *banner

@@ -48,7 +48,7 @@ type chatLine struct {
 	reason  string
 	// delivered: the peer's client confirmed it (XEP-0184).
 	delivered bool
-	id      string
+	id        string
 	// system lines: colour of the text.
 	imp widget.Importance
 	// paraW caches the measured width of each paragraph of body (text

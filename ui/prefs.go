@@ -75,7 +75,7 @@ type prefsWindow struct {
 	// version and signals are the inverse of account.Prefs' opt-outs.
 	version, signals *widget.Check
 	theme            *widget.RadioGroup
-	status  *widget.Label
+	status           *widget.Label
 	// clearBtn asks before deleting; clearBox holds the question's
 	// buttons (kept for tests).
 	clearBtn *widget.Button

@@ -50,8 +50,8 @@ type rosterWindow struct {
 	// their late events are dropped.
 	removed   map[string]bool
 	blocked   map[string]map[string]bool // account -> blocked addresses (blocking.go)
-	acctDlg   *accountDialog // the last account settings dialog (tests)
-	renameDlg *renameDialog  // the last rename dialog (tests)
+	acctDlg   *accountDialog             // the last account settings dialog (tests)
+	renameDlg *renameDialog              // the last rename dialog (tests)
 }
 
 func newRosterWindow(u *UI) *rosterWindow {

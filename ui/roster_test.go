@@ -154,7 +154,7 @@ func TestSubscriptionRequest(t *testing.T) {
 	}
 	buttons := func(i int) (deny, accept fyne.Tappable) {
 		hb := r.requests.Objects[i].(*fyne.Container).Objects[2].(*fyne.Container) // Border: center, left, right
-		return hb.Objects[1].(fyne.Tappable), hb.Objects[2].(fyne.Tappable) // after Block (blocking_test.go)
+		return hb.Objects[1].(fyne.Tappable), hb.Objects[2].(fyne.Tappable)        // after Block (blocking_test.go)
 	}
 	_, accept := buttons(0)
 	test.Tap(accept)
