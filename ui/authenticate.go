@@ -315,11 +315,11 @@ func (a *authDialog) sendAnswer() {
 }
 
 // focus puts the keyboard in e, so the answer is typed and sent with
-// Enter without a click.
+// Enter without a click. It asks the chat window's canvas: a dialog just
+// shown has not been drawn yet, so the driver cannot tell which canvas
+// holds e (CanvasForObject returns nil until the first paint).
 func (a *authDialog) focus(e *widget.Entry) {
-	if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil {
-		c.Focus(e)
-	}
+	a.v.window().Canvas().Focus(e)
 }
 
 func (a *authDialog) abort() {

@@ -149,6 +149,10 @@ func TestSMPRequestOpensAnswerDialog(t *testing.T) {
 		t.Fatal("no answer dialog")
 	}
 	a := v.auth
+	// The answer is typed without a click: the reply field has the focus.
+	if f := v.window().Canvas().Focused(); f != a.reply {
+		t.Errorf("focused %T, want the reply field", f)
+	}
 	if !strings.Contains(a.peerQuestion.Text, "Name of my cat?") {
 		t.Errorf("question not shown: %q", a.peerQuestion.Text)
 	}
