@@ -157,9 +157,10 @@ arrange() {
       p=$(cat "$tmp/$n/pid")
       for id in $(xdotool search --onlyvisible --pid "$p" 2>/dev/null); do
         [ -e "$tmp/placed/$id" ] && continue
-        # Seen on the pass before: openbox has framed and placed it.
-        if [ -z "${seen[$id]:-}" ]; then seen[$id]=1; continue; fi
         eval "$(xdotool getwindowgeometry --shell "$id" 2>/dev/null)" || continue
+        # Only once openbox has framed and placed it and Fyne has sized
+        # it: the same geometry on two passes.
+        if [ "${seen[$id]:-}" != "$X $Y $WIDTH $HEIGHT" ]; then seen[$id]="$X $Y $WIDTH $HEIGHT"; continue; fi
         # Right-aligned on bob's half: the frame's border is a pixel wide.
         x=0
         [ "$n" = alice ] || x=$((SCREEN_W - WIDTH - 2))
@@ -389,6 +390,7 @@ wait_for carol "the key made" "$(shows "Your private key is ready.")" 60
 enter carol "$wizard" "start chatting"
 main_c='^Sotto — alice@localhost$'
 wait_for carol "online" "$(shows "Online")" 30
+step carol "online next to alice"
 wait_for alice "still online next to a second computer" "$(shows "Online")" 5
 
 # Closing the main window on a desktop without a tray (openbox has no

@@ -270,10 +270,12 @@ func (a *authDialog) start() {
 
 func (a *authDialog) run(question, secret string) {
 	v, conv := a.v, a.v.conv
+	v.asking = true
 	v.u.do(func(ctx context.Context) error {
 		return v.u.b.Authenticate(ctx, conv, question, secret)
 	}, func(err error) {
 		if err != nil {
+			v.asking = false
 			a.askErr.SetText("Could not start: " + plain(err))
 			a.page(a.ask)
 		}
@@ -329,16 +331,23 @@ func (a *authDialog) abort() {
 }
 
 // showResult shows an SMP outcome. After the peer verified us, it offers
-// to verify the peer in turn.
+// to verify the peer in turn, unless we already did: once both sides
+// verified each other nobody is asked again.
 func (a *authDialog) showResult(e account.SMPResult) {
 	n := a.v.peerName()
 	a.again.Hide()
 	a.verifyBack.Hide()
 	switch {
+	case e.Outcome == account.SMPSucceeded && e.WeAsked && a.v.verifiedUs:
+		a.resultIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		a.resultText.SetText("Authentication succeeded: " + n + " is verified. You have verified each other.")
 	case e.Outcome == account.SMPSucceeded && e.WeAsked:
 		a.resultIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 		a.resultText.SetText("Authentication succeeded: " + n + " is verified. " +
 			n + " can verify you too from their Authenticate buddy menu.")
+	case e.Outcome == account.SMPSucceeded && a.v.sec.Verified:
+		a.resultIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		a.resultText.SetText(n + " has verified you. You have verified each other.")
 	case e.Outcome == account.SMPSucceeded:
 		a.resultIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 		a.resultText.SetText(n + " has verified you — verify " + n + " too?")

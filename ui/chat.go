@@ -185,14 +185,26 @@ func (c *chatWindow) received(e account.MessageReceived) {
 func (c *chatWindow) messageState(e account.MessageStateChanged) { c.get(e.Conv).outState(e) }
 
 func (c *chatWindow) security(e account.SecurityChanged) {
-	c.lastSec[keyOf(e.Conv)] = e
+	k := keyOf(e.Conv)
+	prev, known := c.lastSec[k]
+	c.lastSec[k] = e
 	// A conversation with no tab that turns private (the peer started
 	// OTR) gets a tab: the user must see who is talking. Dropping to Not
 	// private (e.g. on disconnect) opens nothing.
-	if _, open := c.views[keyOf(e.Conv)]; !open && e.Level == account.NotPrivate {
+	_, open := c.views[k]
+	if !open && e.Level == account.NotPrivate {
 		return
 	}
-	c.get(e.Conv).setSecurity(e)
+	v := c.get(e.Conv)
+	if !open {
+		// The new tab starts from the level before this change, so its
+		// first line says the conversation started, not "refreshed".
+		if !known {
+			prev = account.SecurityChanged{Conv: e.Conv, Level: account.NotPrivate}
+		}
+		v.sec = prev
+	}
+	v.setSecurity(e)
 }
 
 // initialSecurity is the state a new tab starts with.
