@@ -273,8 +273,13 @@ func (r *rosterWindow) setConnection(e account.ConnectionChanged) {
 	default:
 		a.state.Importance = widget.LowImportance
 	}
+	if e.State == account.Connected && r.noticeFor == e.Account {
+		r.notice.SetText("")
+		r.notice.Hide()
+		r.noticeFor = ""
+	}
 	if e.Err != "" {
-		text += " — " + e.Err
+		text += " — " + withoutPrefix(e.Err)
 	}
 	a.state.SetText(text)
 	switch e.State {

@@ -252,6 +252,15 @@ func (u *UI) contact(acct, jid string) (account.Contact, bool) {
 	return c, ok
 }
 
+// withoutPrefix drops the package prefix GUIDE.md puts on error strings
+// ("account: …"): people read the rest.
+func withoutPrefix(s string) string {
+	for _, p := range []string{"account: ", "ui: ", "otr: ", "secret: ", "pidgin: ", "history: ", "atomicfile: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
 // plain turns an error into a sentence for people: no package prefix,
 // capitalised, and timeouts explained.
 func plain(err error) string {
@@ -264,10 +273,7 @@ func plain(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "Cancelled."
 	}
-	s := err.Error()
-	for _, p := range []string{"account: ", "ui: ", "otr: ", "secret: ", "pidgin: ", "history: ", "atomicfile: "} {
-		s = strings.TrimPrefix(s, p)
-	}
+	s := withoutPrefix(err.Error())
 	r, n := utf8.DecodeRuneInString(s)
 	s = string(unicode.ToUpper(r)) + s[n:]
 	if !strings.HasSuffix(s, ".") {

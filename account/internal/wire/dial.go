@@ -80,7 +80,7 @@ func (e *NoTLSError) Unwrap() error { return e.Err }
 // connection under it (closing that never blocks, unlike a TLS close that
 // first tries to send close_notify). On a certificate problem the error is
 // a *CertProblem, on a refused password an *AuthError, on a refused
-// STARTTLS a *NoTLSError.
+// STARTTLS a *NoTLSError, when the server cannot be reached a *ReachError.
 func Dial(ctx context.Context, p Params) (*xmpp.Session, net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, LoginTimeout)
 	defer cancel()
@@ -95,9 +95,11 @@ func Dial(ctx context.Context, p Params) (*xmpp.Session, net.Conn, error) {
 	if origin, err = origin.Bare().WithResource(res); err != nil {
 		return nil, nil, fmt.Errorf("account: resource %q is not valid: %w", res, err)
 	}
-	conn, err := p.Dial(ctx, "tcp", serverAddr(p, origin))
+	addr := serverAddr(p, origin)
+	conn, err := p.Dial(ctx, "tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("account: cannot reach the server: %w", err)
+		host, port, _ := net.SplitHostPort(addr)
+		return nil, nil, &ReachError{Host: host, Port: port, Err: err}
 	}
 	var problem *CertProblem
 	cfg := tlsConfig(origin.Domainpart(), p.Roots, p.Pin, &problem)
