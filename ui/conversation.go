@@ -222,6 +222,12 @@ func (v *convView) sent(local, id string, err error) {
 }
 
 func (v *convView) outState(e account.MessageStateChanged) {
+	if e.State == account.Queued && e.Reason == "" && v.u.roster.reconnecting(v.conv.Account) {
+		// Queued because the account is offline, not because the chat
+		// is not private: a green padlock next to "queued until private"
+		// contradicted itself (issue 13).
+		e.Reason = queuedOffline
+	}
 	i := v.msgs.findID(e.ID)
 	if i < 0 {
 		when := e.Time
