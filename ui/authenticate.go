@@ -76,12 +76,20 @@ func (a *authDialog) page(p *fyne.Container) {
 	// The question form needs room for its three methods; the answer
 	// form, progress and results are a few lines, so the dialog shrinks
 	// to fit them instead of framing empty space.
+	a.fit(p)
+	a.d.Show()
+}
+
+// fit sizes the dialog for page p: the question form at least 520×420,
+// and never smaller than what the chosen method needs (comparing
+// fingerprints needs more: at 420 its buttons lay over the choice).
+func (a *authDialog) fit(p *fyne.Container) {
 	size := fyne.NewSize(520, 420)
-	if p != a.ask {
-		size.Height = p.MinSize().Height + 4*theme.Padding()
+	need := p.MinSize().Height + 4*theme.Padding()
+	if p != a.ask || need > size.Height {
+		size.Height = need
 	}
 	a.d.Resize(size)
-	a.d.Show()
 }
 
 func (a *authDialog) buildAsk() {
@@ -133,6 +141,9 @@ func (a *authDialog) showMethod(m string) {
 	default:
 		a.qa.Show()
 	}
+	if a.d != nil && a.ask.Visible() {
+		a.fit(a.ask)
+	}
 }
 
 func (a *authDialog) loadOwnFingerprint() {
@@ -151,6 +162,9 @@ func (a *authDialog) loadOwnFingerprint() {
 			return
 		}
 		a.ownFP.SetText(groupFingerprint(fp))
+		if a.ask.Visible() {
+			a.fit(a.ask)
+		}
 	})
 }
 
