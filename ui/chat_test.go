@@ -321,3 +321,20 @@ func TestQueuedWhileReconnecting(t *testing.T) {
 		t.Errorf("after the reconnect: %q", s)
 	}
 }
+
+// Messages that arrived while Sotto was in the background are read once
+// it is back in front with their tab on screen: the count leaves the tab.
+func TestUnreadClearedOnReturnToForeground(t *testing.T) {
+	h := newHarness(t).withBob()
+	v := h.u.chats.open(bobConv, true)
+	h.drain()
+	h.u.foreground = false
+	h.u.Handle(account.MessageReceived{Conv: bobConv, Body: "are you there?", Encrypted: true})
+	if h.u.chats.unreadFor(me, bobConv.Peer) != 1 {
+		t.Fatalf("unread %d while in the background, want 1", h.u.chats.unreadFor(me, bobConv.Peer))
+	}
+	h.u.enteredForeground()
+	if n := h.u.chats.unreadFor(me, bobConv.Peer); n != 0 || strings.Contains(v.tab.Text, "(") {
+		t.Errorf("back in front: unread %d, tab %q", n, v.tab.Text)
+	}
+}

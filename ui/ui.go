@@ -104,7 +104,7 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	u.prefs = store.Prefs()
 	u.state = decodeState(store.UIState())
 	applyTheme(a, u.state.Theme)
-	a.Lifecycle().SetOnEnteredForeground(func() { u.foreground = true })
+	a.Lifecycle().SetOnEnteredForeground(u.enteredForeground)
 	a.Lifecycle().SetOnExitedForeground(func() { u.foreground = false })
 	u.chats = newChatWindow(u)
 	u.roster = newRosterWindow(u)
@@ -250,6 +250,18 @@ func (u *UI) name(acct, jid string) string {
 func (u *UI) contact(acct, jid string) (account.Contact, bool) {
 	c, ok := u.contacts[acct][jid]
 	return c, ok
+}
+
+// enteredForeground: Sotto has the focus again. The chat tab on screen
+// is being read, so its unread count goes (it stayed on the tab being
+// read until another tab was picked).
+func (u *UI) enteredForeground() {
+	u.foreground = true
+	if c := u.chats; c.shown && c.tabs != nil {
+		if v := c.viewOf(c.tabs.Selected()); v != nil {
+			c.markRead(v)
+		}
+	}
 }
 
 // withoutPrefix drops the package prefix GUIDE.md puts on error strings
