@@ -23,6 +23,11 @@
 # closing the main window of a desktop without a tray ends Sotto within
 # 5 s; a second start on a running profile exits within 5 s and leaves
 # one process.
+#
+# FIRSTRUN_KEEP=1 keeps the temporary folder (logs, state files);
+# FIRSTRUN_HOLD=1 keeps the display up for 15 minutes after a failure, to
+# look with xdotool/xwininfo; FIRSTRUN_DEBUG=1 adds a screenshot before
+# every click.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/xvfb.sh
@@ -47,11 +52,12 @@ shots=screenshots/firstrun
 rm -rf "$shots"
 mkdir -p "$shots"
 tmp=$(mktemp -d)
-tb="" wm=""
+tb="" wm="" arranger=""
 declare -A spid
 cleanup() {
   local s
   for s in "${!spid[@]}"; do kill -- "-${spid[$s]}" 2>/dev/null || true; done
+  [ -n "$arranger" ] && kill "$arranger" 2>/dev/null || true
   [ -n "$tb" ] && { kill "$tb" 2>/dev/null || true; wait "$tb" 2>/dev/null || true; }
   [ -n "$wm" ] && kill "$wm" 2>/dev/null || true
   xvfb_stop
@@ -116,6 +122,7 @@ fail() {
   state "$n" | jq -r '.Windows[]? | "[\(.Title)] " + ([.Dialogs[]?.Title] | join(", ")) + "\n  " + ([.Items[]? | "\(.Kind):\(.Text)\(if .Focused then "*" else "" end)"] | join(" | "))' >&2 || true
   echo "--- $n's log:" >&2
   tail -20 "$tmp/$n/log" >&2 || true
+  if [ -n "${FIRSTRUN_HOLD:-}" ]; then echo "firstrun: holding DISPLAY=$DISPLAY tmp=$tmp" >&2; sleep 900; fi
   exit 1
 }
 
@@ -132,24 +139,48 @@ wait_for() {
 # shows TEXT: a jq test that some label, button or entry shows TEXT.
 shows() { printf 'any(.Windows[]?.Items[]?; .Text | contains(%s))' "$(jq -Rn --arg s "$1" '$s')"; }
 
-# window NAME TITLE-REGEX: the X id of NAME's visible window so titled.
-# Two people would use two desktops; on this one screen the first time a
-# window is seen it is moved to its user's half (alice left, bob right),
-# keeping the height Sotto placed it at, so that neither covers the other.
-declare -A placed
-window() {
-  local n=$1 re=$2 i id x=0
-  [ "$n" = bob ] && x=$((SCREEN_W / 2))
-  for i in $(seq 1 100); do
-    id=$(xdotool search --onlyvisible --pid "$(pid_of "$n")" --name "$re" 2>/dev/null | head -1 || true)
-    if [ -n "$id" ]; then
-      if [ -z "${placed[$id]:-}" ]; then
-        placed[$id]=1
-        local X Y WIDTH HEIGHT SCREEN WINDOW
-        eval "$(xdotool getwindowgeometry --shell "$id")"
+# arrange: runs in the background and moves every Sotto window, as soon
+# as it is mapped, to its user's side of the screen (alice left, bob and
+# carol right), keeping the height openbox placed it at. Two people would
+# use two desktops; on this one screen neither may cover the other, and a
+# window arranged only when the script first clicks it can still be
+# moving when the click comes (openbox maps a window that did not get the
+# focus below the active one). It marks each window it placed with
+# $tmp/placed/ID.
+arrange() {
+  declare -A seen
+  local n p x id X Y WIDTH HEIGHT SCREEN WINDOW
+  mkdir -p "$tmp/placed"
+  while :; do
+    for n in alice bob carol; do
+      [ -s "$tmp/$n/pid" ] || continue
+      p=$(cat "$tmp/$n/pid")
+      for id in $(xdotool search --onlyvisible --pid "$p" 2>/dev/null); do
+        [ -e "$tmp/placed/$id" ] && continue
+        eval "$(xdotool getwindowgeometry --shell "$id" 2>/dev/null)" || continue
+        # Only once openbox has framed and placed it and Fyne has sized
+        # it: the same geometry on two passes.
+        if [ "${seen[$id]:-}" != "$X $Y $WIDTH $HEIGHT" ]; then seen[$id]="$X $Y $WIDTH $HEIGHT"; continue; fi
+        # Right-aligned on bob's half: the frame's border is a pixel wide.
+        x=0
+        [ "$n" = alice ] || x=$((SCREEN_W - WIDTH - 2))
         # windowmove places the frame; the client sits below the title bar.
         xdotool windowmove "$id" "$x" "$((Y > 40 ? Y - 20 : Y))" >/dev/null 2>&1 || true
-      fi
+        echo "$n" >"$tmp/placed/$id"
+      done
+    done
+    sleep 0.1
+  done
+}
+
+# window NAME TITLE-REGEX: the X id of NAME's visible window so titled,
+# once arrange has placed it.
+window() {
+  local n=$1 re=$2 i id
+  for i in $(seq 1 100); do
+    # --all: without it xdotool matches the pid OR the name.
+    id=$(xdotool search --all --onlyvisible --pid "$(pid_of "$n")" --name "$re" 2>/dev/null | head -1 || true)
+    if [ -n "$id" ] && [ -e "$tmp/placed/$id" ]; then
       echo "$id"
       return 0
     fi
@@ -178,18 +209,41 @@ center() {
     | max_by(.Layer) | select(. != null) | "\(.X + (.W / 2 | floor)) \(.Y + (.H / 2 | floor))"'
 }
 
-# click NAME TITLE-REGEX KIND TEXT WHY: one action.
+# under POINTER-WINDOW ID: the window under the pointer is ID or the
+# frame openbox put it in.
+under() {
+  [ "$1" = "$2" ] && return 0
+  local f
+  f=$(xwininfo -tree -id "$2" 2>/dev/null | sed -n 's/.*Parent window id: \(0x[0-9a-f]*\).*/\1/p')
+  [ -n "$f" ] && [ "$1" = "$((f))" ]
+}
+
+# click NAME TITLE-REGEX KIND TEXT WHY: one action. It stops the run at
+# once when the window cannot be focused, something else lies under the
+# pointer, or a clicked entry does not take the focus.
 click() {
-  local n=$1 re=$2 kind=$3 text=$4 why=$5 id xy
+  local n=$1 re=$2 kind=$3 text=$4 why=$5 id xy i X Y SCREEN WINDOW tq
   id=$(window "$n" "$re")
-  wait_for "$n" "$kind '$text' in $re" "[.Windows[] | select(.Title | test(\"$re\")) | .Items[] | select(.Kind == \"$kind\" and (.Text | startswith($(jq -Rn --arg s "$text" '$s'))))] | length > 0" 20
+  tq=$(jq -Rn --arg s "$text" '$s')
+  wait_for "$n" "$kind '$text' in $re" "[.Windows[] | select(.Title | test(\"$re\")) | .Items[] | select(.Kind == \"$kind\" and (.Text | startswith($tq)))] | length > 0" 20
   xy=$(center "$n" "$re" "$kind" "$text")
-  focus "$id"
-  # shellcheck disable=SC2086
-  xdotool mousemove --window "$id" $xy
+  focus "$id" || fail "$n" "could not focus the window $re"
+  for i in $(seq 1 20); do
+    # shellcheck disable=SC2086
+    xdotool mousemove --window "$id" $xy
+    eval "$(xdotool getmouselocation --shell)"
+    under "$WINDOW" "$id" && break
+    xdotool windowraise "$id"
+    sleep 0.1
+  done
+  under "$WINDOW" "$id" || fail "$n" "the pointer at $xy of $re is over another window ($(xdotool getwindowname "$WINDOW" 2>/dev/null))"
   sleep 0.3 # Fyne handles the focus-in (refocusing the last entry) first
+  [ -z "${FIRSTRUN_DEBUG:-}" ] || { shot "$shots/debug-$stepno-before-click.png"; echo "debug: pointer window $WINDOW, target $id, active $(xdotool getactivewindow)"; }
   xdotool click 1
   actions[$n]=$((actions[$n] + 1))
+  if [ "$kind" = entry ]; then
+    wait_for "$n" "the entry '$text' focused after the click" "any(.Windows[]?.Items[]?; .Kind == \"entry\" and (.Text | startswith($tq)) and .Focused)" 3
+  fi
   step "$n" "$why"
 }
 
@@ -197,7 +251,7 @@ click() {
 enter() {
   local id
   id=$(window "$1" "$2")
-  focus "$id"
+  focus "$id" || fail "$1" "could not focus the window $2"
   xdotool key Return
   actions[$1]=$((actions[$1] + 1))
   step "$1" "$3"
@@ -207,7 +261,7 @@ enter() {
 typein() {
   local id
   id=$(window "$1" "$2")
-  focus "$id"
+  focus "$id" || fail "$1" "could not focus the window $2"
   xdotool type --delay 25 -- "$3"
 }
 tab() { xdotool key Tab; }
@@ -219,7 +273,7 @@ step() {
   local f
   f=$shots/$(printf '%02d' "$stepno")-$1-$(echo "$2" | tr ' A-Z' '-a-z' | tr -cd 'a-z0-9-').png
   shot "$f"
-  echo "firstrun: $1 #${actions[$1]}: $2 ($f)"
+  echo "firstrun: $(($(date +%s) - start))s $1 #${actions[$1]}: $2 ($f)"
   check_fit
 }
 
@@ -240,6 +294,9 @@ check_fit() {
     [ -z "$bad" ] || fail "$n" "$bad"
   done
 }
+
+arrange >/dev/null 2>&1 &
+arranger=$!
 
 # --- the first run ------------------------------------------------------------
 
@@ -333,6 +390,7 @@ wait_for carol "the key made" "$(shows "Your private key is ready.")" 60
 enter carol "$wizard" "start chatting"
 main_c='^Sotto — alice@localhost$'
 wait_for carol "online" "$(shows "Online")" 30
+step carol "online next to alice"
 wait_for alice "still online next to a second computer" "$(shows "Online")" 5
 
 # Closing the main window on a desktop without a tray (openbox has no

@@ -36,8 +36,8 @@ fi
 echo "== a real window under Xvfb"
 scripts/gui-smoke.sh
 
-# scripts/firstrun-test.sh (issue 13: first run to a verified private chat
-# under openbox) joins the suite once it passes end to end.
+echo "== first run to a verified private chat under openbox (issue 13)"
+scripts/firstrun-test.sh
 
 echo "== portable mode under Xvfb: nothing written outside the stick, no secret in the clear"
 scripts/portable-test.sh

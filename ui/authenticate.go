@@ -76,12 +76,20 @@ func (a *authDialog) page(p *fyne.Container) {
 	// The question form needs room for its three methods; the answer
 	// form, progress and results are a few lines, so the dialog shrinks
 	// to fit them instead of framing empty space.
+	a.fit(p)
+	a.d.Show()
+}
+
+// fit sizes the dialog for page p: the question form at least 520×420,
+// and never smaller than what the chosen method needs (comparing
+// fingerprints needs more: at 420 its buttons lay over the choice).
+func (a *authDialog) fit(p *fyne.Container) {
 	size := fyne.NewSize(520, 420)
-	if p != a.ask {
-		size.Height = p.MinSize().Height + 4*theme.Padding()
+	need := p.MinSize().Height + 4*theme.Padding()
+	if p != a.ask || need > size.Height {
+		size.Height = need
 	}
 	a.d.Resize(size)
-	a.d.Show()
 }
 
 func (a *authDialog) buildAsk() {
@@ -133,6 +141,9 @@ func (a *authDialog) showMethod(m string) {
 	default:
 		a.qa.Show()
 	}
+	if a.d != nil && a.ask.Visible() {
+		a.fit(a.ask)
+	}
 }
 
 func (a *authDialog) loadOwnFingerprint() {
@@ -151,6 +162,9 @@ func (a *authDialog) loadOwnFingerprint() {
 			return
 		}
 		a.ownFP.SetText(groupFingerprint(fp))
+		if a.ask.Visible() {
+			a.fit(a.ask)
+		}
 	})
 }
 
@@ -270,10 +284,12 @@ func (a *authDialog) start() {
 
 func (a *authDialog) run(question, secret string) {
 	v, conv := a.v, a.v.conv
+	v.asking = true
 	v.u.do(func(ctx context.Context) error {
 		return v.u.b.Authenticate(ctx, conv, question, secret)
 	}, func(err error) {
 		if err != nil {
+			v.asking = false
 			a.askErr.SetText("Could not start: " + plain(err))
 			a.page(a.ask)
 		}
@@ -315,11 +331,11 @@ func (a *authDialog) sendAnswer() {
 }
 
 // focus puts the keyboard in e, so the answer is typed and sent with
-// Enter without a click.
+// Enter without a click. It asks the chat window's canvas: a dialog just
+// shown has not been drawn yet, so the driver cannot tell which canvas
+// holds e (CanvasForObject returns nil until the first paint).
 func (a *authDialog) focus(e *widget.Entry) {
-	if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil {
-		c.Focus(e)
-	}
+	a.v.window().Canvas().Focus(e)
 }
 
 func (a *authDialog) abort() {
@@ -329,16 +345,23 @@ func (a *authDialog) abort() {
 }
 
 // showResult shows an SMP outcome. After the peer verified us, it offers
-// to verify the peer in turn.
+// to verify the peer in turn, unless we already did: once both sides
+// verified each other nobody is asked again.
 func (a *authDialog) showResult(e account.SMPResult) {
 	n := a.v.peerName()
 	a.again.Hide()
 	a.verifyBack.Hide()
 	switch {
+	case e.Outcome == account.SMPSucceeded && e.WeAsked && a.v.verifiedUs:
+		a.resultIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		a.resultText.SetText("Authentication succeeded: " + n + " is verified. You have verified each other.")
 	case e.Outcome == account.SMPSucceeded && e.WeAsked:
 		a.resultIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 		a.resultText.SetText("Authentication succeeded: " + n + " is verified. " +
 			n + " can verify you too from their Authenticate buddy menu.")
+	case e.Outcome == account.SMPSucceeded && a.v.sec.Verified:
+		a.resultIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		a.resultText.SetText(n + " has verified you. You have verified each other.")
 	case e.Outcome == account.SMPSucceeded:
 		a.resultIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 		a.resultText.SetText(n + " has verified you — verify " + n + " too?")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fyne.io/fyne/v2"
 	"strings"
 	"testing"
 
@@ -62,6 +63,18 @@ func TestAuthenticateMethods(t *testing.T) {
 		h.settle(func() bool { return a.ownFP.Text != "" })
 		if a.ownFP.Text != groupFingerprint(h.b.ownFP) || a.theirFP.Text != "11111111 22222222 33333333 44444444 55555555" {
 			t.Errorf("fingerprints shown: ours %q theirs %q", a.ownFP.Text, a.theirFP.Text)
+		}
+		// The buttons lie below the choice, and the dialog inside the
+		// chat window (issue 13: Cancel/Authenticate overlapped "I have
+		// not verified it" and the dialog ran off the window).
+		d := fyne.CurrentApp().Driver()
+		choice, btn := d.AbsolutePositionForObject(a.manualChoice), d.AbsolutePositionForObject(a.startBtn)
+		if btn.Y < choice.Y+a.manualChoice.MinSize().Height {
+			t.Errorf("Authenticate at y=%v overlaps the choice at y=%v (height %v)", btn.Y, choice.Y, a.manualChoice.MinSize().Height)
+		}
+		win := v.window().Canvas().Size()
+		if bottom := btn.Y + a.startBtn.Size().Height; bottom > win.Height {
+			t.Errorf("the dialog's buttons end at y=%v, past the %v-high window", bottom, win.Height)
 		}
 		a.manualChoice.SetSelected(manualYes)
 		test.Tap(a.startBtn)
@@ -149,6 +162,10 @@ func TestSMPRequestOpensAnswerDialog(t *testing.T) {
 		t.Fatal("no answer dialog")
 	}
 	a := v.auth
+	// The answer is typed without a click: the reply field has the focus.
+	if f := v.window().Canvas().Focused(); f != a.reply {
+		t.Errorf("focused %T, want the reply field", f)
+	}
 	if !strings.Contains(a.peerQuestion.Text, "Name of my cat?") {
 		t.Errorf("question not shown: %q", a.peerQuestion.Text)
 	}

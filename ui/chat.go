@@ -53,7 +53,11 @@ func (c *chatWindow) ensureWindow() {
 	c.win = c.u.app.NewWindow(c.u.title("Chats"))
 	c.u.addQuit(c.win)
 	c.win.SetContent(c.tabs)
-	c.win.Resize(fyne.NewSize(640, 560))
+	w, h := c.u.state.ChatW, c.u.state.ChatH
+	if w < 200 || h < 200 {
+		w, h = 640, 560
+	}
+	c.win.Resize(fyne.NewSize(w, h))
 	// Placed by us, not the window manager: openbox put it 15 px past
 	// the bottom of an 800-px screen.
 	c.win.CenterOnScreen()
@@ -69,8 +73,20 @@ func (c *chatWindow) show() {
 }
 
 func (c *chatWindow) hide() {
+	c.rememberSize()
+	c.u.saveState()
 	c.shown = false
 	c.win.Hide()
+}
+
+// rememberSize keeps the chat window's size for the next start.
+func (c *chatWindow) rememberSize() {
+	if c.win == nil {
+		return
+	}
+	if sz := c.win.Canvas().Size(); sz.Width >= 200 && sz.Height >= 200 {
+		c.u.state.ChatW, c.u.state.ChatH = sz.Width, sz.Height
+	}
 }
 
 func (c *chatWindow) viewOf(t *container.TabItem) *convView {
@@ -192,14 +208,26 @@ func (c *chatWindow) chatState(e account.ChatStateChanged) {
 }
 
 func (c *chatWindow) security(e account.SecurityChanged) {
-	c.lastSec[keyOf(e.Conv)] = e
+	k := keyOf(e.Conv)
+	prev, known := c.lastSec[k]
+	c.lastSec[k] = e
 	// A conversation with no tab that turns private (the peer started
 	// OTR) gets a tab: the user must see who is talking. Dropping to Not
 	// private (e.g. on disconnect) opens nothing.
-	if _, open := c.views[keyOf(e.Conv)]; !open && e.Level == account.NotPrivate {
+	_, open := c.views[k]
+	if !open && e.Level == account.NotPrivate {
 		return
 	}
-	c.get(e.Conv).setSecurity(e)
+	v := c.get(e.Conv)
+	if !open {
+		// The new tab starts from the level before this change, so its
+		// first line says the conversation started, not "refreshed".
+		if !known {
+			prev = account.SecurityChanged{Conv: e.Conv, Level: account.NotPrivate}
+		}
+		v.sec = prev
+	}
+	v.setSecurity(e)
 }
 
 // initialSecurity is the state a new tab starts with.

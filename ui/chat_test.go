@@ -301,3 +301,40 @@ func TestOwnEndNeedsChoiceBeforePlain(t *testing.T) {
 	pressEnter(v.input)
 	h.calls("Send", 3)
 }
+
+// A message queued while the account reconnects waits for the
+// connection, not "until private": the padlock may well be green (issue
+// 13).
+func TestQueuedWhileReconnecting(t *testing.T) {
+	h := newHarness(t).withBob()
+	v := h.u.chats.open(bobConv, true)
+	h.drain()
+	h.sec(account.Private, bobFP)
+	h.u.Handle(account.ConnectionChanged{Account: me, State: account.Reconnecting, Err: "account: the connection was lost"})
+	h.u.Handle(account.MessageStateChanged{Conv: bobConv, ID: "q1", Body: "later", State: account.Queued})
+	if s, _ := lastOut(v).stateText(); s != "waiting for the connection" {
+		t.Errorf("queued while reconnecting shows %q", s)
+	}
+	h.u.Handle(account.ConnectionChanged{Account: me, State: account.Connected})
+	h.u.Handle(account.MessageStateChanged{Conv: bobConv, ID: "q1", Body: "later", State: account.SentEncrypted})
+	if s, _ := lastOut(v).stateText(); s != "sent encrypted" {
+		t.Errorf("after the reconnect: %q", s)
+	}
+}
+
+// Messages that arrived while Sotto was in the background are read once
+// it is back in front with their tab on screen: the count leaves the tab.
+func TestUnreadClearedOnReturnToForeground(t *testing.T) {
+	h := newHarness(t).withBob()
+	v := h.u.chats.open(bobConv, true)
+	h.drain()
+	h.u.foreground = false
+	h.u.Handle(account.MessageReceived{Conv: bobConv, Body: "are you there?", Encrypted: true})
+	if h.u.chats.unreadFor(me, bobConv.Peer) != 1 {
+		t.Fatalf("unread %d while in the background, want 1", h.u.chats.unreadFor(me, bobConv.Peer))
+	}
+	h.u.enteredForeground()
+	if n := h.u.chats.unreadFor(me, bobConv.Peer); n != 0 || strings.Contains(v.tab.Text, "(") {
+		t.Errorf("back in front: unread %d, tab %q", n, v.tab.Text)
+	}
+}

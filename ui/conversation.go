@@ -51,6 +51,13 @@ type convView struct {
 	hintVerify *widget.Button
 	// localSeq numbers our unsent lines (see submit).
 	localSeq int
+	// asking: our shared-secret check of the peer is under way. Its
+	// result line says the peer is verified, so the level change it
+	// causes adds no second line.
+	asking bool
+	// verifiedUs: the peer verified us in this conversation, so nobody
+	// is told to verify the other once we verified them too.
+	verifiedUs bool
 }
 
 func newConvView(u *UI, conv account.Conversation) *convView {
@@ -230,6 +237,12 @@ func (v *convView) sent(local, id string, err error) {
 }
 
 func (v *convView) outState(e account.MessageStateChanged) {
+	if e.State == account.Queued && e.Reason == "" && v.u.roster.reconnecting(v.conv.Account) {
+		// Queued because the account is offline, not because the chat
+		// is not private: a green padlock next to "queued until private"
+		// contradicted itself (issue 13).
+		e.Reason = queuedOffline
+	}
 	i := v.msgs.findID(e.ID)
 	if i < 0 {
 		when := e.Time
@@ -345,6 +358,11 @@ func (v *convView) smpRequested(e account.SMPRequested) {
 }
 
 func (v *convView) smpResult(e account.SMPResult) {
+	if e.WeAsked {
+		v.asking = false
+	} else if e.Outcome == account.SMPSucceeded {
+		v.verifiedUs = true
+	}
 	text, imp := smpResultLine(v.peerName(), e)
 	v.system(text, imp)
 	if v.auth == nil {

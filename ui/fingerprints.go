@@ -22,6 +22,9 @@ type fingerprintsWindow struct {
 	list   *widget.List
 	rows   []account.KnownFingerprint
 	status *widget.Label
+	// own shows the user's own fingerprint per account, to read out
+	// when a contact compares fingerprints.
+	own *widget.Label
 }
 
 // showFingerprints opens the manager, filtered to contact when given.
@@ -31,6 +34,7 @@ func (u *UI) showFingerprints(contact string) {
 	}
 	u.fps.filter.SetText(contact)
 	u.fps.reload()
+	u.fps.loadOwn()
 	u.fps.win.Show()
 	u.fps.win.RequestFocus()
 }
@@ -43,7 +47,9 @@ type fpRow struct {
 }
 
 func newFingerprintsWindow(u *UI) *fingerprintsWindow {
-	f := &fingerprintsWindow{u: u, win: u.app.NewWindow("Sotto — Fingerprints"), status: wrapLabel("")}
+	f := &fingerprintsWindow{u: u, win: u.app.NewWindow("Sotto — Fingerprints"), status: wrapLabel(""),
+		own: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})}
+	f.own.Wrapping = fyne.TextWrapWord
 	u.addQuit(f.win)
 	f.filter = widget.NewEntry()
 	f.filter.SetPlaceHolder("Filter by contact")
@@ -53,7 +59,8 @@ func newFingerprintsWindow(u *UI) *fingerprintsWindow {
 		"buddy in a chat, or compare it by phone); Sotto warns you if it ever changes.")
 	help.Importance = widget.LowImportance
 	f.win.SetContent(container.NewPadded(container.NewBorder(
-		container.NewVBox(help, f.filter), f.status, nil, nil, f.list)))
+		container.NewVBox(help, widget.NewLabelWithStyle("Your fingerprint", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			f.own, widget.NewSeparator(), f.filter), f.status, nil, nil, f.list)))
 	f.win.Resize(fyne.NewSize(620, 460))
 	return f
 }
@@ -86,11 +93,7 @@ func (f *fingerprintsWindow) updateRow(id widget.ListItemID, o fyne.CanvasObject
 	r.fp.SetText(groupFingerprint(k.Fingerprint))
 	if k.Verified {
 		r.state.Importance = widget.SuccessImportance
-		how := "Verified"
-		if k.How != "" {
-			how += " (" + k.How + ")"
-		}
-		r.state.SetText(how)
+		r.state.SetText(verifiedHow(k.How))
 		r.verify.SetText("Unverify")
 	} else {
 		r.state.Importance = widget.WarningImportance
@@ -100,6 +103,47 @@ func (f *fingerprintsWindow) updateRow(id widget.ListItemID, o fyne.CanvasObject
 	r.state.Refresh()
 	r.verify.OnTapped = func() { f.setVerified(k, !k.Verified) }
 	r.forget.OnTapped = func() { f.confirmForget(k) }
+}
+
+// verifiedHow says in words how a fingerprint was verified.
+func verifiedHow(how string) string {
+	switch how {
+	case "":
+		return "Verified"
+	case "smp":
+		return "Verified (secret question)"
+	case "manual":
+		return "Verified (compared by you)"
+	case "imported":
+		return "Verified (imported from Pidgin)"
+	}
+	return "Verified (" + how + ")"
+}
+
+// loadOwn shows the user's own fingerprint for every account.
+func (f *fingerprintsWindow) loadOwn() {
+	accts := f.u.b.Accounts()
+	got := make([]string, len(accts))
+	f.u.do(func(ctx context.Context) error {
+		for i, s := range accts {
+			fp, err := f.u.b.OwnFingerprint(ctx, s.JID)
+			if err != nil {
+				got[i] = s.JID + ": (unavailable: " + plain(err) + ")"
+				continue
+			}
+			got[i] = groupFingerprint(fp)
+			if len(accts) > 1 {
+				got[i] = s.JID + ": " + got[i]
+			}
+		}
+		return nil
+	}, func(error) {
+		if len(got) == 0 {
+			f.own.SetText("(no account yet)")
+			return
+		}
+		f.own.SetText(strings.Join(got, "\n"))
+	})
 }
 
 func (f *fingerprintsWindow) reload() {

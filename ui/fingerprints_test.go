@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -23,7 +24,7 @@ func TestFingerprintsManager(t *testing.T) {
 	}
 	r := f.newRow().(*fpRow)
 	f.updateRow(0, r)
-	if r.who.Text != "bob" || r.state.Text != "Verified (smp)" || r.verify.Text != "Unverify" ||
+	if r.who.Text != "bob" || r.state.Text != "Verified (secret question)" || r.verify.Text != "Unverify" ||
 		r.fp.Text != "11111111 22222222 33333333 44444444 55555555" {
 		t.Errorf("bob's row: %q %q %q %q", r.who.Text, r.state.Text, r.verify.Text, r.fp.Text)
 	}
@@ -46,6 +47,12 @@ func TestFingerprintsManager(t *testing.T) {
 	}
 	if len(f.rows) != 1 {
 		t.Errorf("%d rows after forget", len(f.rows))
+	}
+
+	// Your own fingerprint is shown, to read out to a contact.
+	h.settle(func() bool { return f.own.Text != "" })
+	if !strings.Contains(f.own.Text, groupFingerprint(h.b.ownFP)) {
+		t.Errorf("own fingerprint shown as %q", f.own.Text)
 	}
 
 	// Opened from a chat's menu: filtered to that contact.

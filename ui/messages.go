@@ -88,6 +88,9 @@ func (l chatLine) stateText() (string, widget.Importance) {
 	case account.SentPlain:
 		return "sent in plain", widget.WarningImportance
 	case account.Queued:
+		if l.reason == queuedOffline {
+			return "waiting for the connection", widget.LowImportance
+		}
 		return "queued until private", widget.LowImportance
 	}
 	if l.reason != "" {

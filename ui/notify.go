@@ -116,6 +116,7 @@ func (u *UI) quit() {
 	if sz := u.roster.win.Canvas().Size(); sz.Width > 0 && sz.Height > 0 {
 		u.state.WindowW, u.state.WindowH = sz.Width, sz.Height
 	}
+	u.chats.rememberSize()
 	u.saveState()
 	u.cancel()
 	u.app.Quit()

@@ -40,7 +40,10 @@ type rosterWindow struct {
 	filter   *widget.Entry
 	requests *fyne.Container
 	notice   *widget.Label
-	list     *rosterList
+	// noticeFor is the account a connection notice is about: it goes
+	// away once that account is online.
+	noticeFor string
+	list      *rosterList
 
 	byAcct map[string][]rosterEntry
 	sorted []*rosterEntry // all accounts, sorted by group then presence and name
@@ -142,8 +145,17 @@ func (r *rosterWindow) close() {
 
 // setNotice shows a line under the roster until the next one.
 func (r *rosterWindow) setNotice(text string) {
+	r.noticeFor = ""
 	r.notice.SetText(text)
 	r.notice.Show()
+}
+
+// setConnNotice shows a notice about account acct's connection; it is
+// taken down when acct comes online, so no "could not connect" stays
+// under an account that reads Online.
+func (r *rosterWindow) setConnNotice(acct, text string) {
+	r.setNotice(text)
+	r.noticeFor = acct
 }
 
 // setContacts replaces one account's contacts and re-sorts everything.

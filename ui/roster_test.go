@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,4 +243,32 @@ func TestKeyringLockedRowOffersRetry(t *testing.T) {
 	}
 	test.Tap(a.toggle)
 	h.calls("Connect", 1)
+}
+
+// A connection notice goes away once its account is online, and the
+// footer shows the account's reason without the package prefix (issue 13:
+// "could not connect … certificate not trusted" stayed under Online).
+func TestConnectionNoticeClearedWhenOnline(t *testing.T) {
+	h := newHarness(t).withBob()
+	r := h.u.roster
+	r.setConnNotice(me, "Could not connect "+me+": the server's certificate is not trusted.")
+	h.u.Handle(account.ConnectionChanged{Account: me, State: account.Reconnecting,
+		Err: "account: Sotto could not reach localhost on port 15422: nothing is listening there"})
+	a := r.acctRows[me]
+	if want := "Reconnecting… — Sotto could not reach localhost on port 15422: nothing is listening there"; !strings.HasPrefix(a.state.Text, want) {
+		t.Errorf("footer %q, want %q", a.state.Text, want)
+	}
+	if !r.notice.Visible() {
+		t.Error("the notice went away before the account was online")
+	}
+	h.u.Handle(account.ConnectionChanged{Account: me, State: account.Connected})
+	if r.notice.Visible() || r.notice.Text != "" {
+		t.Errorf("notice %q still shown while Online", r.notice.Text)
+	}
+	// A notice about something else stays.
+	r.setNotice("Could not remove carol: offline.")
+	h.u.Handle(account.ConnectionChanged{Account: me, State: account.Connected})
+	if !r.notice.Visible() {
+		t.Error("an unrelated notice was taken down")
+	}
 }

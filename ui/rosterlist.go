@@ -260,6 +260,17 @@ func (r *rosterWindow) toggle(jid string, a *acctRow) {
 	})
 }
 
+// queuedOffline is the reason the UI gives a Queued message sent while
+// its account is not online.
+const queuedOffline = "offline"
+
+// reconnecting reports whether account acct is trying to get (back)
+// online: what it sends meanwhile waits for the connection.
+func (r *rosterWindow) reconnecting(acct string) bool {
+	a, ok := r.acctRows[acct]
+	return ok && (a.conn == account.Reconnecting || a.conn == account.Connecting)
+}
+
 func (r *rosterWindow) setConnection(e account.ConnectionChanged) {
 	a := r.row(e.Account)
 	a.conn = e.State
@@ -274,8 +285,13 @@ func (r *rosterWindow) setConnection(e account.ConnectionChanged) {
 	default:
 		a.state.Importance = widget.LowImportance
 	}
+	if e.State == account.Connected && r.noticeFor == e.Account {
+		r.notice.SetText("")
+		r.notice.Hide()
+		r.noticeFor = ""
+	}
 	if e.Err != "" {
-		text += " — " + e.Err
+		text += " — " + withoutPrefix(e.Err)
 	}
 	a.state.SetText(text)
 	switch e.State {

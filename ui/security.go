@@ -14,8 +14,14 @@ func (v *convView) setSecurity(e account.SecurityChanged) {
 	if e.Conv.Resource != "" {
 		v.conv.Resource = e.Conv.Resource
 	}
-	for _, l := range securityLines(prev, e, v.peerName()) {
-		v.system(l.text, l.imp)
+	// Our own check just verified the peer: its result line (next) says
+	// so, in one line.
+	byOurCheck := v.asking && prev.Level == account.Unverified && e.Level == account.Private &&
+		prev.Fingerprint == e.Fingerprint
+	if !byOurCheck {
+		for _, l := range securityLines(prev, e, v.peerName()) {
+			v.system(l.text, l.imp)
+		}
 	}
 	v.applySecurity()
 	if e.KeyChanged {
@@ -68,7 +74,9 @@ type sysLine struct {
 }
 
 // securityLines are the system lines for a change from prev to e, in the
-// words Pidgin-OTR users know.
+// words Pidgin-OTR users know: one line per change (a new conversation
+// with a key never seen before is one "started" line; the banner below
+// says what to do about it).
 func securityLines(prev, e account.SecurityChanged, n string) []sysLine {
 	var out []sysLine
 	add := func(t string, imp widget.Importance) { out = append(out, sysLine{t, imp}) }
@@ -95,7 +103,8 @@ func securityLines(prev, e account.SecurityChanged, n string) []sysLine {
 			add("Private conversation with "+n+" ended. Messages are no longer encrypted.", widget.DangerImportance)
 		}
 	}
-	if e.NewFingerprint && e.Level != account.NotPrivate {
+	started := len(out) > 0 && prev.Level != e.Level
+	if e.NewFingerprint && e.Level != account.NotPrivate && !started {
 		add(n+" is contacting you from an unrecognized computer. You should authenticate this buddy.", widget.WarningImportance)
 	}
 	if e.KeyChanged {

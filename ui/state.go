@@ -26,6 +26,8 @@ type uiState struct {
 	// Theme is "system", "light" or "dark".
 	Theme            string
 	WindowW, WindowH float32
+	// ChatW, ChatH: the chat window's size (0 = the default).
+	ChatW, ChatH float32 `json:",omitempty"`
 	// OpenChats are reopened at start-up, in tab order.
 	OpenChats []openChat
 }

@@ -153,8 +153,9 @@ func TestSecuritySystemLines(t *testing.T) {
 	h.sec(account.Finished, bobFP)
 	h.sec(account.NotPrivate, "")
 	want := []string{
+		// One line for the start: the new key is what "Unverified"
+		// means, and the banner says what to do (issue 13).
 		"Unverified conversation with bob started.",
-		"bob is contacting you from an unrecognized computer. You should authenticate this buddy.",
 		"Successfully refreshed the unverified conversation with bob.",
 		"bob is verified. The conversation is now private.",
 		"bob ended the private conversation — end it or restart it.",

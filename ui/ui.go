@@ -104,7 +104,7 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	u.prefs = store.Prefs()
 	u.state = decodeState(store.UIState())
 	applyTheme(a, u.state.Theme)
-	a.Lifecycle().SetOnEnteredForeground(func() { u.foreground = true })
+	a.Lifecycle().SetOnEnteredForeground(u.enteredForeground)
 	a.Lifecycle().SetOnExitedForeground(func() { u.foreground = false })
 	u.chats = newChatWindow(u)
 	u.roster = newRosterWindow(u)
@@ -256,6 +256,27 @@ func (u *UI) contact(acct, jid string) (account.Contact, bool) {
 	return c, ok
 }
 
+// enteredForeground: Sotto has the focus again. The chat tab on screen
+// is being read, so its unread count goes (it stayed on the tab being
+// read until another tab was picked).
+func (u *UI) enteredForeground() {
+	u.foreground = true
+	if c := u.chats; c.shown && c.tabs != nil {
+		if v := c.viewOf(c.tabs.Selected()); v != nil {
+			c.markRead(v)
+		}
+	}
+}
+
+// withoutPrefix drops the package prefix GUIDE.md puts on error strings
+// ("account: …"): people read the rest.
+func withoutPrefix(s string) string {
+	for _, p := range []string{"account: ", "ui: ", "otr: ", "secret: ", "pidgin: ", "history: ", "atomicfile: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
 // plain turns an error into a sentence for people: no package prefix,
 // capitalised, and timeouts explained.
 func plain(err error) string {
@@ -268,10 +289,7 @@ func plain(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "Cancelled."
 	}
-	s := err.Error()
-	for _, p := range []string{"account: ", "ui: ", "otr: ", "secret: ", "pidgin: ", "history: ", "atomicfile: "} {
-		s = strings.TrimPrefix(s, p)
-	}
+	s := withoutPrefix(err.Error())
 	r, n := utf8.DecodeRuneInString(s)
 	s = string(unicode.ToUpper(r)) + s[n:]
 	if !strings.HasSuffix(s, ".") {

@@ -83,6 +83,26 @@ func TestRemembersOpenChatsAndSize(t *testing.T) {
 	}
 }
 
+// The chat window's size is remembered too (closing it keeps it).
+func TestRemembersChatWindowSize(t *testing.T) {
+	h := newHarness(t).withBob()
+	h.u.chats.open(bobConv, true)
+	h.u.chats.win.Resize(fyne.NewSize(700, 500))
+	h.u.chats.hide()
+	if s := h.prefs.state(); s.ChatW != 700 || s.ChatH != 500 {
+		t.Fatalf("saved chat size %vx%v", s.ChatW, s.ChatH)
+	}
+	h2 := newHarness(t)
+	h2.prefs.ui = h.prefs.UIState()
+	h2.u = New(h2.app, h2.b, Options{Prefs: h2.prefs})
+	h2.u.post = func(f func()) { h2.queue <- f }
+	h2.u.Start()
+	h2.u.chats.ensureWindow()
+	if sz := h2.u.chats.win.Canvas().Size(); sz.Width != 700 || sz.Height != 500 {
+		t.Errorf("chat window size %v", sz)
+	}
+}
+
 // A certificate question asks the user; Yes calls TrustCertificate.
 func TestCertificateQuestion(t *testing.T) {
 	h := newHarness(t).withBob()

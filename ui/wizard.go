@@ -488,7 +488,7 @@ func (w *wizard) finish() {
 		j := j
 		u.do(func(ctx context.Context) error { return u.b.Connect(ctx, j) }, func(err error) {
 			if err != nil {
-				u.roster.setNotice("Could not connect " + j + ": " + plain(err))
+				u.roster.setConnNotice(j, "Could not connect "+j+": "+plain(err))
 				return
 			}
 			if j == w.added && first != "" {

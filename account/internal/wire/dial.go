@@ -86,7 +86,7 @@ func (e *NoTLSError) Unwrap() error { return e.Err }
 // connection under it (closing that never blocks, unlike a TLS close that
 // first tries to send close_notify). On a certificate problem the error is
 // a *CertProblem, on a refused password an *AuthError, on a refused
-// STARTTLS a *NoTLSError.
+// STARTTLS a *NoTLSError, when the server cannot be reached a *ReachError.
 func Dial(ctx context.Context, p Params) (*xmpp.Session, net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, LoginTimeout)
 	defer cancel()

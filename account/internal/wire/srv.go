@@ -130,6 +130,15 @@ func dialTargets(ctx context.Context, p Params, origin jid.JID, ts []target) (ne
 		if err == nil {
 			return c, t, nil
 		}
+		if len(ts) == 1 && !t.srv {
+			// One place to try, the one the user knows (a server typed, or
+			// the account's domain without SRV records): "Sotto could not
+			// reach … on port …".
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			return nil, t, &ReachError{Host: t.host, Port: strconv.Itoa(t.port), Err: err}
+		}
 		if ctx.Err() != nil {
 			return nil, t, &DialError{Domain: origin.Domainpart(), Tried: append(tried, t.String()+": "+describe(ctx.Err()))}
 		}
