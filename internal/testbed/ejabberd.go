@@ -343,14 +343,7 @@ func (e *Ejabberd) Log() string {
 // StanzaLog returns ejabberd's debug lines that hold a stanza it
 // received or sent.
 func (e *Ejabberd) StanzaLog() string {
-	var out strings.Builder
-	for _, line := range strings.Split(e.Log(), "\n") {
-		if strings.Contains(line, "Received XML on stream") || strings.Contains(line, "Send XML on stream") {
-			out.WriteString(line)
-			out.WriteByte('\n')
-		}
-	}
-	return out.String()
+	return linesWith(e.Log(), "Received XML on stream", "Send XML on stream")
 }
 
 // Flush returns once everything ejabberd logged before the call is in

@@ -242,12 +242,18 @@ func (s *Server) Log() string {
 
 // StanzaLog returns the mod_stanza_debug lines ("RECV: <...>" and
 // "SEND: <...>") of every stanza the server received or sent so far.
-func (s *Server) StanzaLog() string {
+func (s *Server) StanzaLog() string { return linesWith(s.Log(), "RECV: ", "SEND: ") }
+
+// linesWith keeps the lines of log that contain any of marks.
+func linesWith(log string, marks ...string) string {
 	var out strings.Builder
-	for _, line := range strings.Split(s.Log(), "\n") {
-		if strings.Contains(line, "RECV: ") || strings.Contains(line, "SEND: ") {
-			out.WriteString(line)
-			out.WriteByte('\n')
+	for _, line := range strings.Split(log, "\n") {
+		for _, m := range marks {
+			if strings.Contains(line, m) {
+				out.WriteString(line)
+				out.WriteByte('\n')
+				break
+			}
 		}
 	}
 	return out.String()
