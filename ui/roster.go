@@ -300,7 +300,10 @@ func (r *rosterWindow) addRequest(e account.SubscriptionRequest) {
 	deny := widget.NewButtonWithIcon("Deny", theme.CancelIcon(), func() { answer(false) })
 	block := widget.NewButton("Block", func() { r.setBlock(e.Account, e.From, true, func() { r.requests.Remove(card) }) })
 	text := wrapLabel(e.From + " wants to add you as a contact.")
-	card = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewHBox(block, deny, accept), text)
+	// The text on its own line: beside three buttons a narrow window
+	// broke the address into pieces ("alice@local / host wants …").
+	card = container.NewVBox(container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), nil, text),
+		container.NewHBox(layoutSpacer(), block, deny, accept))
 	r.requests.Add(card)
 	// The card changes the height of the window's top part: lay the
 	// whole window out again, or the card stays invisible until

@@ -154,8 +154,8 @@ func TestSubscriptionRequest(t *testing.T) {
 		t.Fatalf("%d request cards", len(r.requests.Objects))
 	}
 	buttons := func(i int) (deny, accept fyne.Tappable) {
-		hb := r.requests.Objects[i].(*fyne.Container).Objects[2].(*fyne.Container) // Border: center, left, right
-		return hb.Objects[1].(fyne.Tappable), hb.Objects[2].(fyne.Tappable)        // after Block (blocking_test.go)
+		card := r.requests.Objects[i]
+		return findButton(card, "Deny"), findButton(card, "Accept")
 	}
 	_, accept := buttons(0)
 	test.Tap(accept)

@@ -3,7 +3,6 @@ package ui
 import (
 	"testing"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sotto-im/sotto/account"
@@ -73,8 +72,7 @@ func TestBlockFromMenuAndRequest(t *testing.T) {
 	h := newHarness(t).withBob()
 	r := h.u.roster
 	h.u.Handle(account.SubscriptionRequest{Account: me, From: "spam@example.org"})
-	hb := r.requests.Objects[0].(*fyne.Container).Objects[2].(*fyne.Container)
-	test.Tap(hb.Objects[0].(fyne.Tappable))
+	test.Tap(findButton(r.requests.Objects[0], "Block"))
 	c := h.calls("Block", 1)[0]
 	if c.args[0] != me || c.args[1] != "spam@example.org" {
 		t.Errorf("Block%v", c.args)
