@@ -22,7 +22,11 @@ xvfb_start() {
   rm -f "$fdfile"
   echo "Xvfb did not start" >&2; return 1
 }
-xvfb_stop() { [ -n "${XVFB_PID:-}" ] && kill "$XVFB_PID" 2>/dev/null; wait "$XVFB_PID" 2>/dev/null || true; }
+xvfb_stop() {
+  [ -n "${XVFB_PID:-}" ] || return 0
+  kill "$XVFB_PID" 2>/dev/null
+  wait "$XVFB_PID" 2>/dev/null || true
+}
 
 # wait_window NAME TIMEOUT_S: waits until a mapped window with that name exists.
 wait_window() {
