@@ -37,12 +37,12 @@ trap 'exit 130' INT TERM
 build/sotto-demo -sotto build/sotto &
 demo=$!
 
-# both_windows: waits until two visible windows are named exactly "Sotto"
+# both_windows: waits until two visible main windows ("Sotto — <account>") are mapped
 # (each instance's main window) and prints their ids.
 both_windows() {
   local i ids
   for i in $(seq 1 $(( $1 * 10 ))); do
-    ids=$(xdotool search --onlyvisible --name '^Sotto$' 2>/dev/null || true)
+    ids=$(xdotool search --onlyvisible --name '^Sotto( — .*)?$' 2>/dev/null || true)
     if [ "$(printf '%s\n' "$ids" | grep -c .)" -ge 2 ]; then printf '%s\n' "$ids"; return 0; fi
     kill -0 "$demo" 2>/dev/null || return 1
     sleep 0.1

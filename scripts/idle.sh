@@ -35,7 +35,7 @@ demo=$!
 # alice_window: the id of the window owned by alice's Sotto.
 alice_window() {
   local id pid
-  for id in $(xdotool search --onlyvisible --name '^Sotto$' 2>/dev/null); do
+  for id in $(xdotool search --onlyvisible --name '^Sotto( — .*)?$' 2>/dev/null); do
     pid=$(xdotool getwindowpid "$id" 2>/dev/null || true)
     if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '/alice/profile'; then
       echo "$id $pid"; return 0
@@ -44,7 +44,7 @@ alice_window() {
   return 1
 }
 for i in $(seq 1 600); do
-  n=$(xdotool search --onlyvisible --name '^Sotto$' 2>/dev/null | grep -c . || true)
+  n=$(xdotool search --onlyvisible --name '^Sotto( — .*)?$' 2>/dev/null | grep -c . || true)
   if [ "$n" -ge 2 ] && w=$(alice_window); then break; fi
   kill -0 "$demo" 2>/dev/null || { cat "$out/demo.log" >&2; echo "idle: the demo ended" >&2; exit 1; }
   sleep 0.1
@@ -52,7 +52,7 @@ done
 [ -n "${w:-}" ] || { cat "$out/demo.log" >&2; echo "idle: alice's window did not appear" >&2; exit 1; }
 read -r win pid <<<"$w"
 # Xvfb has no window manager: put bob's window beside alice's.
-for id in $(xdotool search --onlyvisible --name '^Sotto$' 2>/dev/null); do
+for id in $(xdotool search --onlyvisible --name '^Sotto( — .*)?$' 2>/dev/null); do
   [ "$id" = "$win" ] || xdotool windowmove "$id" 640 0
 done
 xdotool windowmove "$win" 0 0 windowsize "$win" 620 760

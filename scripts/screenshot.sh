@@ -27,7 +27,7 @@ for s in "${scenes[@]}"; do
   pid=$!
   case $s in
     wizard*) title='Welcome to Sotto' ;;
-    roster|account-settings) title='^Sotto$' ;;
+    roster|account-settings) title='^Sotto( — .*)?$' ;;
     fingerprints) title='Fingerprints' ;;
     preferences) title='Preferences' ;;
     *) title='Chats' ;;

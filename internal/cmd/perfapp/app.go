@@ -147,7 +147,7 @@ func (p *probe) pump(ctx context.Context, events <-chan account.Event) {
 
 func (p *probe) mainWindow() fyne.Window {
 	for _, w := range p.app.Driver().AllWindows() {
-		if w.Title() == "Sotto" {
+		if t := w.Title(); t == "Sotto" || strings.HasPrefix(t, "Sotto — ") { // "Sotto — <account>"
 			return w
 		}
 	}
