@@ -252,6 +252,7 @@ func (c *client) failQueued(reason string) {
 // messages go out; plain ones go now.
 func (c *client) sessionStarted() {
 	for _, pc := range c.convs {
+		pc.queryRetries = 0
 		if pc.state() == e2eEncrypted {
 			pc.refresh, pc.refreshSent = true, false
 		}
@@ -290,6 +291,12 @@ func (c *client) e2eHousekeeping(now time.Time) {
 			// online all along from the server's view): query anyway.
 			if pc.refresh && !pc.refreshSent && now.Sub(c.connectedAt) > 2*time.Second {
 				pc.refreshSent = true
+				c.sendQuery(pc, true)
+			}
+			// A private line still waits: the query or the answer may
+			// have been lost with a dropped link; offer again.
+			if at, ok := pc.queryRetryDue(c.m.opt.queryRetry); ok && now.UnixNano() >= at {
+				pc.queryRetries++
 				c.sendQuery(pc, true)
 			}
 		}

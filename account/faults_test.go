@@ -217,6 +217,11 @@ func TestFaultCutMidAKE(t *testing.T) {
 	aliceFull := a.jid + "/" + wire.DefaultResource
 	bob := newOTRPeer(t, braw, aliceFull)
 	ctx := ctxT(t)
+	t.Cleanup(func() { // it flaked once in CI: say what was on the wire
+		if t.Failed() {
+			t.Logf("bob's engine: %v; the stanza log's OTR lines:\n%s", bob.conv.State(), otrLines(srv.StanzaLog(), 40))
+		}
+	})
 
 	// Alice (policy Always) queues a message and queries; Bob starts the
 	// AKE; we cut Alice's link after Bob sent his D-H Key, before her
@@ -363,4 +368,101 @@ func TestFaultServerWithoutTLSRefused(t *testing.T) {
 	if err := m.TestConnection(ctx, Settings{JID: p.jid}, pw); err == nil {
 		t.Fatal("TestConnection accepted a server without TLS")
 	}
+}
+
+// TestQueryOfferedAgainWhileLineWaits: a line that must be private waits
+// for an AKE; when the first offer gets no answer (lost with a link, or a
+// peer that was not ready), Sotto offers again, twice at most, and the
+// line goes out encrypted as soon as the peer answers. A peer that never
+// answers sees exactly three offers for the line, then it is not sent.
+func TestQueryOfferedAgainWhileLineWaits(t *testing.T) {
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), policy: Always,
+		extra: []Option{WithQueryRetry(300 * time.Millisecond), WithPrivateTimeout(3 * time.Second)}})
+	a.connect()
+	_, bpw := srv.AddUser(t, "bob")
+	braw := loginRaw(t, srv, "bob@localhost", bpw, "raw")
+	bob := newOTRPeer(t, braw, a.jid+"/"+wire.DefaultResource)
+	ctx := ctxT(t)
+	conv := Conversation{Account: a.jid, Peer: "bob@localhost", Resource: "raw"}
+	queries := func(ms []wire.Message) (n int) {
+		for _, m := range ms {
+			if strings.HasPrefix(*m.Body, "?OTRv") {
+				n++
+			}
+		}
+		return n
+	}
+
+	// Bob ignores the first offer and answers the second.
+	secret := "waited for the second offer"
+	id, err := a.m.Send(ctx, conv, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ignored []wire.Message
+	deadline := time.Now().Add(10 * time.Second)
+	for queries(ignored) < 2 && time.Now().Before(deadline) {
+		ignored = append(ignored, bob.next(&bob.seen)...)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if queries(ignored) < 2 {
+		t.Fatalf("alice offered OTR %d times in 10 s while a private line waited", queries(ignored))
+	}
+	// Answer the latest offer.
+	res, err := bob.conv.Receive([]byte(*ignored[len(ignored)-1].Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.sendAll(res.Send)
+	bob.pump("AKE on the second offer", func() bool { return bob.conv.State() == otr.StateEncrypted })
+	a.waitFor(0, "line sent", msgState(id, SentEncrypted))
+	bob.pump("the line", func() bool { return slices.Contains(bob.plain, secret) })
+
+	// Carol has no OTR at all: three offers, then NotSent, and no fourth.
+	_, cpw := srv.AddUser(t, "carol")
+	craw := loginRaw(t, srv, "carol@localhost", cpw, "raw")
+	cconv := Conversation{Account: a.jid, Peer: "carol@localhost", Resource: "raw"}
+	id, err = a.m.Send(ctx, cconv, "never in the clear")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "carol's line expired", msgState(id, NotSent))
+	// Sentinel: a plain line sent after the expiry arrives after every
+	// offer Alice made before it (one stream, in order).
+	if err := a.m.SetPolicy(ctx, a.jid, "carol@localhost", Manual); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.m.Send(ctx, cconv, "sentinel"); err != nil {
+		t.Fatal(err)
+	}
+	var seen int
+	var got []wire.Message
+	deadline = time.Now().Add(10 * time.Second)
+	for !slices.ContainsFunc(got, func(m wire.Message) bool { return *m.Body == "sentinel" }) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sentinel never reached carol")
+		}
+		got = append(got, craw.next(&seen)...)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := queries(got); n != 1+maxQueryRetries {
+		t.Fatalf("carol saw %d OTR offers for one waiting line, want %d", n, 1+maxQueryRetries)
+	}
+	assertNoPlaintext(t, srv, secret, "never in the clear")
+}
+
+// otrLines is the last n lines of a stanza log that carry OTR, each cut
+// to the stanza's addresses and the OTR message type (OTR bodies are ciphertext; nothing private).
+func otrLines(log string, n int) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if i := strings.Index(l, "?OTR"); i >= 0 {
+			out = append(out, l[max(0, i-140):min(len(l), i+24)])
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return strings.Join(out, "\n")
 }

@@ -9,7 +9,8 @@ package account
 //     watchdog that gives up on a link whose ping got no answer;
 //   - an OTR heartbeat, when a session owes the peer one (otr NextTick);
 //   - the refresh query of a session that never saw the peer's presence;
-//   - the deadline of a message queued until a private conversation is up.
+//   - the deadline of a message queued until a private conversation is up,
+//     and the query re-sent while it waits (privConv.queryRetryDue).
 //
 // The loop re-arms the timer after every event it handles (the events are
 // what change these deadlines), which costs a walk over the open
@@ -87,6 +88,9 @@ func (c *client) nextHousekeeping() time.Time {
 			}
 			if pc.refresh && !pc.refreshSent {
 				consider(c.connectedAt.Add(2*time.Second + time.Millisecond))
+			}
+			if at, ok := pc.queryRetryDue(c.m.opt.queryRetry); ok {
+				consider(now.Add(time.Duration(at - clock.UnixNano())))
 			}
 		}
 		for _, q := range pc.queue {

@@ -36,6 +36,7 @@ type options struct {
 	backoffMin     time.Duration
 	backoffMax     time.Duration
 	privateTimeout time.Duration
+	queryRetry     time.Duration
 	eventBuffer    int
 	version        string // XEP-0092, see WithSoftwareVersion
 	// wireTap, tests only: sees every chat body the loop sends.
@@ -72,6 +73,11 @@ func WithReconnectBackoff(min, max time.Duration) Option {
 // conversation (policy Always, or re-establishing after a reconnect)
 // before it is reported NotSent.
 func WithPrivateTimeout(d time.Duration) Option { return func(o *options) { o.privateTimeout = d } }
+
+// WithQueryRetry sets how long a message waiting for a private
+// conversation waits before the OTR query is offered again (doubling for
+// the second retry; there is no third).
+func WithQueryRetry(d time.Duration) Option { return func(o *options) { o.queryRetry = d } }
 
 // Manager runs all accounts of one profile. Its methods are safe for
 // concurrent use.

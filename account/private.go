@@ -11,7 +11,10 @@ package account
 // Queued and later SentEncrypted or NotSent. sendWire double-checks by
 // refusing unprotected text for messages that need privacy.
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 type peerKey struct{ peer, res string }
 
@@ -29,11 +32,42 @@ type privConv struct {
 	refresh     bool  // was private before a reconnect: re-run the AKE
 	refreshSent bool  // query for the refresh went out
 	querySentAt int64 // last query we sent (unix nanos), to avoid floods
-	smpWeAsked  bool
-	active      int64 // last activity, for picking the resource
+	// queryRetries counts the queries re-sent while a private line waits
+	// (queryRetryDue): a query or the peer's answer lost to a dropped link
+	// must not leave the line waiting until it expires.
+	queryRetries int
+	smpWeAsked   bool
+	active       int64 // last activity, for picking the resource
 }
 
 func (pc *privConv) state() e2eState { return pc.e2e.State() }
+
+// Re-sending the query while a private line waits: after the retry
+// interval (10 s, WithQueryRetry), then twice that later, then never again
+// for this wait (a contact without OTR sees at most three "?OTRv23?"
+// offers for one line, all within its 60 s expiry).
+const maxQueryRetries = 2
+
+// queryRetryDue is when the next query for a waiting private line goes
+// out (manager clock, unix nanos), or false when none is owed: nothing
+// waits for privacy, the session is encrypted or ended, a refresh owns
+// the queries, or the retries are used up.
+func (pc *privConv) queryRetryDue(after time.Duration) (int64, bool) {
+	if pc.refresh || pc.queryRetries >= maxQueryRetries {
+		return 0, false
+	}
+	if st := pc.state(); st == e2eEncrypted || st == e2eFinished {
+		return 0, false
+	}
+	waits := false
+	for _, q := range pc.queue {
+		waits = waits || q.needPrivate
+	}
+	if !waits {
+		return 0, false
+	}
+	return pc.querySentAt + int64(after)<<pc.queryRetries, true
+}
 
 // policyFor is the contact's own policy, else the account's
 // (Profile.effectivePolicy).

@@ -169,6 +169,7 @@ func (c *client) wentSecure(pc *privConv, ev e2eEvent) {
 		}
 		c.m.emit(sc)
 	}
+	pc.queryRetries = 0
 	c.flushQueue(pc)
 }
 
