@@ -5,7 +5,6 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO        ?= go
 BIN       := build/sotto
-APPTAGS   := migrated_fynedo,no_emoji
 VERSION   := $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 LDFLAGS   := -X main.version=$(VERSION)
 
@@ -15,7 +14,7 @@ run: build
 	./$(BIN) $(ARGS)
 
 build: deps
-	$(GO) build -tags $(APPTAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
+	. scripts/goenv.sh && $(GO) build -tags "$$SOTTO_TAGS" -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 deps:
 	@scripts/deps.sh build

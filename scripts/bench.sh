@@ -11,6 +11,7 @@
 # (profiles, before/after) is scripts/bench-notes.md, appended verbatim.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 source scripts/xvfb.sh
 export LANG=en_US.UTF-8
 unset LC_ALL
@@ -45,12 +46,12 @@ run ui_chat go test -run '^TestChat10000ScrollsWithAScreenfulOfRows$' -v ./ui/
 
 log "building build/perfapp and the stripped binaries"
 mkdir -p build
-# The app ships with no_emoji (Makefile APPTAGS); the build with Fyne's
+# The app ships with no_emoji (scripts/goenv.sh SOTTO_TAGS); the build with Fyne's
 # bundled emoji font is measured for comparison.
-go build -tags 'migrated_fynedo no_emoji' -o build/perfapp ./internal/cmd/perfapp/
-go build -tags migrated_fynedo -o "$out/perfapp-emoji" ./internal/cmd/perfapp/
-go build -tags 'migrated_fynedo no_emoji' -ldflags '-s -w' -o "$out/sotto-stripped" .
-go build -tags migrated_fynedo -ldflags '-s -w' -o "$out/sotto-stripped-emoji" .
+go build -tags "$SOTTO_TAGS" -o build/perfapp ./internal/cmd/perfapp/
+go build -tags migrated_fynedo,no_animations -o "$out/perfapp-emoji" ./internal/cmd/perfapp/
+go build -tags "$SOTTO_TAGS" -ldflags '-s -w' -o "$out/sotto-stripped" .
+go build -tags migrated_fynedo,no_animations -ldflags '-s -w' -o "$out/sotto-stripped-emoji" .
 size=$(stat -c %s "$out/sotto-stripped")
 size_em=$(stat -c %s "$out/sotto-stripped-emoji")
 
@@ -219,7 +220,7 @@ involuntary context switches of all its threads.
 
 | Build | Size |
 |---|---|
-| \`go build -tags 'migrated_fynedo no_emoji' -ldflags '-s -w'\` (shipped) | $(calc '%.1f' "$size / 1048576") MiB ($size bytes) |
+| \`go build -tags $SOTTO_TAGS -ldflags '-s -w'\` (shipped, scripts/goenv.sh) | $(calc '%.1f' "$size / 1048576") MiB ($size bytes) |
 | same without \`no_emoji\` | $(calc '%.1f' "$size_em / 1048576") MiB ($size_em bytes) |
 
 EOF

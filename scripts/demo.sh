@@ -8,10 +8,11 @@
 # screenshots/demo.png and stops; set DEMO_STAY=1 to keep it running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 source scripts/xvfb.sh
 export LANG=${LANG:-en_US.UTF-8}
 mkdir -p build screenshots
-[ -x build/sotto ] || go build -tags migrated_fynedo,no_emoji -o build/sotto .
+[ -x build/sotto ] || go build -tags "$SOTTO_TAGS" -o build/sotto .
 go build -o build/sotto-demo ./internal/cmd/demo
 
 headless=0

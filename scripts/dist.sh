@@ -8,9 +8,10 @@
 # Both check what they made and print sizes and times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 export PATH=$PATH:/usr/local/go/bin
 VERSION=$(sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
-TAGS=migrated_fynedo,no_emoji
+TAGS=$SOTTO_TAGS
 FYNE_TOOLS=fyne.io/tools/cmd/fyne@v1.7.4
 mkdir -p dist build
 

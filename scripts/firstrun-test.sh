@@ -30,6 +30,7 @@
 # every click.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 source scripts/xvfb.sh
 export LANG=en_US.UTF-8 FYNE_SCALE=1
 unset LC_ALL
@@ -45,7 +46,7 @@ done
 mkdir -p build
 # The binary `make build` makes.
 version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
-go build -tags migrated_fynedo,no_emoji -ldflags "-X main.version=$version" -o build/sotto .
+go build -tags "$SOTTO_TAGS" -ldflags "-X main.version=$version" -o build/sotto .
 go build -o build/sotto-firstrun ./internal/cmd/firstrun
 
 shots=screenshots/firstrun

@@ -7,6 +7,7 @@
 # as regression inputs until fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 t=${1:-${FUZZTIME:-5m}}
 found=0
 for pkg in $(go list ./...); do

@@ -4,6 +4,7 @@
 # window never maps or the capture is blank.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 if [ -z "${IN_DBUS:-}" ]; then
   command -v dbus-run-session >/dev/null || { echo "dbus-run-session missing" >&2; exit 1; }
   exec env IN_DBUS=1 dbus-run-session -- "$0" "$@"
@@ -11,7 +12,7 @@ fi
 source scripts/xvfb.sh
 export LANG=en_US.UTF-8
 mkdir -p build screenshots
-go build -tags migrated_fynedo,no_emoji -o build/sotto .
+go build -tags "$SOTTO_TAGS" -o build/sotto .
 tmp=$(mktemp -d)
 trap 'kill $app 2>/dev/null || true; xvfb_stop; rm -rf "$tmp"' EXIT
 xvfb_start

@@ -11,6 +11,7 @@
 #   scripts/idle.sh [SECONDS]   (IDLE_SOTTO=binary to measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 source scripts/xvfb.sh
 export LANG=en_US.UTF-8
 unset LC_ALL
@@ -18,7 +19,7 @@ export PATH="$PATH:/usr/local/go/bin"
 secs=${1:-300}
 sotto=${IDLE_SOTTO:-build/sotto}
 mkdir -p build
-[ -n "${IDLE_SOTTO:-}" ] || go build -tags 'migrated_fynedo no_emoji' -o "$sotto" .
+[ -n "${IDLE_SOTTO:-}" ] || go build -tags "$SOTTO_TAGS" -o "$sotto" .
 go build -o build/sotto-demo ./internal/cmd/demo
 out=$(mktemp -d)
 demo=

@@ -19,12 +19,13 @@
 # file in the shared folders and ignores other programs' build files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 root=$PWD
 phome=$(getent passwd "$(id -u)" | cut -d: -f6)
 
 if [ -z "${PT_STAGE:-}" ]; then
   mkdir -p build
-  [ -n "${PT_SOTTO:-}" ] || [ -x build/sotto ] || go build -tags migrated_fynedo,no_emoji -o build/sotto .
+  [ -n "${PT_SOTTO:-}" ] || [ -x build/sotto ] || go build -tags "$SOTTO_TAGS" -o build/sotto .
   go build -o build/portablecheck ./internal/cmd/portablecheck
   command -v dbus-run-session >/dev/null || { echo "portable-test: dbus-run-session missing" >&2; exit 1; }
   if unshare -m --propagation private true 2>/dev/null; then

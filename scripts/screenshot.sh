@@ -5,13 +5,14 @@
 #   scripts/screenshot.sh [scene ...]     THEME=dark for the dark theme
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 if [ -z "${IN_DBUS:-}" ]; then
   exec env IN_DBUS=1 dbus-run-session -- "$0" "$@"
 fi
 source scripts/xvfb.sh
 export LANG=en_US.UTF-8
 mkdir -p build screenshots
-go build -tags scenes,migrated_fynedo,no_emoji -o build/scenes ./internal/cmd/scenes
+go build -tags "scenes,$SOTTO_TAGS" -o build/scenes ./internal/cmd/scenes
 tmp=$(mktemp -d)
 trap 'xvfb_stop; rm -rf "$tmp"' EXIT
 export HOME=$tmp/home XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache XDG_DATA_HOME=$tmp/data

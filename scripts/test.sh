@@ -3,6 +3,7 @@
 # Prosody, real libotr, real Secret Service), and a real window under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goenv.sh
 export LANG=${LANG:-en_US.UTF-8}
 start=$(date +%s)
 
