@@ -148,6 +148,12 @@ func (c *client) run(parent context.Context) {
 			c.rosterDue.Stop()
 		}
 	}()
+	// The roster the user saw last time is drawn at once, everyone offline
+	// until presence comes (as Pidgin draws its buddy list before it has
+	// signed in); the login's fetch then asks only for what changed.
+	if c.loadRosterCache() != "" && len(c.roster.items) > 0 {
+		c.sendRoster()
+	}
 	if c.settings.AutoConnect {
 		c.connectRequest(func(error) {})
 	}

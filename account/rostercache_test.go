@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,13 +186,13 @@ func TestRosterVersioning(t *testing.T) {
 
 // restartedPeer is p's account in a new Manager on the same profile and
 // secrets, as after restarting the app (p must be offline).
-func restartedPeer(t *testing.T, srv *testbed.Server, p *peer) *peer {
+func restartedPeer(t *testing.T, srv *testbed.Server, p *peer, opts ...Option) *peer {
 	t.Helper()
 	dialer := func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, srv.Addr())
 	}
-	m := NewManager(p.profile, p.secrets, WithDialer(dialer), WithRootCAs(srv.CertPool()))
+	m := NewManager(p.profile, p.secrets, append([]Option{WithDialer(dialer), WithRootCAs(srv.CertPool())}, opts...)...)
 	q := &peer{t: t, m: m, jid: p.jid, rec: &recorder{}, profile: p.profile, secrets: p.secrets}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -205,4 +206,61 @@ func restartedPeer(t *testing.T, srv *testbed.Server, p *peer) *peer {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return q
+}
+
+// TestRosterFromCacheBeforeSignIn: after a restart the roster seen last
+// time is shown before any connection, everyone offline; the login then
+// fills in presence without fetching the roster again.
+func TestRosterFromCacheBeforeSignIn(t *testing.T) {
+	const n = 50
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool()})
+	writeProsodyRoster(t, srv, "alice", n)
+	count := func(want int) func(Event) bool {
+		return func(e Event) bool { rc, ok := e.(RosterChanged); return ok && len(rc.Contacts) == want }
+	}
+	a.connect()
+	a.waitFor(0, "the whole roster", count(n))
+	if err := a.m.Disconnect(ctxT(t), a.jid); err != nil {
+		t.Fatal(err)
+	}
+
+	// The network is down: the dialer blocks until it is let through.
+	gate := make(chan struct{})
+	var dials atomic.Int32
+	slow := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		dials.Add(1)
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, srv.Addr())
+	}
+	b := restartedPeer(t, srv, a, WithDialer(slow))
+	off := len(srv.StanzaLog())
+	ctx := ctxT(t)
+	go func() { _ = b.m.Connect(ctx, b.jid) }()
+	rc := b.waitFor(0, "the cached roster before sign-in", count(n)).(RosterChanged)
+	for _, c := range rc.Contacts {
+		if len(c.Resources) > 0 {
+			t.Fatalf("%s shown online from the cache", c.JID)
+		}
+	}
+	b.rec.mu.Lock()
+	for _, e := range b.rec.events {
+		if isConn(Connected)(e) {
+			t.Fatal("connected while the dial was held")
+		}
+	}
+	b.rec.mu.Unlock()
+	close(gate)
+	b.waitFor(0, "connected", isConn(Connected))
+	if ver, items := rosterReplyItems(t, srv, off); ver == "" || items != 0 {
+		t.Fatalf("the login after the cached roster sent ver %q and got %d items; want the cached version and none", ver, items)
+	}
+	if dials.Load() == 0 {
+		t.Fatal("no dial happened")
+	}
 }

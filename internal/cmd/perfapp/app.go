@@ -81,7 +81,7 @@ func runApp(args []string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = mgr.Run(ctx) }()
-	p := &probe{t0: t0, app: a, u: u, want: *contacts}
+	p := &probe{t0: t0, app: a, mgr: mgr, jid: *jid, u: u, want: *contacts}
 	go p.pump(ctx, mgr.Events())
 	u.Start()
 	setPhase("waiting for the roster")
@@ -100,18 +100,32 @@ type probe struct {
 	markWin fyne.Window
 	t0      time.Time
 	app     fyne.App
+	mgr     *account.Manager
+	jid     string
 	u       *ui.UI
 	want    int
 	err     error
 	// rosterEvents counts RosterChanged events that reached the UI.
 	rosterEvents atomic.Int64
+	// reconnected, when set (by reconnect), receives the time of the
+	// first frame painted after the roster that follows the next login.
+	reconnected atomic.Pointer[chan time.Time]
 }
 
 // pump does what ui.UI.Run does (each event applied on the Fyne
-// goroutine, in order) and starts the measurements when the full roster
-// arrives.
+// goroutine, in order) and measures:
+//   - roster_drawn_ms: exec to the first frame with the whole roster,
+//     whichever source brought it (the profile's cache before sign-in, or
+//     the server);
+//   - login_drawn_ms: the account's "connecting" to the first frame after
+//     the roster the server sent for this login (the whole roster when
+//     there was no cache, "nothing changed" with roster versioning);
+//   - after finish's filtering, a reconnect (reconnect_drawn_ms).
 func (p *probe) pump(ctx context.Context, events <-chan account.Event) {
-	measured := false
+	var connecting time.Time
+	connected, started, loggedIn := false, false, false
+	var arrived, applied, drawn time.Time
+	var login time.Duration
 	for {
 		select {
 		case <-ctx.Done():
@@ -120,28 +134,90 @@ func (p *probe) pump(ctx context.Context, events <-chan account.Event) {
 			if !ok {
 				return
 			}
+			if cc, ok := ev.(account.ConnectionChanged); ok {
+				switch cc.State {
+				case account.Connecting:
+					if connecting.IsZero() {
+						connecting = time.Now()
+					}
+				case account.Connected:
+					connected = true
+				default:
+					connected = false
+				}
+			}
 			rc, isRoster := ev.(account.RosterChanged)
 			if isRoster {
 				p.rosterEvents.Add(1)
 			}
-			if measured || !isRoster || len(rc.Contacts) < p.want {
+			whole := isRoster && len(rc.Contacts) >= p.want
+			if ch := p.reconnected.Load(); ch != nil && whole && connected {
+				p.reconnected.Store(nil)
+				var painted <-chan time.Time
+				fyne.DoAndWait(func() { p.u.Handle(ev); painted = p.markNextFrame() })
+				t, err := wait(painted)
+				if err != nil {
+					close(*ch)
+				} else {
+					*ch <- t
+				}
+				continue
+			}
+			if !whole || (started && (loggedIn || !connected)) {
 				fyne.Do(func() { p.u.Handle(ev) })
 				continue
 			}
-			measured = true
 			setPhase("applying roster")
-			arrived := time.Now()
-			var applied time.Time
+			got := time.Now()
+			var done time.Time
 			var painted <-chan time.Time
 			fyne.DoAndWait(func() {
 				p.u.Handle(ev)
-				applied = time.Now()
+				done = time.Now()
 				painted = p.markNextFrame()
 			})
 			setPhase("waiting for the roster frame")
-			drawn, err := wait(painted)
-			go p.finish(arrived, applied, drawn, err)
+			t, err := wait(painted)
+			if err != nil {
+				go p.finish(got, done, t, 0, err)
+				return
+			}
+			if !started {
+				started, arrived, applied, drawn = true, got, done, t
+			}
+			if connected && !loggedIn {
+				loggedIn, login = true, t.Sub(connecting)
+			}
+			if loggedIn {
+				go p.finish(arrived, applied, drawn, login, nil)
+			}
 		}
+	}
+}
+
+// reconnect signs out and in again and returns connect to the frame that
+// shows the roster the login brought.
+func (p *probe) reconnect() (time.Duration, error) {
+	setPhase("reconnecting")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := p.mgr.Disconnect(ctx, p.jid); err != nil {
+		return 0, err
+	}
+	ch := make(chan time.Time, 1)
+	p.reconnected.Store(&ch)
+	start := time.Now()
+	if err := p.mgr.Connect(ctx, p.jid); err != nil {
+		return 0, err
+	}
+	select {
+	case t, ok := <-ch:
+		if !ok {
+			return 0, errors.New("no frame after the reconnect's roster")
+		}
+		return t.Sub(start), nil
+	case <-ctx.Done():
+		return 0, errors.New("no roster within 20 s of reconnecting")
 	}
 }
 
@@ -201,12 +277,13 @@ func wait(ch <-chan time.Time) (time.Time, error) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func (p *probe) finish(arrived, applied, drawn time.Time, err error) {
+func (p *probe) finish(arrived, applied, drawn time.Time, login time.Duration, err error) {
 	defer fyne.Do(p.app.Quit)
 	if err != nil {
 		p.err = err
 		return
 	}
+	fmt.Printf("perf: login_drawn_ms=%.2f\n", ms(login))
 	fmt.Printf("perf: roster_event_ms=%.2f\n", ms(arrived.Sub(p.t0)))
 	fmt.Printf("perf: roster_applied_ms=%.2f\n", ms(applied.Sub(p.t0)))
 	fmt.Printf("perf: roster_drawn_ms=%.2f\n", ms(drawn.Sub(p.t0)))
@@ -226,6 +303,12 @@ func (p *probe) finish(arrived, applied, drawn time.Time, err error) {
 	fmt.Printf("perf: rss_anon_settled_mib=%.2f\n", rssAnonMiB())
 	fmt.Printf("perf: roster_events=%d\n", p.rosterEvents.Load())
 	printGoMem("settled")
+	d, err := p.reconnect()
+	if err != nil {
+		p.err = err
+		return
+	}
+	fmt.Printf("perf: reconnect_drawn_ms=%.2f\n", ms(d))
 	if path := os.Getenv("PERFAPP_HEAPPROFILE"); path != "" {
 		if err := writeHeapProfile(path); err != nil {
 			p.err = err

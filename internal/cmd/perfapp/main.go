@@ -48,6 +48,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "bare" {
+		if err := runBare(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "perfapp bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	contacts := flag.Int("contacts", 2000, "roster size")
 	runs := flag.Int("runs", 3, "measured cold starts (after one warm-up)")
 	flag.Parse()
@@ -83,27 +90,49 @@ func run(contacts, runs int) error {
 	if err := setupProfile(profile, jid, srv, pw); err != nil {
 		return err
 	}
-	var results []map[string]float64
+	// Sotto and the bare Fyne anchor alternate, run by run, so that both
+	// see the same machine; each has its own warm-up run.
+	// The warm-up run is the account's first login: no roster cache, so
+	// the server sends the whole roster (its login_drawn_ms is the anchor
+	// of the reconnect row). Later runs start from the cache it wrote.
+	caches, _ := filepath.Glob(filepath.Join(profile, "roster-*.json"))
+	for _, c := range caches {
+		if err := os.Remove(c); err != nil {
+			return err
+		}
+	}
+	var results, bare []map[string]float64
+	firstLogin := -1.0
 	failed := 0
 	for i := 0; i <= runs; i++ {
-		r, err := runChild(dir, profile, jid, pw, contacts)
-		if err != nil {
-			// A run that hangs or fails is reported and retried once, so
-			// that one flake does not lose the whole measurement; two in a
-			// row fail the benchmark.
-			failed++
-			fmt.Printf("perfapp: run %d failed: %v; retrying\n", i, err)
-			if r, err = runChild(dir, profile, jid, pw, contacts); err != nil {
-				return fmt.Errorf("run %d: %w", i, err)
+		for _, mode := range []string{"app", "bare"} {
+			r, err := runChild(mode, dir, profile, jid, pw, contacts)
+			if err != nil {
+				// A run that hangs or fails is reported and retried once,
+				// so that one flake does not lose the whole measurement;
+				// two in a row fail the benchmark.
+				failed++
+				fmt.Printf("perfapp: %s run %d failed: %v; retrying\n", mode, i, err)
+				if r, err = runChild(mode, dir, profile, jid, pw, contacts); err != nil {
+					return fmt.Errorf("%s run %d: %w", mode, i, err)
+				}
 			}
+			if i == 0 {
+				if mode == "app" {
+					firstLogin = r["login_drawn_ms"]
+				}
+				continue // warm-up
+			}
+			if mode == "bare" {
+				bare = append(bare, r)
+			} else {
+				results = append(results, r)
+			}
+			fmt.Printf("perfapp: %s run %d: %s\n", mode, i, format(r))
 		}
-		if i == 0 {
-			continue // warm-up
-		}
-		results = append(results, r)
-		fmt.Printf("perfapp: run %d: %s\n", i, format(r))
 	}
-	fmt.Printf("PERFAPP contacts=%d runs=%d failed_runs=%d %s\n", contacts, runs, failed, format(medians(results)))
+	fmt.Printf("PERFAPP contacts=%d runs=%d failed_runs=%d first_login_drawn_ms=%.2f %s\n", contacts, runs, failed, firstLogin, format(medians(results)))
+	fmt.Printf("PERFAPP_BARE contacts=%d runs=%d %s\n", contacts, runs, format(medians(bare)))
 	return nil
 }
 
@@ -129,15 +158,18 @@ func setupProfile(dir, jid string, srv *testbed.Server, pw string) error {
 	return account.NewManager(p, secret.NewMemory()).AddAccount(ctx, s, pw)
 }
 
-// runChild starts "perfapp app" and collects its "perf: key=value" lines.
-func runChild(dir, profile, jid, pw string, contacts int) (map[string]float64, error) {
+// runChild starts "perfapp app" (or "perfapp bare") and collects its "perf: key=value" lines.
+func runChild(mode, dir, profile, jid, pw string, contacts int) (map[string]float64, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	home := filepath.Join(dir, "home")
-	cmd := exec.Command(self, "app", "-profile", profile, "-jid", jid,
-		"-contacts", strconv.Itoa(contacts))
+	args := []string{"app", "-profile", profile, "-jid", jid, "-contacts", strconv.Itoa(contacts)}
+	if mode == "bare" {
+		args = []string{"bare", "-contacts", strconv.Itoa(contacts)}
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share"))
 	cmd.Stdin = strings.NewReader(pw)
