@@ -158,6 +158,7 @@ func (s *Store) Encrypt(plaintext []byte, to []Address) (*Encrypted, error) {
 	}
 	e := &Encrypted{SID: s.deviceID, IV: make([]byte, ivLen)}
 	keyMat := make([]byte, keyMatLen)
+	defer clear(keyMat) // the message key and tag: not needed once encrypted for every device
 	if _, err := rand.Read(e.IV); err != nil {
 		return nil, fmt.Errorf("omemo: reading randomness: %w", err)
 	}
@@ -268,6 +269,7 @@ func (s *Store) decryptKey(from Address, k Key, e *Encrypted) (*Message, error) 
 		return nil, err
 	}
 	plaintext, err := openPayload(p.keyMat, e)
+	clear(p.keyMat)
 	if err != nil {
 		return nil, err
 	}

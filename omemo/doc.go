@@ -27,6 +27,13 @@
 // After every call that changes the store, Marshal it and save the bytes
 // (encrypted) before sending or showing anything.
 //
+// Peer does the per-contact part for the account loop: it takes the
+// contact's and our own device lists (SetDeviceList reports added and
+// removed devices and which bundles to fetch), picks the recipients
+// (listed, with a session, not distrusted), and gives the Level
+// (NotPrivate, Unverified, Private: every listed device of the contact
+// verified).
+//
 // # Traps in go.mau.fi/libsignal v0.2.1 closed here
 //
 // (measured in ../shared/FACTS.md, "OMEMO"; each has a test.)
