@@ -219,6 +219,9 @@ func TestOMEMOMalformedNeverPanics(t *testing.T) {
 			enc("1", "2", "true", "AA==", iv, "<payload>***</payload>"),
 			enc("1", "2", "true", "AA==", iv, "<payload/><payload/>"),
 			"<encrypted" + ns + "><header sid='1'><iv>" + iv + "</iv></header></encrypted>",
+			strings.Replace(enc("1", "2", "true", "AA==", iv, ""), "</header>", "</header><header sid='3'><key rid='2'>AA==</key></header>", 1),
+			strings.Replace(bundle("1", key, sig, key, "1", key), "</identityKey>", "</identityKey><identityKey>"+key+"</identityKey>", 1),
+			strings.Replace(bundle("1", key, sig, key, "1", key), "<prekeys>", "<prekeys></prekeys><prekeys>", 1),
 			"<encrypted" + ns + "><payload>AA==</payload></encrypted>",
 		}
 		parse := func(x string) error {

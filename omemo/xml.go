@@ -127,13 +127,13 @@ type Bundle struct {
 
 type xmlBundle struct {
 	XMLName      xml.Name `xml:"eu.siacs.conversations.axolotl bundle"`
-	SignedPreKey *struct {
+	SignedPreKey []struct {
 		ID   *string `xml:"signedPreKeyId,attr"`
 		Data string  `xml:",chardata"`
 	} `xml:"eu.siacs.conversations.axolotl signedPreKeyPublic"`
-	Signature *string `xml:"eu.siacs.conversations.axolotl signedPreKeySignature"`
-	Identity  *string `xml:"eu.siacs.conversations.axolotl identityKey"`
-	PreKeys   *struct {
+	Signature []string `xml:"eu.siacs.conversations.axolotl signedPreKeySignature"`
+	Identity  []string `xml:"eu.siacs.conversations.axolotl identityKey"`
+	PreKeys   []struct {
 		Keys []struct {
 			ID   *string `xml:"preKeyId,attr"`
 			Data string  `xml:",chardata"`
@@ -148,38 +148,40 @@ func ParseBundle(b []byte) (*Bundle, error) {
 	if err := unmarshalXML(b, &x); err != nil {
 		return nil, err
 	}
-	if x.SignedPreKey == nil || x.SignedPreKey.ID == nil {
-		return nil, malformed("the bundle has no signed prekey")
+	if len(x.SignedPreKey) != 1 || x.SignedPreKey[0].ID == nil {
+		return nil, malformed("the bundle does not have one signed prekey with an id")
 	}
-	if x.Signature == nil {
-		return nil, malformed("the bundle has no signed prekey signature")
+	if len(x.Signature) != 1 {
+		return nil, malformed("the bundle does not have one signed prekey signature")
 	}
-	if x.Identity == nil {
-		return nil, malformed("the bundle has no identity key")
+	if len(x.Identity) != 1 {
+		return nil, malformed("the bundle does not have one identity key")
+	}
+	if len(x.PreKeys) != 1 {
+		return nil, malformed("the bundle does not have one prekeys element")
 	}
 	var out Bundle
-	id, err := strconv.ParseUint(*x.SignedPreKey.ID, 10, 32)
+	spk := x.SignedPreKey[0]
+	id, err := strconv.ParseUint(*spk.ID, 10, 32)
 	if err != nil {
-		return nil, malformed("the signed prekey id %q is not a number", clip(*x.SignedPreKey.ID))
+		return nil, malformed("the signed prekey id %q is not a number", clip(*spk.ID))
 	}
 	out.SignedPreKeyID = uint32(id)
-	if out.SignedPreKey, err = decodeKey("signed prekey", x.SignedPreKey.Data); err != nil {
+	if out.SignedPreKey, err = decodeKey("signed prekey", spk.Data); err != nil {
 		return nil, err
 	}
-	if out.SignedPreKeySignature, err = decodeFixed("signed prekey signature", *x.Signature, signatureLen); err != nil {
+	if out.SignedPreKeySignature, err = decodeFixed("signed prekey signature", x.Signature[0], signatureLen); err != nil {
 		return nil, err
 	}
-	if out.IdentityKey, err = decodeKey("identity key", *x.Identity); err != nil {
+	if out.IdentityKey, err = decodeKey("identity key", x.Identity[0]); err != nil {
 		return nil, err
 	}
-	if x.PreKeys == nil {
-		return nil, malformed("the bundle has no prekeys element")
-	}
-	if len(x.PreKeys.Keys) > maxPreKeys {
-		return nil, malformed("the bundle has %d prekeys, more than %d", len(x.PreKeys.Keys), maxPreKeys)
+	keys := x.PreKeys[0].Keys
+	if len(keys) > maxPreKeys {
+		return nil, malformed("the bundle has %d prekeys, more than %d", len(keys), maxPreKeys)
 	}
 	seen := map[uint32]bool{}
-	for _, k := range x.PreKeys.Keys {
+	for _, k := range keys {
 		if k.ID == nil {
 			return nil, malformed("a prekey has no id")
 		}
@@ -233,7 +235,7 @@ type Encrypted struct {
 
 type xmlEncrypted struct {
 	XMLName xml.Name `xml:"eu.siacs.conversations.axolotl encrypted"`
-	Header  *struct {
+	Header  []struct {
 		SID  *string `xml:"sid,attr"`
 		Keys []struct {
 			RID    *string `xml:"rid,attr"`
@@ -251,10 +253,10 @@ func ParseEncrypted(b []byte) (*Encrypted, error) {
 	if err := unmarshalXML(b, &x); err != nil {
 		return nil, err
 	}
-	h := x.Header
-	if h == nil {
-		return nil, malformed("the encrypted message has no header")
+	if len(x.Header) != 1 {
+		return nil, malformed("the encrypted message has %d headers, not one", len(x.Header))
 	}
+	h := &x.Header[0]
 	if h.SID == nil {
 		return nil, malformed("the encrypted message does not say which device sent it")
 	}
