@@ -14,13 +14,15 @@ if [ -n "$bad" ]; then echo "gofmt needed on:"; echo "$bad"; exit 1; fi
 echo "== go vet"
 go vet ./...
 go vet -tags libotr ./internal/libotr/
+go vet -tags libsignal ./internal/libsignal/
 
-echo "== go test -race (all packages; libotr interop via -tags libotr)"
+echo "== go test -race (all packages; libotr and libsignal-protocol-c interop via -tags libotr,libsignal)"
 # -p 2: this machine has 2 cores. Integration tests start their own Prosody,
-# libotr harness and Secret Service; with CI=true a missing one fails.
+# libotr and libsignal-protocol-c harnesses and Secret Service; with CI=true
+# a missing one fails.
 mkdir -p build
 set +e
-go test -race -p 2 -timeout 15m -tags libotr -v ./... 2>&1 | tee build/test.log
+go test -race -p 2 -timeout 15m -tags libotr,libsignal -v ./... 2>&1 | tee build/test.log
 status=${PIPESTATUS[0]}
 set -e
 echo "== go test packages"
