@@ -55,10 +55,12 @@ type MessageExt struct {
 	// XEP-0380, and the payloads of other end-to-end protocols that
 	// senders put next to a fallback body (OMEMO without EME is common).
 	EME       *EME   `xml:"urn:xmpp:eme:0 encryption"`
-	OMEMO     *Empty `xml:"eu.siacs.conversations.axolotl encrypted"`
+	OMEMO     *RawXML `xml:"eu.siacs.conversations.axolotl encrypted"`
 	OMEMO2    *Empty `xml:"urn:xmpp:omemo:2 encrypted"`
 	OpenPGP   *Empty `xml:"urn:xmpp:openpgp:0 openpgp"`
 	LegacyPGP *Empty `xml:"jabber:x:encrypted x"`
+	// XEP-0163: a notification of a node we follow (pep.go).
+	Event *PubSubEvent `xml:"http://jabber.org/protocol/pubsub#event event"`
 }
 
 // ChatStateName is the message's chat state, "" if it has none.

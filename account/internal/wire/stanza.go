@@ -99,6 +99,8 @@ type OutMessage struct {
 	Received *ReceiptRef `xml:"urn:xmpp:receipts received"`
 	// XEP-0085: one chat state element (ChatState), or nil.
 	State *ChatState
+	// Extra is written as it is: an OMEMO message's elements (pep.go).
+	Extra []byte `xml:",innerxml"`
 }
 
 // Presence is an incoming <presence/>.
@@ -157,6 +159,8 @@ type IQ struct {
 	Blocklist *BlockQuery `xml:"urn:xmpp:blocking blocklist"`
 	Block     *BlockQuery `xml:"urn:xmpp:blocking block"`
 	Unblock   *BlockQuery `xml:"urn:xmpp:blocking unblock"`
+	// XEP-0060 items of a node we fetched (pep.go).
+	PubSub *PubSubResult `xml:"http://jabber.org/protocol/pubsub pubsub"`
 }
 
 // OutIQ is an IQ we send; exactly one payload is set.
@@ -172,6 +176,8 @@ type OutIQ struct {
 	Blocklist *BlockQuery `xml:"urn:xmpp:blocking blocklist"`
 	Block     *BlockQuery `xml:"urn:xmpp:blocking block"`
 	Unblock   *BlockQuery `xml:"urn:xmpp:blocking unblock"`
+	// XEP-0060 fetch or publish (pep.go).
+	PubSub *PubSubQuery `xml:"http://jabber.org/protocol/pubsub pubsub"`
 }
 
 // Inbound is one decoded stanza for the account loop: exactly one of the
