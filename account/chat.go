@@ -18,6 +18,10 @@ func (c *client) nowNanos() int64 { return c.m.opt.now().UnixNano() }
 func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }
 
 func (c *client) handleMessage(m *wire.Message) {
+	if m.Event != nil {
+		c.pepEvent(m) // pep.go: from our account too, so before the checks below
+		return
+	}
 	if m.Received != nil || m.Sent != nil {
 		c.handleCarbon(m)
 		return
@@ -39,7 +43,7 @@ func (c *client) handleMessage(m *wire.Message) {
 	if bare == c.account() {
 		return // a message from our own other device
 	}
-	if c.handleSignals(m, bare, res) || m.Body == nil {
+	if c.handleSignals(m, bare, res) || c.receiveOMEMO(m, bare, res) || m.Body == nil {
 		return // receipts and chat states (receipts.go); a blocked sender
 	}
 	at := c.nowNanos()
@@ -76,6 +80,9 @@ func (c *client) handleCarbon(m *wire.Message) {
 		w = m.Sent
 	}
 	fwd := w.Forwarded.Message
+	if fwd != nil && c.carbonOMEMO(m, fwd) { // omemo.go
+		return
+	}
 	if fwd == nil || fwd.Body == nil || isOTR(*fwd.Body) {
 		return
 	}
@@ -124,6 +131,7 @@ func (c *client) sendWireFor(pc *privConv, body string, needPrivate bool, typed 
 		to += "/" + k.res
 	}
 	m := wire.OutMessage{ID: randomID(), To: to, Type: "chat", Body: body}
+	omemoStanza(&m) // omemo.go: an OMEMO element goes as elements, with a fallback body
 	if isOTR(body) {
 		// XEP-0334: servers should not archive OTR messages; XEP-0280:
 		// nor copy them to our other devices, which cannot read them.

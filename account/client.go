@@ -359,6 +359,7 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	c.fetchBlocklist() // blocking.go
 	c.sendOwnPresence()
 	c.sessionStarted()
+	c.omemoSessionStarted() // omemo.go
 }
 
 // endSession closes the current session; it does not change state.

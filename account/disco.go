@@ -48,6 +48,9 @@ func (m *Manager) discoFeatures() []info.Feature {
 	if !pr.HideVersion {
 		vars = append(vars, wire.NSVersion)
 	}
+	if m.opt.omemo {
+		vars = append(vars, wire.NSOMEMO+".devicelist+notify") // XEP-0163 §4: send us device lists
+	}
 	out := make([]info.Feature, len(vars))
 	for i, v := range vars {
 		out[i] = info.Feature{Var: v}

@@ -41,6 +41,7 @@ type options struct {
 	version        string // XEP-0092, see WithSoftwareVersion
 	// wireTap, tests only: sees every chat body the loop sends.
 	wireTap func(to, body string)
+	omemo   bool // WithOMEMO (omemoapi.go)
 }
 
 // WithDialer replaces the TCP dialer (tests dial the loopback server).

@@ -30,6 +30,8 @@ type extState struct {
 	// and whether the cache file was read yet.
 	rosterVer    string
 	rosterLoaded bool
+	// omemo: the account's OMEMO state (omemo.go).
+	omemo *omemoAccount
 }
 
 // peerInfo returns the facts about bare, creating an empty entry.

@@ -83,19 +83,20 @@ func (c *client) conv(peer, res string) (*privConv, error) {
 		return pc, nil
 	}
 	if res != "" {
-		if pc, ok := c.convs[peerKey{peer, ""}]; ok {
+		if pc, ok := c.convs[peerKey{peer, ""}]; ok && pc.e2e.Protocol() != "OMEMO" { // OMEMO's stays on the bare JID
 			delete(c.convs, pc.key)
 			pc.key = k
 			c.convs[k] = pc
 			return pc, nil
 		}
 	}
-	s, err := c.newSession(peer)
+	s, err := c.newSessionFor(peer, res) // omemo.go
 	if err != nil {
 		return nil, err
 	}
 	pc := &privConv{key: k, e2e: s}
 	c.convs[k] = pc
+	c.omemoConvCreated(pc)
 	return pc, nil
 }
 
@@ -153,7 +154,7 @@ func (c *client) lookup(conv Conversation) (*privConv, error) {
 		return nil, errBadContact(conv.Peer)
 	}
 	res := conv.Resource
-	if res == "" {
+	if res == "" && !c.omemoFor(peer) { // OMEMO talks to the bare JID
 		res = c.targetResource(peer)
 	}
 	return c.conv(peer, res)
@@ -193,6 +194,7 @@ func (c *client) receiveChat(peer, res, body string, at int64) (shown bool) {
 			Encrypted: r.Encrypted, Level: NotPrivate, Time: timeFromNanos(at)}
 		if r.Encrypted {
 			e.Fingerprint, e.OtherSession = r.Key, !r.Current
+			e.Protocol = pc.e2e.Protocol()
 			e.Level = Unverified
 			if c.isVerified(peer, r.Key) {
 				e.Level = Private

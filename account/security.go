@@ -22,7 +22,10 @@ func (c *client) isVerified(peer, fp string) bool {
 
 // securityOf is the conversation's current level as the UI shows it.
 func (c *client) securityOf(pc *privConv) SecurityChanged {
-	sc := SecurityChanged{Conv: c.convID(pc), Level: NotPrivate}
+	if _, ok := pc.e2e.(*omemoSession); ok {
+		return c.omemoSecurity(pc)
+	}
+	sc := SecurityChanged{Conv: c.convID(pc), Level: NotPrivate, Protocol: pc.e2e.Protocol()}
 	switch pc.state() {
 	case e2eEncrypted:
 		sc.Fingerprint, _ = pc.e2e.PeerKey()

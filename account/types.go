@@ -275,6 +275,9 @@ type MessageReceived struct {
 	// wrote.
 	OtherEncryption string `json:",omitempty"`
 	Time            time.Time
+	// Protocol names the end-to-end protocol of an Encrypted line
+	// ("OTR", "OMEMO"); "" for a plain one.
+	Protocol string `json:",omitempty"`
 }
 
 // MessageStateChanged reports the fate of an outgoing message (ID from Send).
@@ -300,6 +303,11 @@ type SecurityChanged struct {
 	// Reason is a short system line for the chat ("bob ended the private
 	// conversation", ...).
 	Reason string
+	// Protocol is the conversation's end-to-end protocol ("OTR",
+	// "OMEMO"). With OMEMO, Fingerprint is "" (every device has its own:
+	// Manager.OMEMODevices) and Private means every device of the
+	// contact is verified.
+	Protocol string
 }
 
 // SMPRequested: the peer wants to authenticate; the UI asks for the answer.
