@@ -54,11 +54,11 @@ type MessageExt struct {
 	Gone      *Empty `xml:"http://jabber.org/protocol/chatstates gone"`
 	// XEP-0380, and the payloads of other end-to-end protocols that
 	// senders put next to a fallback body (OMEMO without EME is common).
-	EME       *EME   `xml:"urn:xmpp:eme:0 encryption"`
+	EME       *EME    `xml:"urn:xmpp:eme:0 encryption"`
 	OMEMO     *RawXML `xml:"eu.siacs.conversations.axolotl encrypted"`
-	OMEMO2    *Empty `xml:"urn:xmpp:omemo:2 encrypted"`
-	OpenPGP   *Empty `xml:"urn:xmpp:openpgp:0 openpgp"`
-	LegacyPGP *Empty `xml:"jabber:x:encrypted x"`
+	OMEMO2    *Empty  `xml:"urn:xmpp:omemo:2 encrypted"`
+	OpenPGP   *Empty  `xml:"urn:xmpp:openpgp:0 openpgp"`
+	LegacyPGP *Empty  `xml:"jabber:x:encrypted x"`
 	// XEP-0163: a notification of a node we follow (pep.go).
 	Event *PubSubEvent `xml:"http://jabber.org/protocol/pubsub#event event"`
 }
