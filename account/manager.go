@@ -42,6 +42,8 @@ type options struct {
 	// wireTap, tests only: sees every chat body the loop sends.
 	wireTap func(to, body string)
 	omemo   bool // WithOMEMO (omemoapi.go)
+	// emitTap, tests only: sees every event on the loop, as it is emitted.
+	emitTap func(Event)
 }
 
 // WithDialer replaces the TCP dialer (tests dial the loopback server).
@@ -137,6 +139,9 @@ func NewManager(p *Profile, secrets secret.Store, opts ...Option) *Manager {
 func (m *Manager) Events() <-chan Event { return m.events.out }
 
 func (m *Manager) emit(e Event) {
+	if m.opt.emitTap != nil {
+		m.opt.emitTap(e)
+	}
 	if sc, ok := e.(SecurityChanged); ok {
 		m.secMu.Lock()
 		m.security[sc.Conv] = sc

@@ -121,6 +121,11 @@ func (c *client) omemoLoaded(l omemoLoad) {
 		f()
 	}
 	c.omemoRefreshConvs()
+	for peer := range o.probe {
+		if !o.listFetch[peer] {
+			c.omemoProbeDone(peer) // held for the load, and nothing more to wait for
+		}
+	}
 }
 
 // omemoRefreshConvs gives OMEMO to conversations that started before the
@@ -254,13 +259,16 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 		if o.phase == omemoReady && !slices.Contains(l.Devices, o.st.DeviceID()) {
 			mine := omemo.DeviceList{Devices: append(slices.Clone(l.Devices), o.st.DeviceID())}
 			c.pepPublish(omemo.DeviceListNode, mine.Marshal(), func(err error) {
-				if err != nil && err != errPEPLost {
+				switch {
+				case err == nil:
+					if !slices.Contains(o.lists[owner].Devices, o.st.DeviceID()) {
+						c.omemoListSeen(owner, mine) // the notification may come later
+					}
+				case err != errPEPLost:
 					c.notice(Conversation{Account: c.account()},
 						"this device could not be added to your OMEMO devices: "+plainErr(err))
 				}
 			})
-			o.lists[owner] = mine
-			l = mine
 		}
 		for _, pc := range c.omemoConvs("") {
 			c.omemoApplyList(pc, owner, l)
@@ -370,6 +378,13 @@ func (c *client) omemoConvCreated(pc *privConv) {
 		if s.peer != nil && c.sess != nil {
 			c.omemoSetup(pc, s)
 		}
+		return
+	}
+	if o.phase == omemoLoading && c.sess != nil && pc.state() == e2ePlain {
+		// Whether the contact uses OMEMO is known once the state is
+		// there: hold what is typed until then (omemoLoaded).
+		pc.refresh, pc.refreshSent = true, true
+		o.probe[peer] = true
 		return
 	}
 	if o.phase != omemoReady && o.phase != omemoUnavailable {
@@ -541,7 +556,12 @@ func (c *client) omemoFetchBundles(pc *privConv, s *omemoSession, addrs []omemo.
 			if err == nil {
 				bnd, err = omemo.ParseBundle(b)
 			}
-			if err == nil {
+			switch {
+			case err == nil && c.om().st.HasSession(a):
+				// A message from the device built the session while
+				// the bundle was on its way: keep that one (a second
+				// would make both sides start over).
+			case err == nil:
 				err = s.peer.AddBundle(a, bnd)
 			}
 			if err == nil {
@@ -683,6 +703,9 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 	if err != nil {
 		c.notice(conv, cannot+" (it is malformed)")
 		return false
+	}
+	if sent && e.SID == o.st.DeviceID() {
+		return false // our own message echoed back (or a copy of it): nothing new
 	}
 	pc := c.omemoConv(contact)
 	if pc == nil {

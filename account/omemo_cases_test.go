@@ -1,0 +1,308 @@
+package account
+
+// OMEMO cases over the real Prosody: offline delivery, a restart after a
+// crash, never in the clear, the loud new device, an unreadable keyring.
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sotto-im/sotto/internal/testbed"
+	"github.com/sotto-im/sotto/secret"
+)
+
+// pair starts alice and bob (one device each) and makes them contacts
+// who know each other's devices.
+func omemoPair(t *testing.T, ao, bo deviceOpts) (srv *testbed.Server, a, b *device, aj, bj, apw, bpw string) {
+	t.Helper()
+	srv = omemoServer(t)
+	aj, apw = srv.AddUser(t, "alice")
+	bj, bpw = srv.AddUser(t, "bob")
+	a = startDevice(t, srv, aj, apw, "a1", ao)
+	b = startDevice(t, srv, bj, bpw, "b1", bo)
+	befriend(t, a.peer, b.peer)
+	a.knows(bj, b.ownID())
+	b.knows(aj, a.ownID())
+	return
+}
+
+func TestOMEMOFirstMessageWhilePeerOffline(t *testing.T) {
+	srv := omemoServer(t)
+	aj, apw := srv.AddUser(t, "alice")
+	bj, bpw := srv.AddUser(t, "bob")
+	b := startDevice(t, srv, bj, bpw, "b1", deviceOpts{})
+	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{}) // Opportunistic: plain would be allowed
+	befriend(t, a.peer, b.peer)
+	bid := b.ownID()
+	b.knows(bj, bid) // published
+	b.stop()
+	// Alice has never talked to bob: the first line needs his list and
+	// bundle, fetched while he is offline, and goes encrypted.
+	first := "while you were away " + randomID()
+	sendOK(t, a, bj, first)
+	b2 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{dir: b.profile.Dir, secrets: b.secrets})
+	if got := b2.ownID(); got != bid {
+		t.Fatalf("bob came back as device %d, was %d", got, bid)
+	}
+	m := b2.waitFor(0, "the offline message", omemoLine(aj, first)).(MessageReceived)
+	if m.Time.IsZero() {
+		t.Fatalf("offline line without time: %+v", m)
+	}
+	reply := "back now " + randomID()
+	sendOK(t, b2, aj, reply)
+	a.waitFor(0, "reply", omemoLine(bj, reply))
+	assertNoPlaintext(t, srv, first, reply)
+}
+
+func TestOMEMOStateSurvivesKill(t *testing.T) {
+	m1, m2 := "one "+randomID(), "two "+randomID()
+	// The crash points: alice right as m2 is shown, bob right as m2 is
+	// reported sent; the profile is copied there, in the loop.
+	asrc, bsrc := t.TempDir(), t.TempDir()
+	var adir, bdir string
+	crashAt := func(dir *string, src string, pred func(Event) bool) Option {
+		return func(o *options) {
+			o.emitTap = func(e Event) {
+				if *dir == "" && pred(e) {
+					*dir = copyDir(t, src)
+				}
+			}
+		}
+	}
+	srv, a, b, aj, bj, _, bpw := omemoPair(t,
+		deviceOpts{dir: asrc, extra: []Option{crashAt(&adir, asrc, omemoLine("bob@localhost", m2))}},
+		deviceOpts{dir: bsrc, extra: []Option{crashAt(&bdir, bsrc, func(e Event) bool {
+			m, ok := e.(MessageStateChanged)
+			return ok && m.Body == m2 && m.State == SentEncrypted
+		})}})
+	ids := []uint32{a.ownID(), b.ownID()}
+	sendOK(t, a, bj, m1)
+	b.waitFor(0, m1, omemoLine(aj, m1))
+	sendOK(t, b, aj, m2)
+	a.waitFor(0, m2, omemoLine(bj, m2))
+	m2wire := b.wire()[len(b.wire())-1]
+	a.stop()
+	b.stop()
+	a2 := startDevice(t, srv, aj, "", "a1", deviceOpts{dir: adir, secrets: a.secrets})
+	b2 := startDevice(t, srv, bj, "", "b1", deviceOpts{dir: bdir, secrets: b.secrets})
+	if got := []uint32{a2.ownID(), b2.ownID()}; got[0] != ids[0] || got[1] != ids[1] {
+		t.Fatalf("devices after the restart %v, before %v", got, ids)
+	}
+	a2.knows(bj, ids[1])
+	m3, m4 := "three "+randomID(), "four "+randomID()
+	sendOK(t, a2, bj, m3)
+	b2.waitFor(0, m3, omemoLine(aj, m3))
+	// The session went on: no new session was started (a prekey message).
+	if w := a2.wire(); len(w) == 0 || strings.Contains(w[len(w)-1], "prekey=") {
+		t.Fatalf("alice started over after the restart: %q", w)
+	}
+	// The state on disk was saved before m2 was shown: the same message
+	// again (a server replaying it after the crash) is not shown twice.
+	replay := loginRaw(t, srv, bj, bpw, "replay")
+	replay.sendRaw("<message xmlns='jabber:client' type='chat' id='r1' to='" + aj + "/a1'><body>fallback</body>" + m2wire + "</message>")
+	replay.mustSend(aj+"/a1", "sentinel")
+	a2.waitFor(0, "sentinel", isMsg(bj, "sentinel"))
+	sendOK(t, b2, aj, m4)
+	a2.waitFor(0, m4, omemoLine(bj, m4))
+	a2.never(0, "m2 shown again", omemoLine(bj, m2))
+	b2.never(0, "notice", func(e Event) bool {
+		n, ok := e.(Notice)
+		return ok && strings.Contains(n.Text, "could not be decrypted")
+	})
+	assertNoPlaintext(t, srv, m1, m2, m3, m4)
+}
+
+func TestOMEMONeverPlain(t *testing.T) {
+	srv := omemoServer(t)
+	aj, apw := srv.AddUser(t, "alice")
+	bj, bpw := srv.AddUser(t, "bob")
+	// Bob's list names a device whose bundle is nowhere (an old phone).
+	ghost := loginRaw(t, srv, bj, bpw, "ghost")
+	ghost.sendRaw(`<iq xmlns='jabber:client' type='set' id='g1'><pubsub xmlns='http://jabber.org/protocol/pubsub'>` +
+		`<publish node='eu.siacs.conversations.axolotl.devicelist'><item id='current'><list xmlns='eu.siacs.conversations.axolotl'>` +
+		`<device id='4242'/></list></item></publish><publish-options><x xmlns='jabber:x:data' type='submit'>` +
+		`<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var='pubsub#access_model'><value>open</value></field></x></publish-options></pubsub></iq>`)
+	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always})
+	a.until("the ghost list published", func() bool {
+		for _, l := range strings.Split(srv.StanzaLog(), "\n") {
+			if strings.Contains(l, "SEND: <iq") && strings.Contains(l, "id='g1'") && strings.Contains(l, "type='result'") {
+				return true
+			}
+		}
+		return false
+	})
+
+	s1 := "no session for this " + randomID()
+	id1, err := a.m.Send(ctxT(t), Conversation{Account: aj, Peer: bj}, s1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "queued", msgState(id1, Queued))
+	ns := a.waitFor(0, "not sent", msgState(id1, NotSent)).(MessageStateChanged)
+	if !strings.Contains(ns.Reason, "OMEMO devices can be reached") {
+		t.Fatalf("reason %q", ns.Reason)
+	}
+
+	// Bob's real device comes: his list keeps the ghost and adds it.
+	b := startDevice(t, srv, bj, bpw, "b1", deviceOpts{})
+	bid := b.ownID()
+	b.knows(bj, 4242, bid)
+	s2 := "now there is one " + randomID()
+	id2, err := a.m.Send(ctxT(t), Conversation{Account: aj, Peer: bj}, s2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "sent encrypted", msgState(id2, SentEncrypted))
+	b.waitFor(0, s2, omemoLine(aj, s2))
+
+	// A message this device cannot decrypt is a notice, never its
+	// fallback body as a line.
+	fallback := "fallback " + randomID()
+	ghost.sendRaw("<message xmlns='jabber:client' type='chat' id='u1' to='" + aj + "/a1'><body>" + fallback + "</body>" +
+		"<encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='4242'><key rid='7'>AAAA</key><iv>AAAAAAAAAAAAAAAA</iv></header>" +
+		"<payload>AAAA</payload></encrypted></message>")
+	ghost.mustSend(aj+"/a1", "sentinel")
+	a.waitFor(0, "sentinel", isMsg(bj, "sentinel"))
+	a.waitFor(0, "undecryptable notice", func(e Event) bool {
+		n, ok := e.(Notice)
+		return ok && strings.HasPrefix(n.Text, bj+"'s message could not be decrypted on this device")
+	})
+	a.never(0, "fallback shown", func(e Event) bool {
+		m, ok := e.(MessageReceived)
+		return ok && strings.Contains(m.Body, fallback)
+	})
+	assertNoPlaintext(t, srv, s1, s2)
+}
+
+func TestOMEMONewDeviceOfVerifiedContactIsLoud(t *testing.T) {
+	srv, a, b1, aj, bj, _, bpw := omemoPair(t, deviceOpts{}, deviceOpts{})
+	ctx := ctxT(t)
+	first := "hello " + randomID()
+	sendOK(t, a, bj, first)
+	b1.waitFor(0, first, omemoLine(aj, first))
+	// Alice compares bob's fingerprint (as his device shows it) and
+	// verifies it.
+	own, err := b1.m.OwnOMEMO(ctx, bj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := a.rec.mark()
+	if err := a.m.SetOMEMOTrust(ctx, aj, bj, own.Device, strings.Repeat("0", 64), OMEMOVerified); err == nil {
+		t.Fatal("a wrong fingerprint was accepted")
+	}
+	if err := a.m.SetOMEMOTrust(ctx, aj, bj, own.Device, own.Fingerprint, OMEMOVerified); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(mk, "Private", isLevel(bj, Private))
+
+	mk = a.rec.mark()
+	b2 := startDevice(t, srv, bj, bpw, "b2", deviceOpts{})
+	b2id := b2.ownID()
+	loud := a.waitFor(mk, "loud new device", func(e Event) bool {
+		s, ok := e.(SecurityChanged)
+		return ok && s.KeyChanged
+	}).(SecurityChanged)
+	if loud.Level != Unverified || loud.Protocol != "OMEMO" || !strings.Contains(loud.Reason, "new device") {
+		t.Fatalf("new device reported as %+v", loud)
+	}
+	b2.knows(aj, a.ownID())
+	fromOld, fromNew := "old device "+randomID(), "new device "+randomID()
+	sendOK(t, b1, aj, fromOld)
+	sendOK(t, b2, aj, fromNew)
+	if m := a.waitFor(0, fromOld, omemoLine(bj, fromOld)).(MessageReceived); m.Level != Private || m.Fingerprint != own.Fingerprint {
+		t.Fatalf("line from the verified device: %+v", m)
+	}
+	if m := a.waitFor(0, fromNew, omemoLine(bj, fromNew)).(MessageReceived); m.Level != Unverified {
+		t.Fatalf("line from the new device: %+v", m)
+	}
+	if s := a.m.Security(Conversation{Account: aj, Peer: bj}); s.Level != Unverified {
+		t.Fatalf("conversation %+v, want Unverified while the new device is not verified", s)
+	}
+	// Verifying the new one too makes the conversation Private again.
+	devs, err := a.m.OMEMODevices(ctx, aj, bj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		if d.Device == b2id {
+			mk = a.rec.mark()
+			if err := a.m.SetOMEMOTrust(ctx, aj, bj, b2id, d.Fingerprint, OMEMOVerified); err != nil {
+				t.Fatal(err)
+			}
+			a.waitFor(mk, "Private again", isLevel(bj, Private))
+		}
+	}
+	if s := a.m.Security(Conversation{Account: aj, Peer: bj}); s.Level != Private {
+		t.Fatalf("after verifying both: %+v (devices %+v)", s, devs)
+	}
+}
+
+// lockedOMEMO is a keyring whose OMEMO key cannot be read (locked),
+// while the password can; it records any attempt to replace the key.
+type lockedOMEMO struct {
+	secret.Store
+	mu       sync.Mutex
+	replaced bool
+}
+
+func (s *lockedOMEMO) Get(ctx context.Context, key string) ([]byte, error) {
+	if strings.HasPrefix(key, "omemo-key:") {
+		return nil, secret.ErrLocked
+	}
+	return s.Store.Get(ctx, key)
+}
+
+func (s *lockedOMEMO) Set(ctx context.Context, key string, v []byte) error {
+	if strings.HasPrefix(key, "omemo-key:") {
+		s.mu.Lock()
+		s.replaced = true
+		s.mu.Unlock()
+	}
+	return s.Store.Set(ctx, key, v)
+}
+
+func TestOMEMOLockedKeyNeverReplacedNeverPlain(t *testing.T) {
+	store := &lockedOMEMO{Store: secret.NewMemory()}
+	srv := omemoServer(t)
+	bj, bpw := srv.AddUser(t, "bob")
+	b := startDevice(t, srv, bj, bpw, "b1", deviceOpts{})
+	b.knows(bj, b.ownID())
+	cj, cpw := srv.AddUser(t, "carol")
+	c := startDevice(t, srv, cj, cpw, "c1", deviceOpts{secrets: store})
+	c.waitFor(0, "unavailable notice", func(e Event) bool {
+		n, ok := e.(Notice)
+		return ok && strings.Contains(n.Text, "OMEMO is not available")
+	})
+	befriend(t, c.peer, b.peer)
+	// Carol knows bob uses OMEMO (his list), but cannot use it: a line
+	// to him is not sent rather than sent in the clear.
+	c.until("bob's list", func() bool {
+		var ok bool
+		_ = c.m.accountCall(ctxT(t), cj, func(cl *client, reply func(error)) {
+			ok = len(cl.om().lists[bj].Devices) > 0
+			reply(nil)
+		})
+		return ok
+	})
+	text := "must not leak " + randomID()
+	id, err := c.m.Send(ctxT(t), Conversation{Account: cj, Peer: bj}, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := c.waitFor(0, "not sent", msgState(id, NotSent)).(MessageStateChanged)
+	if !strings.Contains(ns.Reason, "OMEMO is not available") {
+		t.Fatalf("reason %q", ns.Reason)
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if store.replaced {
+		t.Fatal("the OMEMO key was replaced although it could not be read")
+	}
+	if _, err := c.m.OwnOMEMO(ctxT(t), cj); err == nil || !strings.Contains(err.Error(), "not available") {
+		t.Fatalf("OwnOMEMO: %v", err)
+	}
+	assertNoPlaintext(t, srv, text)
+}
