@@ -74,6 +74,9 @@ func (s *Server) writeConfig() error {
 		// 0.12 loads it through "register" only with allow_registration.
 		modules, registration = `"register";`, "true"
 	}
+	for _, m := range s.opt.modules {
+		modules += fmt.Sprintf(" %q;", m)
+	}
 	for _, h := range s.opt.hosts {
 		hosts += fmt.Sprintf("VirtualHost %q\n", h)
 	}

@@ -33,7 +33,8 @@
 //
 // Options: WithHost serves a second virtual host (its name in the
 // certificate too), WithRegistration turns on XEP-0077 in-band
-// registration.
+// registration, WithModules loads more Prosody modules (e.g. "pep",
+// "offline").
 //
 // Besides Prosody: SharedEjabberd (ejabberd.go, one ejabberd 23.01 per
 // test binary, fresh users per test), StartDNS (dns.go, dnsmasq on a free

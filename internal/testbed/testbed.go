@@ -48,6 +48,7 @@ type options struct {
 	hosts        []string // virtual hosts besides "localhost"
 	registration bool     // XEP-0077 in-band registration on
 	preferPort   int      // STARTTLS port tried first (WithPort)
+	modules      []string // extra modules_enabled entries (WithModules)
 }
 
 // san is the certificate's subjectAltName: localhost, 127.0.0.1 and every
@@ -77,6 +78,13 @@ func WithPort(port int) Option { return func(o *options) { o.preferPort = port }
 // mod_register_ibr with allow_registration = true). Off by default, like
 // a server that does not let strangers create accounts.
 func WithRegistration() Option { return func(o *options) { o.registration = true } }
+
+// WithModules loads more Prosody modules by name (e.g. "pep", "offline"
+// for OMEMO peers: device lists and bundles live in PEP, and a message to
+// a peer that is not signed in waits in offline storage).
+func WithModules(names ...string) Option {
+	return func(o *options) { o.modules = append(o.modules, names...) }
+}
 
 // Start runs a fresh Prosody for the test and stops it in t.Cleanup.
 func Start(t testing.TB, opts ...Option) *Server {

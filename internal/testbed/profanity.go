@@ -1,0 +1,580 @@
+package testbed
+
+// Profanity 0.13.1 (Debian's, built with OMEMO) as an independent OMEMO
+// peer, driven through a detached tmux session.
+//
+// What profanity 0.13.1 does, read in its source (tag 0.13.1) and seen in
+// TestProfanityOMEMO against Prosody 0.12:
+//
+//   - OMEMO is the legacy "siacs" version only (XEP-0384 v0.3):
+//     eu.siacs.conversations.axolotl, device list node
+//     eu.siacs.conversations.axolotl.devicelist, bundles in
+//     eu.siacs.conversations.axolotl.bundles:<device id>, AES-128-GCM
+//     payload, the 16-byte tag appended to the key inside the Signal
+//     message. It sends a <body> fallback ("You received a message
+//     encrypted with OMEMO but your client doesn't support OMEMO.").
+//   - It never creates its own device list on Prosody: when the node
+//     does not exist Prosody answers item-not-found without the legacy
+//     code="404", profanity's handler then drops the answer (it only
+//     treats code 404 as "empty") and never publishes its device. The
+//     driver works around it by publishing an empty list first when the
+//     account has none (an existing list, e.g. with Sotto's device, is
+//     left alone); profanity then adds its own device.
+//   - Without publish-options on the server's disco (Prosody announces
+//     them on the account, not the domain) it publishes bundle and list
+//     with the server's default access model, "presence" on Prosody: a
+//     peer must be subscribed to fetch them. It learns a contact's
+//     devices only when asked (/omemo start, opening a chat with OMEMO
+//     on, an incoming message) or from a +notify PEP event; no
+//     explicit pubsub subscription.
+//   - Trust mode "manual" (the default): it builds sessions and encrypts
+//     only for trusted devices; "/omemo trust <jid> <fp>" trusts one
+//     device (which must have been fetched first, else "Cannot trust
+//     unknown device") and fetches its bundle again to start the
+//     session. No prompt: a message to a contact with no trusted device
+//     is refused ("This message cannot be decrypted for any
+//     recipient") and nothing is sent.
+//   - It decrypts messages from untrusted devices. Only a PreKey
+//     message's identity is checked; an untrusted one is drawn in the
+//     THEME_UNTRUSTED colour, with no text marker; later messages in an
+//     established session always count as trusted.
+//   - A message it cannot decrypt (no key for its device, a broken key)
+//     is shown and logged as a plain message with the stanza's <body>,
+//     the sender's fallback text; without a <body> it is dropped
+//     silently.
+//   - The fingerprint is the 32-byte Curve25519 identity key (without
+//     the 0x05 type byte) in lowercase hex, shown in groups of 8 joined
+//     by '-'. Fingerprint returns it without the dashes.
+//   - Chat logs (chlog, "/omemo log on" by default) hold the plaintext
+//     of OMEMO messages in $XDG_DATA_HOME/profanity/chatlogs; here they
+//     are test messages in the test's temp dir, which the driver reads
+//     back (Messages).
+//   - TLS: the account's tls.policy "force" verifies the certificate
+//     against the tls.certpath directory and OpenSSL's defaults
+//     (SSL_CERT_DIR, SSL_CERT_FILE). Debian's ssl-cert snakeoil
+//     certificate in /etc/ssl/certs has the same subject (CN=localhost)
+//     and so the same hash name as the test server's, and OpenSSL stops
+//     at the first file of that name: the driver points SSL_CERT_DIR and
+//     SSL_CERT_FILE at the test server's certificate only, so the
+//     connection is verified without "tls.policy trust" or "/tls allow".
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"mellium.im/xmpp/stanza"
+)
+
+// profanityWait bounds each wait on profanity; every step normally takes
+// well under a second.
+const profanityWait = 20 * time.Second
+
+// Profanity is one running profanity, logged in to a test server.
+type Profanity struct {
+	t        testing.TB
+	jid      string // bare
+	account  string // profanity's account name
+	dir      string
+	data     string // $XDG_DATA_HOME/profanity
+	sock     string // the private tmux server's socket
+	env      []string
+	server   *process
+	client   *peerClient
+	deviceID string
+}
+
+// ChatLine is one line of profanity's chat log with a contact.
+type ChatLine struct {
+	Time     string // as profanity wrote it (ISO 8601)
+	Outgoing bool
+	From     string // the contact's bare JID, or "me"
+	Text     string
+}
+
+// StartProfanity runs profanity in a detached tmux session with its own
+// HOME and XDG directories under t.TempDir(), logs in to srv as jid and
+// stops it in t.Cleanup. Without profanity, tmux or setpriv the test is
+// skipped, or failed under CI=true.
+func StartProfanity(t testing.TB, srv XMPP, jid, password string) *Profanity {
+	t.Helper()
+	requireTool(t, "profanity", "profanity")
+	requireTool(t, "tmux", "tmux")
+	requireTool(t, "setpriv", "util-linux")
+	requireTool(t, "openssl", "openssl")
+	if out, err := exec.Command("profanity", "--version").Output(); err == nil &&
+		!strings.Contains(string(out), "version 0.13.1") {
+		t.Logf("testbed: the profanity driver was written for 0.13.1, this is %s",
+			strings.SplitN(string(out), "\n", 2)[0])
+	}
+	local, _, ok := strings.Cut(jid, "@")
+	if !ok || local == "" {
+		t.Fatalf("testbed: StartProfanity wants a bare JID, got %q", jid)
+	}
+	p := &Profanity{t: t, jid: jid, account: local, dir: t.TempDir()}
+	p.data = filepath.Join(p.dir, "data", "profanity")
+	p.sock = filepath.Join(p.dir, "tmux.sock")
+	if err := p.writeFiles(srv); err != nil {
+		t.Fatalf("testbed: profanity setup: %v", err)
+	}
+	c, err := dialPeerClient(srv, jid, password, "testbed")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	p.client = c
+	t.Cleanup(c.close)
+	if err := c.seedDeviceList(); err != nil {
+		t.Fatalf("testbed: seeding %s's OMEMO device list: %v", jid, err)
+	}
+	if err := p.startTmux(); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	p.WaitScreen("Welcome to Profanity")
+	p.Type("/connect " + p.account)
+	p.WaitScreen("Enter password:")
+	p.Type(password)
+	p.waitScreenRE(regexp.MustCompile(`logged in successfully|Login failed|Connection failed`))
+	if !strings.Contains(p.Screen(), "logged in successfully") {
+		p.fatalf("profanity did not log in as %s", jid)
+	}
+	t.Logf("testbed: profanity logged in as %s, dir %s", jid, p.dir)
+	return p
+}
+
+// writeFiles lays out HOME, XDG dirs, profrc, accounts and the trust
+// store for the server's certificate.
+func (p *Profanity) writeFiles(srv XMPP) error {
+	home := filepath.Join(p.dir, "home")
+	config := filepath.Join(p.dir, "config")
+	certs := filepath.Join(p.dir, "certs")
+	for _, d := range []string{home, filepath.Join(config, "profanity"), p.data, certs} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	crt := filepath.Join(certs, "server.pem")
+	if err := os.WriteFile(crt, srv.CertPEM(), 0o600); err != nil {
+		return err
+	}
+	out, err := exec.Command("openssl", "x509", "-hash", "-noout", "-in", crt).Output()
+	if err != nil {
+		return fmt.Errorf("openssl x509 -hash: %w", err)
+	}
+	if err := os.Symlink("server.pem", filepath.Join(certs, strings.TrimSpace(string(out))+".0")); err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		return err
+	}
+	// Only what the tests depend on: verified TLS, OMEMO messages in
+	// the chat log, manual trust, no desktop notifications, no auto-away.
+	profrc := "[connection]\ntls.certpath=" + certs + "\n" +
+		"[ui]\nsplash=false\n" +
+		"[notifications]\nmessage=false\nroom=false\n" +
+		"[logging]\nchlog=true\n" +
+		"[omemo]\nlog=on\ntrustmode=manual\n" +
+		"[presence]\nautoaway.mode=off\n"
+	if err := os.WriteFile(filepath.Join(config, "profanity", "profrc"), []byte(profrc), 0o600); err != nil {
+		return err
+	}
+	accounts := fmt.Sprintf("[%s]\nenabled=true\njid=%s\nresource=profanity\nserver=%s\nport=%s\ntls.policy=force\n",
+		p.account, p.jid, host, port)
+	if err := os.WriteFile(filepath.Join(p.data, "accounts"), []byte(accounts), 0o600); err != nil {
+		return err
+	}
+	p.env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + config,
+		"XDG_DATA_HOME=" + filepath.Join(p.dir, "data"),
+		"XDG_RUNTIME_DIR=" + p.dir,
+		"LANG=C.UTF-8",
+		"TERM=xterm-256color",
+		// Only the test server's certificate (see the TLS note above).
+		"SSL_CERT_FILE=" + crt,
+		"SSL_CERT_DIR=" + certs,
+		// No desktop session: libnotify and gpgme find no bus to talk to.
+		"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(p.dir, "no-bus"),
+	}
+	return nil
+}
+
+// startTmux runs a private tmux server in the foreground (-D) as a child
+// of the test binary, with the death signal, and profanity in a session
+// of it under setpriv --pdeathsig, so both die with the test binary.
+func (p *Profanity) startTmux() error {
+	cmd := exec.Command("tmux", "-S", p.sock, "-f", "/dev/null", "-D")
+	cmd.Dir = p.dir
+	cmd.Env = p.env
+	logf, err := os.OpenFile(filepath.Join(p.dir, "tmux.out"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	proc, err := launch(cmd)
+	if err != nil {
+		return fmt.Errorf("start tmux: %w", err)
+	}
+	p.server = proc
+	p.t.Cleanup(func() { proc.stop(0) })
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if proc.exited() {
+			out, _ := os.ReadFile(filepath.Join(p.dir, "tmux.out"))
+			return fmt.Errorf("tmux server exited during start:\n%s", out)
+		}
+		if c, err := net.Dial("unix", p.sock); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("tmux server not listening after %v", startTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// remain-on-exit keeps a crashed profanity's last screen for the
+	// diagnostics; a wide pane keeps fingerprints on one line.
+	if _, err := p.tmux("set-option", "-g", "remain-on-exit", "on"); err != nil {
+		return err
+	}
+	_, err = p.tmux("new-session", "-d", "-s", "prof", "-x", "240", "-y", "60",
+		"setpriv", "--pdeathsig", "KILL", "--",
+		"profanity", "-l", "DEBUG")
+	return err
+}
+
+func (p *Profanity) tmux(args ...string) (string, error) {
+	cmd := exec.Command("tmux", append([]string{"-S", p.sock}, args...)...)
+	cmd.Env = p.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("tmux %s: %w: %s", args[0], err, out)
+	}
+	return string(out), nil
+}
+
+// JID is the account's bare JID.
+func (p *Profanity) JID() string { return p.jid }
+
+// Dir is profanity's private directory (HOME, XDG dirs, tmux socket).
+func (p *Profanity) Dir() string { return p.dir }
+
+// Type types line into profanity and presses Enter.
+func (p *Profanity) Type(line string) {
+	p.t.Helper()
+	if _, err := p.tmux("send-keys", "-t", "prof", "-l", "--", line); err != nil {
+		p.fatalf("typing into profanity: %v", err)
+	}
+	if _, err := p.tmux("send-keys", "-t", "prof", "Enter"); err != nil {
+		p.fatalf("typing into profanity: %v", err)
+	}
+}
+
+// Screen is what profanity's terminal shows now (wrapped lines joined).
+// profanity draws with ncurses on the alternate screen, so there is no
+// scroll-back: only the visible 60 lines.
+func (p *Profanity) Screen() string {
+	out, err := p.tmux("capture-pane", "-p", "-J", "-t", "prof")
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return out
+}
+
+// WaitScreen waits until the screen shows text and returns the screen.
+func (p *Profanity) WaitScreen(text string) string {
+	p.t.Helper()
+	return p.waitScreenRE(regexp.MustCompile(regexp.QuoteMeta(text)))
+}
+
+func (p *Profanity) waitScreenRE(re *regexp.Regexp) string {
+	p.t.Helper()
+	var screen string
+	p.poll("the screen to show "+re.String(), func() (bool, error) {
+		screen = p.Screen()
+		return re.MatchString(screen), nil
+	})
+	return screen
+}
+
+// poll checks cond until it holds, failing the test after profanityWait.
+func (p *Profanity) poll(what string, cond func() (bool, error)) {
+	p.t.Helper()
+	deadline := time.Now().Add(profanityWait)
+	var last error
+	for {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		last = err
+		if p.server.exited() {
+			p.fatalf("the tmux server ended while waiting for %s", what)
+		}
+		if time.Now().After(deadline) {
+			p.fatalf("timed out after %v waiting for %s (last error: %v)", profanityWait, what, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fatalf fails the test with the screen and the tail of profanity's log.
+func (p *Profanity) fatalf(format string, args ...any) {
+	p.t.Helper()
+	log, _ := os.ReadFile(filepath.Join(p.data, "logs", "profanity.log"))
+	if len(log) > 4000 {
+		log = log[len(log)-4000:]
+	}
+	p.t.Fatalf("testbed: profanity %s: %s\n--- screen:\n%s\n--- log tail:\n%s",
+		p.jid, fmt.Sprintf(format, args...), p.Screen(), log)
+}
+
+var deviceIDRE = regexp.MustCompile(`Your Device ID is (\d+)\.`)
+
+// GenerateOMEMO runs "/omemo gen" and waits until the server holds the
+// new device in the account's device list and its bundle; it returns
+// the device id.
+func (p *Profanity) GenerateOMEMO() string {
+	p.t.Helper()
+	p.Type("/omemo gen")
+	m := deviceIDRE.FindStringSubmatch(p.waitScreenRE(deviceIDRE))
+	p.deviceID = m[1]
+	p.poll("device "+p.deviceID+" in the published device list and bundle", func() (bool, error) {
+		ids, _, err := p.client.deviceList("")
+		if err != nil || !contains(ids, p.deviceID) {
+			return false, err
+		}
+		items, found, err := p.client.items("", nodeBundlePrefix+p.deviceID)
+		return found && len(items) > 0 && strings.Contains(string(items[0]), "identityKey"), err
+	})
+	return p.deviceID
+}
+
+// DeviceID is the id GenerateOMEMO made ("" before).
+func (p *Profanity) DeviceID() string { return p.deviceID }
+
+var ownFingerprintRE = regexp.MustCompile(`Your OMEMO fingerprint: ([0-9a-f-]{64,})`)
+
+// Fingerprint is profanity's own OMEMO fingerprint as "/omemo
+// fingerprint" shows it in the console, without the dashes: 64 lowercase
+// hex digits.
+func (p *Profanity) Fingerprint() string {
+	p.t.Helper()
+	p.Type("/win 1")
+	p.Type("/clear")
+	p.Type("/omemo fingerprint")
+	m := ownFingerprintRE.FindStringSubmatch(p.waitScreenRE(ownFingerprintRE))
+	return strings.ReplaceAll(m[1], "-", "")
+}
+
+// StartOMEMO runs "/omemo start jid": it opens the chat window in OMEMO
+// mode and fetches jid's device list and bundles.
+func (p *Profanity) StartOMEMO(jid string) {
+	p.t.Helper()
+	p.Type("/omemo start " + jid)
+	p.poll("the chat with "+jid+" in OMEMO mode", func() (bool, error) {
+		first, _, _ := strings.Cut(p.Screen(), "\n")
+		return strings.Contains(first, jid) && strings.Contains(first, "[OMEMO]"), nil
+	})
+}
+
+// KnownFingerprints are the fingerprints (no dashes) of jid's devices
+// whose bundles profanity has fetched, by device id, as it stored them.
+func (p *Profanity) KnownFingerprints(jid string) map[string]string {
+	kf, _ := readKeyFile(filepath.Join(p.omemoDir(), "known_devices.txt"))
+	out := map[string]string{}
+	for id, fp := range kf[jid] {
+		out[id] = fp
+	}
+	return out
+}
+
+// WaitFingerprint waits until profanity knows a device of jid with
+// fingerprint fp and returns the device id.
+func (p *Profanity) WaitFingerprint(jid, fp string) string {
+	p.t.Helper()
+	var id string
+	p.poll("a device of "+jid+" with fingerprint "+fp, func() (bool, error) {
+		for dev, known := range p.KnownFingerprints(jid) {
+			if known == fp {
+				id = dev
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return id
+}
+
+// Trust runs "/omemo trust jid fp" once profanity knows that device, and
+// waits until the device is in profanity's trust store and it has built a
+// session with it (so a message sent next is encrypted for it).
+func (p *Profanity) Trust(jid, fp string) {
+	p.t.Helper()
+	dev := p.WaitFingerprint(jid, fp)
+	p.Type("/omemo trust " + jid + " " + fp)
+	p.poll("device "+dev+" of "+jid+" trusted, with a session", func() (bool, error) {
+		trust, err := readKeyFile(filepath.Join(p.omemoDir(), "trust.txt"))
+		if err != nil {
+			return false, err
+		}
+		sessions, err := readKeyFile(filepath.Join(p.omemoDir(), "sessions.txt"))
+		if err != nil {
+			return false, err
+		}
+		return trust[jid][dev] != "" && sessions[jid][dev] != "", nil
+	})
+}
+
+// Send sends text to jid with "/msg" and waits until profanity logged it
+// as sent. It is OMEMO-encrypted when StartOMEMO(jid) came first (and
+// the chat still is in OMEMO mode); otherwise profanity sends it in the
+// clear. profanity logs it only once it has handed it to the server.
+func (p *Profanity) Send(jid, text string) {
+	p.t.Helper()
+	if strings.ContainsAny(text, "\r\n") {
+		p.t.Fatalf("testbed: profanity Send: one line only")
+	}
+	p.Type("/msg " + jid + " " + text)
+	p.poll("the sent message in the chat log", func() (bool, error) {
+		for _, l := range p.Messages(jid) {
+			if l.Outgoing && l.Text == text {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// WaitMessage waits until profanity logged a message from jid with text
+// (decrypted, when it came encrypted).
+func (p *Profanity) WaitMessage(jid, text string) ChatLine {
+	p.t.Helper()
+	var got ChatLine
+	p.poll("a message from "+jid+" in the chat log", func() (bool, error) {
+		for _, l := range p.Messages(jid) {
+			if !l.Outgoing && l.Text == text {
+				got = l
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return got
+}
+
+// Messages reads profanity's chat log with jid, oldest first.
+func (p *Profanity) Messages(jid string) []ChatLine {
+	dir := filepath.Join(p.data, "chatlogs", strings.ReplaceAll(p.jid, "@", "_at_"),
+		strings.ReplaceAll(jid, "@", "_at_"))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	sort.Strings(files)
+	var lines []ChatLine
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(strings.NewReader(string(b)))
+		for sc.Scan() {
+			ts, rest, ok := strings.Cut(sc.Text(), " - ")
+			if !ok {
+				continue
+			}
+			who, text, ok := strings.Cut(rest, ": ")
+			if !ok {
+				continue
+			}
+			lines = append(lines, ChatLine{Time: ts, Outgoing: who == "me", From: who, Text: text})
+		}
+	}
+	return lines
+}
+
+func (p *Profanity) omemoDir() string {
+	return filepath.Join(p.data, "omemo", strings.ReplaceAll(p.jid, "@", "_at_"))
+}
+
+// SubscribeBoth makes a and b subscribed to each other's presence (RFC
+// 6121 both ways) through the driver's own sessions on the two accounts,
+// one step at a time, and waits until both rosters say "both". The two
+// profanities get the roster pushes and each other's presence.
+func SubscribeBoth(t testing.TB, a, b *Profanity) {
+	t.Helper()
+	for _, pair := range [][2]*Profanity{{a, b}, {b, a}} {
+		from, to := pair[0], pair[1]
+		if err := from.client.presence(stanza.SubscribePresence, to.jid); err != nil {
+			t.Fatalf("testbed: subscribe %s to %s: %v", from.jid, to.jid, err)
+		}
+		from.poll(to.jid+" pending in "+from.jid+"'s roster", func() (bool, error) {
+			r, err := from.client.roster()
+			it := r[to.jid]
+			return it.Ask == "subscribe" || it.Subscription == "to" || it.Subscription == "both", err
+		})
+		if err := to.client.presence(stanza.SubscribedPresence, from.jid); err != nil {
+			t.Fatalf("testbed: approve %s for %s: %v", from.jid, to.jid, err)
+		}
+		from.poll(from.jid+" subscribed to "+to.jid, func() (bool, error) {
+			r, err := from.client.roster()
+			s := r[to.jid].Subscription
+			return s == "to" || s == "both", err
+		})
+	}
+	for _, pair := range [][2]*Profanity{{a, b}, {b, a}} {
+		r, err := pair[0].client.roster()
+		if err != nil || r[pair[1].jid].Subscription != "both" {
+			t.Fatalf("testbed: %s's roster entry for %s: %+v (%v)", pair[0].jid, pair[1].jid, r[pair[1].jid], err)
+		}
+	}
+}
+
+// readKeyFile parses a GLib key file ([group] then key=value lines),
+// profanity's format for its OMEMO stores. A missing file is empty.
+func readKeyFile(path string) (map[string]map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]string{}
+	group := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			group = line[1 : len(line)-1]
+			if out[group] == nil {
+				out[group] = map[string]string{}
+			}
+		default:
+			k, v, ok := strings.Cut(line, "=")
+			if ok && group != "" {
+				out[group][strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
