@@ -63,16 +63,14 @@ func TestProfanityOMEMO(t *testing.T) {
 	}
 }
 
-// countEncrypted counts the messages Prosody received from from's
-// profanity for to that carry legacy OMEMO.
+// countEncrypted counts the legacy OMEMO messages Prosody delivered
+// from from's profanity to to's.
 func countEncrypted(log, from, to string) int {
 	n := 0
 	for _, line := range strings.Split(log, "\n") {
-		if !strings.Contains(line, "RECV: <message") ||
-			!strings.Contains(line, "<encrypted xmlns='eu.siacs.conversations.axolotl'") {
-			continue
-		}
-		if strings.Contains(line, "to='"+to) && (strings.Contains(line, "from='"+from) || !strings.Contains(line, "from='")) {
+		if strings.Contains(line, "SEND: <message") &&
+			strings.Contains(line, "<encrypted xmlns='eu.siacs.conversations.axolotl'") &&
+			strings.Contains(line, "from='"+from+"/") && strings.Contains(line, "to='"+to) {
 			n++
 		}
 	}
