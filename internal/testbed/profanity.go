@@ -68,6 +68,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +133,12 @@ func StartProfanity(t testing.TB, srv XMPP, jid, password string) *Profanity {
 	}
 	p.client = c
 	t.Cleanup(c.close)
-	if err := c.seedDeviceList(); err != nil {
+	var se stanza.Error
+	switch err := c.seedDeviceList(); {
+	case errors.As(err, &se) && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.FeatureNotImplemented):
+		// Fine for OTR; OMEMO needs testbed.WithModules("pep").
+		t.Logf("testbed: the server has no PEP (%v): profanity will have no OMEMO", err)
+	case err != nil:
 		t.Fatalf("testbed: seeding %s's OMEMO device list: %v", jid, err)
 	}
 	if err := p.startTmux(); err != nil {
@@ -269,6 +275,17 @@ func (p *Profanity) JID() string { return p.jid }
 
 // Dir is profanity's private directory (HOME, XDG dirs, tmux socket).
 func (p *Profanity) Dir() string { return p.dir }
+
+// PIDs are the process ids of the private tmux server and of profanity
+// (0 when unknown), for tests of process lifetime.
+func (p *Profanity) PIDs() (tmux, profanity int) {
+	tmux = p.server.cmd.Process.Pid
+	out, err := p.tmux("display-message", "-p", "-t", "prof", "#{pane_pid}")
+	if err == nil {
+		profanity, _ = strconv.Atoi(strings.TrimSpace(out))
+	}
+	return tmux, profanity
+}
 
 // Type types line into profanity and presses Enter.
 func (p *Profanity) Type(line string) {
@@ -506,36 +523,61 @@ func (p *Profanity) omemoDir() string {
 	return filepath.Join(p.data, "omemo", strings.ReplaceAll(p.jid, "@", "_at_"))
 }
 
-// SubscribeBoth makes a and b subscribed to each other's presence (RFC
-// 6121 both ways) through the driver's own sessions on the two accounts,
-// one step at a time, and waits until both rosters say "both". The two
-// profanities get the roster pushes and each other's presence.
-func SubscribeBoth(t testing.TB, a, b *Profanity) {
+// SubscribeBoth makes accounts a and b subscribed to each other's
+// presence (RFC 6121, "both"), whatever clients they run (profanity,
+// Sotto): the test bed logs in to each as a resource of its own, sends
+// the subscribe / subscribed presences one step at a time, each after
+// the server has recorded the previous one in the rosters, and waits
+// until both rosters say "both". Clients signed in get the roster pushes
+// and each other's presence.
+func SubscribeBoth(t testing.TB, srv XMPP, aJID, aPassword, bJID, bPassword string) {
 	t.Helper()
-	for _, pair := range [][2]*Profanity{{a, b}, {b, a}} {
+	a, err := dialPeerClient(srv, aJID, aPassword, "testbed-sub")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer a.close()
+	b, err := dialPeerClient(srv, bJID, bPassword, "testbed-sub")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer b.close()
+	type side struct {
+		c   *peerClient
+		jid string
+	}
+	for _, pair := range [][2]side{{{a, aJID}, {b, bJID}}, {{b, bJID}, {a, aJID}}} {
 		from, to := pair[0], pair[1]
-		if err := from.client.presence(stanza.SubscribePresence, to.jid); err != nil {
+		if err := from.c.presence(stanza.SubscribePresence, to.jid); err != nil {
 			t.Fatalf("testbed: subscribe %s to %s: %v", from.jid, to.jid, err)
 		}
-		from.poll(to.jid+" pending in "+from.jid+"'s roster", func() (bool, error) {
-			r, err := from.client.roster()
-			it := r[to.jid]
-			return it.Ask == "subscribe" || it.Subscription == "to" || it.Subscription == "both", err
+		waitRoster(t, from.c, to.jid, "ask=subscribe", func(it rosterItem) bool {
+			return it.Ask == "subscribe" || it.Subscription == "to" || it.Subscription == "both"
 		})
-		if err := to.client.presence(stanza.SubscribedPresence, from.jid); err != nil {
+		if err := to.c.presence(stanza.SubscribedPresence, from.jid); err != nil {
 			t.Fatalf("testbed: approve %s for %s: %v", from.jid, to.jid, err)
 		}
-		from.poll(from.jid+" subscribed to "+to.jid, func() (bool, error) {
-			r, err := from.client.roster()
-			s := r[to.jid].Subscription
-			return s == "to" || s == "both", err
+		waitRoster(t, from.c, to.jid, "subscription to", func(it rosterItem) bool {
+			return it.Subscription == "to" || it.Subscription == "both"
 		})
 	}
-	for _, pair := range [][2]*Profanity{{a, b}, {b, a}} {
-		r, err := pair[0].client.roster()
-		if err != nil || r[pair[1].jid].Subscription != "both" {
-			t.Fatalf("testbed: %s's roster entry for %s: %+v (%v)", pair[0].jid, pair[1].jid, r[pair[1].jid], err)
+	waitRoster(t, a, bJID, "subscription both", func(it rosterItem) bool { return it.Subscription == "both" })
+	waitRoster(t, b, aJID, "subscription both", func(it rosterItem) bool { return it.Subscription == "both" })
+}
+
+// waitRoster polls c's roster until the entry for contact satisfies ok.
+func waitRoster(t testing.TB, c *peerClient, contact, what string, ok func(rosterItem) bool) {
+	t.Helper()
+	deadline := time.Now().Add(profanityWait)
+	for {
+		r, err := c.roster()
+		if err == nil && ok(r[contact]) {
+			return
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testbed: %s's roster entry for %s never had %s: %+v (%v)", c.s.LocalAddr(), contact, what, r[contact], err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

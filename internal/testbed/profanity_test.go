@@ -21,7 +21,7 @@ func TestProfanityOMEMO(t *testing.T) {
 	bobJID, bobPW := srv.AddUser(t, "bob")
 	alice := testbed.StartProfanity(t, srv, aliceJID, alicePW)
 	bob := testbed.StartProfanity(t, srv, bobJID, bobPW)
-	testbed.SubscribeBoth(t, alice, bob)
+	testbed.SubscribeBoth(t, srv, aliceJID, alicePW, bobJID, bobPW)
 
 	aliceDev := alice.GenerateOMEMO()
 	bobDev := bob.GenerateOMEMO()
