@@ -346,10 +346,18 @@ func (p *Profanity) poll(what string, cond func() (bool, error)) {
 	}
 }
 
+// Log is profanity's debug log so far (-l DEBUG: every stanza, OMEMO
+// steps; it holds no plaintext of OMEMO messages, which profanity only
+// writes to its chat log).
+func (p *Profanity) Log() string {
+	b, _ := os.ReadFile(filepath.Join(p.data, "logs", "profanity.log"))
+	return string(b)
+}
+
 // fatalf fails the test with the screen and the tail of profanity's log.
 func (p *Profanity) fatalf(format string, args ...any) {
 	p.t.Helper()
-	log, _ := os.ReadFile(filepath.Join(p.data, "logs", "profanity.log"))
+	log := p.Log()
 	if len(log) > 4000 {
 		log = log[len(log)-4000:]
 	}
