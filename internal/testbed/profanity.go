@@ -123,7 +123,14 @@ func StartProfanity(t testing.TB, srv XMPP, jid, password string) *Profanity {
 	}
 	p := &Profanity{t: t, jid: jid, account: local, dir: t.TempDir()}
 	p.data = filepath.Join(p.dir, "data", "profanity")
-	p.sock = filepath.Join(p.dir, "tmux.sock")
+	// A unix socket path must stay under 108 bytes; a test's temp dir
+	// can be longer.
+	sockDir, err := os.MkdirTemp("", "sotto-tmux-")
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	p.sock = filepath.Join(sockDir, "sock")
 	if err := p.writeFiles(srv); err != nil {
 		t.Fatalf("testbed: profanity setup: %v", err)
 	}

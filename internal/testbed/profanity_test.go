@@ -48,6 +48,15 @@ func TestProfanityOMEMO(t *testing.T) {
 	bob.Send(aliceJID, toAlice)
 	alice.WaitMessage(bobJID, toAlice)
 
+	for _, p := range []struct {
+		prof *testbed.Profanity
+		pw   string
+	}{{alice, alicePW}, {bob, bobPW}} {
+		if strings.Contains(p.prof.Log(), p.pw) {
+			t.Errorf("%s's password is in profanity's debug log", p.prof.JID())
+		}
+	}
+
 	// Both messages were delivered, so Prosody has logged them.
 	srv.Flush(t)
 	log := srv.StanzaLog()
