@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -54,6 +55,9 @@ func runApp(args []string) error {
 	t0 := time.Now()
 	if v, err := strconv.ParseInt(os.Getenv("PERFAPP_T0"), 10, 64); err == nil {
 		t0 = time.Unix(0, v) // the parent's clock just before exec
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50) // as main.go's lessGarbage
 	}
 	fs := flag.NewFlagSet("app", flag.ContinueOnError)
 	dir := fs.String("profile", "", "profile folder")
