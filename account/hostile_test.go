@@ -52,7 +52,7 @@ func loginRaw(t *testing.T, srv *testbed.Server, user, pw, res string) *rawClien
 	}
 	ctx := ctxT(t)
 	sess, err := xmpp.NewClientSession(ctx, jid.MustParse(user), conn,
-		xmpp.StartTLS(srv.TLSConfig()), xmpp.SASL("", pw, sasl.ScramSha1), wire.BindFeature(res))
+		xmpp.StartTLS(srv.TLSConfig()), xmpp.SASL("", pw, sasl.ScramSha1), wire.BindFeature(res, nil))
 	if err != nil {
 		conn.Close()
 		t.Fatalf("raw login %s: %v", user, err)
@@ -488,7 +488,7 @@ func TestHostileUnknownResourceCannotDowngrade(t *testing.T) {
 	for _, id := range []string{id1, id2} {
 		st := a.waitFor(mark, "fate of "+id, func(e Event) bool {
 			m, ok := e.(MessageStateChanged)
-			return ok && m.ID == id && m.State != Queued
+			return ok && m.ID == id && m.State != Queued && m.State != Sending
 		}).(MessageStateChanged)
 		t.Logf("%q to %s: %v %s", st.Body, st.Conv.Resource, st.State, st.Reason)
 		if st.State == SentPlain {

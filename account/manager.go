@@ -38,6 +38,7 @@ type options struct {
 	privateTimeout time.Duration
 	eventBuffer    int
 	version        string // XEP-0092, see WithSoftwareVersion
+	noSM           bool   // never use XEP-0198 (tests of the fallback)
 	// wireTap, tests only: sees every chat body the loop sends.
 	wireTap func(to, body string)
 }
@@ -72,6 +73,10 @@ func WithReconnectBackoff(min, max time.Duration) Option {
 // conversation (policy Always, or re-establishing after a reconnect)
 // before it is reported NotSent.
 func WithPrivateTimeout(d time.Duration) Option { return func(o *options) { o.privateTimeout = d } }
+
+// WithoutStreamManagement turns XEP-0198 off (tests of the behaviour
+// with a server that has none).
+func WithoutStreamManagement() Option { return func(o *options) { o.noSM = true } }
 
 // Manager runs all accounts of one profile. Its methods are safe for
 // concurrent use.

@@ -19,6 +19,8 @@ type queued struct {
 	id, body    string
 	since       int64 // unix nanos from the manager clock
 	needPrivate bool  // only ever send this encrypted
+	requeued    bool  // sent before, never acknowledged, queued again
+	resent      bool  // already resent once after the peer could not read it
 }
 
 type privConv struct {
@@ -31,6 +33,9 @@ type privConv struct {
 	querySentAt int64 // last query we sent (unix nanos), to avoid floods
 	smpWeAsked  bool
 	active      int64 // last activity, for picking the resource
+	// lastSent is the last line that went out encrypted (resend.go).
+	lastSent   queued
+	lastSentAt int64
 }
 
 func (pc *privConv) state() e2eState { return pc.e2e.State() }
