@@ -369,8 +369,8 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
 	c.connectedAt = time.Now()
 	c.pingID, c.lastPing, c.serveEnded = "", time.Now(), false
-	st := c.sm
-	go func() { done <- sess.Serve(wire.CountedHandler(ctx, in, st, c.extensionHandlers()...)) }()
+	st, ext := c.sm, c.extensionHandlers() // read here, in the loop
+	go func() { done <- sess.Serve(wire.CountedHandler(ctx, in, st, ext...)) }()
 	c.setState(Connected, "", 0)
 	if c.smSessionStarted() {
 		// Resumed: the server kept our presence, carbons and roster

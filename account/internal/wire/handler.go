@@ -117,7 +117,22 @@ type handler struct {
 }
 
 func (h *handler) HandleXMPP(rw xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	t := &sm.Counter{TokenReadEncoder: rw, St: h.st}
+	ans := &answerChecker{TokenReadEncoder: rw, id: attrValue(start, "id")}
+	t := &sm.Counter{TokenReadEncoder: ans, St: h.st}
+	if start.Name.Local == "iq" {
+		// A get or set nobody answered gets its error from here, counted
+		// (see CountedHandler), not from Serve: an extension handler that
+		// declines (version hidden, a roster push from a stranger) just
+		// returns, as it would with Serve answering.
+		switch attrValue(start, "type") {
+		case "get", "set":
+			defer func() {
+				if !ans.answered {
+					writeUnavailable(t, start)
+				}
+			}()
+		}
+	}
 	switch start.Name.Local {
 	case "message", "presence", "iq":
 	default:
@@ -217,6 +232,39 @@ func (h *handler) rosterPush(_ stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.S
 		}()
 	}
 	return nil
+}
+
+// answerChecker notes whether an answer to the IQ with this id was
+// written (a result or error with the same id), as Serve's own check does.
+type answerChecker struct {
+	xmlstream.TokenReadEncoder
+	id       string
+	level    int
+	answered bool
+}
+
+func (a *answerChecker) EncodeToken(t xml.Token) error {
+	switch tok := t.(type) {
+	case xml.StartElement:
+		if a.level == 0 && tok.Name.Local == "iq" && attrValue(&tok, "id") == a.id {
+			if typ := attrValue(&tok, "type"); typ != "get" && typ != "set" {
+				a.answered = true
+			}
+		}
+		a.level++
+	case xml.EndElement:
+		a.level--
+	}
+	return a.TokenReadEncoder.EncodeToken(t)
+}
+
+func attrValue(start *xml.StartElement, local string) string {
+	for _, a := range start.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // unavailable answers an IQ get or set nobody handles, as Serve would
