@@ -27,9 +27,11 @@ import (
 //     and forwarded when it comes from our own account (RFC 6121 §2.1.6:
 //     ignore pushes from anyone else), otherwise left unanswered;
 //   - result and error: forwarded (the loop matches them to what it sent);
-//   - any other get or set: left unanswered, and Serve then answers
-//     service-unavailable (so a handler added for one payload answers
-//     that payload and nothing else changes).
+//   - any other get or set, and one a handler declines (returns without
+//     answering): answered service-unavailable from here, the answer
+//     Serve would give (so a handler added for one payload answers that
+//     payload and nothing else changes), but counted for stream
+//     management (CountedHandler).
 //
 // opts register more handlers on that mux (disco, receipts, stream
 // management elements, …); a more specific IQ pattern wins over the
@@ -54,7 +56,7 @@ import (
 // would end the stream (an empty get even reads as the end of the stream)
 // before any handler sees it, and answers an IQ of unknown type, which
 // Serve does not. Such an IQ gets today's treatment: a result or error is
-// forwarded, a get or set is left to Serve (service-unavailable). The one difference from the
+// forwarded, a get or set is answered service-unavailable. The one difference from the
 // hand-written handler this replaced: a ping that mux cannot route (only a
 // broken server sends one: the server stamps the addresses) is no longer
 // answered by us, and a ping or roster push counts only as the IQ's first
@@ -176,7 +178,7 @@ func (h *handler) HandleXMPP(rw xmlstream.TokenReadEncoder, start *xml.StartElem
 	case "iq":
 		var q IQ
 		if err != nil || d.Decode(&q) != nil {
-			return nil // Serve answers an unanswered get/set with an error
+			return nil // a get/set is answered service-unavailable (deferred above)
 		}
 		if !routable(start, toks) {
 			switch q.Type {
@@ -213,7 +215,7 @@ func (h *handler) rosterPush(_ stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.S
 	// mellium blanks a from equal to our bare JID, so "" is the only
 	// accepted value (RFC 6121 §2.1.6).
 	if (q.Roster == nil && q.Block == nil && q.Unblock == nil) || q.From != "" {
-		return nil // Serve answers service-unavailable
+		return nil // answered service-unavailable (HandleXMPP)
 	}
 	_ = t.Encode(OutIQ{ID: q.ID, Type: "result"})
 	// Having written the result, this handler holds the session's write
