@@ -39,6 +39,7 @@ type smStats struct {
 	Requeued    int // chat lines put back in their queue (no resumption)
 	Reencrypted int // requeued lines that went out again, encrypted
 	Duplicates  int // incoming lines dropped as already received
+	Unreceipted int // lines sent again after a new AKE: no receipt yet (unreceipted.go)
 }
 
 // write encodes one stanza (see writeTagged).
@@ -160,6 +161,7 @@ func (c *client) smSessionStarted() bool {
 		c.requeueLost(append(o.Lost, late...))
 		return false
 	}
+	c.requeueLost(o.Lost) // from a stream before the one resumed (sm.Outcome)
 	c.smStats.Resumed++
 	for _, it := range append(o.Resend, late...) {
 		if it.Stanza == nil {
