@@ -228,9 +228,10 @@ func (c *client) sendNow(pc *privConv, q queued) {
 			c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 			return
 		}
-		if err != nil {
-			break // in the stream's care: resent or requeued after the reconnect
-		}
+		// An error with kept: in the stream's care, resent or requeued
+		// after the reconnect; the remaining fragments are too (each is
+		// counted before its write), so the tagged last one is never
+		// dropped.
 	}
 	c.resentNotice(pc, q)
 	if enc {
@@ -238,6 +239,7 @@ func (c *client) sendNow(pc *privConv, q queued) {
 		if q.requeued {
 			c.smStats.Reencrypted++
 		}
+		c.awaitReceipt(pc, q) // unreceipted.go
 	}
 	c.e2eEvents(pc, r.Events)
 	if counted || c.sess == nil {

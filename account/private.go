@@ -36,6 +36,9 @@ type privConv struct {
 	// lastSent is the last line that went out encrypted (resend.go).
 	lastSent   queued
 	lastSentAt int64
+	// unreceipted: lines sent encrypted that the peer has not confirmed,
+	// in the order sent (unreceipted.go).
+	unreceipted []queued
 }
 
 func (pc *privConv) state() e2eState { return pc.e2e.State() }

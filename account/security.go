@@ -172,6 +172,7 @@ func (c *client) wentSecure(pc *privConv, ev e2eEvent) {
 		}
 		c.m.emit(sc)
 	}
+	c.resendUnreceipted(pc) // unreceipted.go
 	c.flushQueue(pc)
 }
 

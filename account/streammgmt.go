@@ -171,9 +171,10 @@ func (c *client) smSessionStarted() bool {
 		if tag != nil {
 			c.smStats.Resent++
 		}
-		if _, err := c.writeTagged(it.Stanza, tag); err != nil {
-			return true // the link is gone again; Serve reports it
-		}
+		// If the link is gone again the rest are still written: each is
+		// counted before its write, so the stream keeps it for the next
+		// resumption (or hands it back as lost). Stopping here lost them.
+		_, _ = c.writeTagged(it.Stanza, tag)
 	}
 	return true
 }
