@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -43,6 +44,9 @@ import (
 
 const appID = "im.sotto.app" // as main.go
 
+// cpuProfile is PERFAPP_CPUPROFILE's file while the start-up is profiled.
+var cpuProfile *os.File
+
 // phase says what the child was doing, for the timeout message.
 var phase atomic.Value
 
@@ -54,6 +58,19 @@ func runApp(args []string) error {
 	t0 := time.Now()
 	if v, err := strconv.ParseInt(os.Getenv("PERFAPP_T0"), 10, 64); err == nil {
 		t0 = time.Unix(0, v) // the parent's clock just before exec
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50) // as main.go's lessGarbage
+	}
+	if path := os.Getenv("PERFAPP_CPUPROFILE"); path != "" { // start-up, until the roster is drawn
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		cpuProfile = f
 	}
 	fs := flag.NewFlagSet("app", flag.ContinueOnError)
 	dir := fs.String("profile", "", "profile folder")
@@ -68,6 +85,13 @@ func runApp(args []string) error {
 	}
 	store := secret.NewMemory()
 	_ = store.Set(context.Background(), "password:"+*jid, pw) // account's key for the password
+	if path := os.Getenv("PERFAPP_KEYFILE"); path != "" {
+		k, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		_ = store.Set(context.Background(), "otr-key:"+*jid, k) // account/doc.go's name for it
+	}
 	profile, err := account.OpenProfile(*dir)
 	if profile == nil {
 		return err
@@ -282,6 +306,10 @@ func (p *probe) finish(arrived, applied, drawn time.Time, login time.Duration, e
 	if err != nil {
 		p.err = err
 		return
+	}
+	if cpuProfile != nil {
+		pprof.StopCPUProfile()
+		_ = cpuProfile.Close()
 	}
 	fmt.Printf("perf: login_drawn_ms=%.2f\n", ms(login))
 	fmt.Printf("perf: roster_event_ms=%.2f\n", ms(arrived.Sub(p.t0)))
