@@ -20,10 +20,11 @@ package testbed
 //     driver works around it by publishing an empty list first when the
 //     account has none (an existing list, e.g. with Sotto's device, is
 //     left alone); profanity then adds its own device.
-//   - Without publish-options on the server's disco (Prosody announces
-//     them on the account, not the domain) it publishes bundle and list
-//     with the server's default access model, "presence" on Prosody: a
-//     peer must be subscribed to fetch them. It learns a contact's
+//   - It asks for publish-options (access model "open") only when the
+//     server's own disco#info lists pubsub#publish-options, which
+//     Prosody 0.12's does not ("Cannot publish bundle: no PUBSUB feature
+//     announced" in its log), so bundle and list get Prosody's default
+//     access model, "presence": a peer must be subscribed to fetch them. It learns a contact's
 //     devices only when asked (/omemo start, opening a chat with OMEMO
 //     on, an incoming message) or from a +notify PEP event; no
 //     explicit pubsub subscription.
@@ -59,7 +60,6 @@ package testbed
 //     connection is verified without "tls.policy trust" or "/tls allow".
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net"
@@ -67,7 +67,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -373,268 +372,4 @@ func (p *Profanity) fatalf(format string, args ...any) {
 	}
 	p.t.Fatalf("testbed: profanity %s: %s\n--- screen:\n%s\n--- log tail:\n%s",
 		p.jid, fmt.Sprintf(format, args...), p.Screen(), log)
-}
-
-var deviceIDRE = regexp.MustCompile(`Your Device ID is (\d+)\.`)
-
-// GenerateOMEMO runs "/omemo gen" and waits until the server holds the
-// new device in the account's device list and its bundle; it returns
-// the device id.
-func (p *Profanity) GenerateOMEMO() string {
-	p.t.Helper()
-	p.Type("/omemo gen")
-	m := deviceIDRE.FindStringSubmatch(p.waitScreenRE(deviceIDRE))
-	p.deviceID = m[1]
-	p.poll("device "+p.deviceID+" in the published device list and bundle", func() (bool, error) {
-		ids, _, err := p.client.deviceList("")
-		if err != nil || !contains(ids, p.deviceID) {
-			return false, err
-		}
-		items, found, err := p.client.items("", nodeBundlePrefix+p.deviceID)
-		return found && len(items) > 0 && strings.Contains(string(items[0]), "identityKey"), err
-	})
-	return p.deviceID
-}
-
-// DeviceID is the id GenerateOMEMO made ("" before).
-func (p *Profanity) DeviceID() string { return p.deviceID }
-
-var ownFingerprintRE = regexp.MustCompile(`Your OMEMO fingerprint: ([0-9a-f-]{64,})`)
-
-// Fingerprint is profanity's own OMEMO fingerprint as "/omemo
-// fingerprint" shows it in the console, without the dashes: 64 lowercase
-// hex digits.
-func (p *Profanity) Fingerprint() string {
-	p.t.Helper()
-	p.Type("/win 1")
-	p.Type("/clear")
-	p.Type("/omemo fingerprint")
-	m := ownFingerprintRE.FindStringSubmatch(p.waitScreenRE(ownFingerprintRE))
-	return strings.ReplaceAll(m[1], "-", "")
-}
-
-// StartOMEMO runs "/omemo start jid": it opens the chat window in OMEMO
-// mode and fetches jid's device list and bundles.
-func (p *Profanity) StartOMEMO(jid string) {
-	p.t.Helper()
-	p.Type("/omemo start " + jid)
-	p.poll("the chat with "+jid+" in OMEMO mode", func() (bool, error) {
-		first, _, _ := strings.Cut(p.Screen(), "\n")
-		return strings.Contains(first, jid) && strings.Contains(first, "[OMEMO]"), nil
-	})
-}
-
-// KnownFingerprints are the fingerprints (no dashes) of jid's devices
-// whose bundles profanity has fetched, by device id, as it stored them.
-func (p *Profanity) KnownFingerprints(jid string) map[string]string {
-	kf, _ := readKeyFile(filepath.Join(p.omemoDir(), "known_devices.txt"))
-	out := map[string]string{}
-	for id, fp := range kf[jid] {
-		out[id] = fp
-	}
-	return out
-}
-
-// WaitFingerprint waits until profanity knows a device of jid with
-// fingerprint fp and returns the device id.
-func (p *Profanity) WaitFingerprint(jid, fp string) string {
-	p.t.Helper()
-	var id string
-	p.poll("a device of "+jid+" with fingerprint "+fp, func() (bool, error) {
-		for dev, known := range p.KnownFingerprints(jid) {
-			if known == fp {
-				id = dev
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	return id
-}
-
-// Trust runs "/omemo trust jid fp" once profanity knows that device, and
-// waits until the device is in profanity's trust store and it has built a
-// session with it (so a message sent next is encrypted for it).
-func (p *Profanity) Trust(jid, fp string) {
-	p.t.Helper()
-	dev := p.WaitFingerprint(jid, fp)
-	p.Type("/omemo trust " + jid + " " + fp)
-	p.poll("device "+dev+" of "+jid+" trusted, with a session", func() (bool, error) {
-		trust, err := readKeyFile(filepath.Join(p.omemoDir(), "trust.txt"))
-		if err != nil {
-			return false, err
-		}
-		sessions, err := readKeyFile(filepath.Join(p.omemoDir(), "sessions.txt"))
-		if err != nil {
-			return false, err
-		}
-		return trust[jid][dev] != "" && sessions[jid][dev] != "", nil
-	})
-}
-
-// Send sends text to jid with "/msg" and waits until profanity logged it
-// as sent. It is OMEMO-encrypted when StartOMEMO(jid) came first (and
-// the chat still is in OMEMO mode); otherwise profanity sends it in the
-// clear. profanity logs it only once it has handed it to the server.
-func (p *Profanity) Send(jid, text string) {
-	p.t.Helper()
-	if strings.ContainsAny(text, "\r\n") {
-		p.t.Fatalf("testbed: profanity Send: one line only")
-	}
-	p.Type("/msg " + jid + " " + text)
-	p.poll("the sent message in the chat log", func() (bool, error) {
-		for _, l := range p.Messages(jid) {
-			if l.Outgoing && l.Text == text {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-}
-
-// WaitMessage waits until profanity logged a message from jid with text
-// (decrypted, when it came encrypted).
-func (p *Profanity) WaitMessage(jid, text string) ChatLine {
-	p.t.Helper()
-	var got ChatLine
-	p.poll("a message from "+jid+" in the chat log", func() (bool, error) {
-		for _, l := range p.Messages(jid) {
-			if !l.Outgoing && l.Text == text {
-				got = l
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	return got
-}
-
-// Messages reads profanity's chat log with jid, oldest first.
-func (p *Profanity) Messages(jid string) []ChatLine {
-	dir := filepath.Join(p.data, "chatlogs", strings.ReplaceAll(p.jid, "@", "_at_"),
-		strings.ReplaceAll(jid, "@", "_at_"))
-	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-	sort.Strings(files)
-	var lines []ChatLine
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(strings.NewReader(string(b)))
-		for sc.Scan() {
-			ts, rest, ok := strings.Cut(sc.Text(), " - ")
-			if !ok {
-				continue
-			}
-			who, text, ok := strings.Cut(rest, ": ")
-			if !ok {
-				continue
-			}
-			lines = append(lines, ChatLine{Time: ts, Outgoing: who == "me", From: who, Text: text})
-		}
-	}
-	return lines
-}
-
-func (p *Profanity) omemoDir() string {
-	return filepath.Join(p.data, "omemo", strings.ReplaceAll(p.jid, "@", "_at_"))
-}
-
-// SubscribeBoth makes accounts a and b subscribed to each other's
-// presence (RFC 6121, "both"), whatever clients they run (profanity,
-// Sotto): the test bed logs in to each as a resource of its own, sends
-// the subscribe / subscribed presences one step at a time, each after
-// the server has recorded the previous one in the rosters, and waits
-// until both rosters say "both". Clients signed in get the roster pushes
-// and each other's presence.
-func SubscribeBoth(t testing.TB, srv XMPP, aJID, aPassword, bJID, bPassword string) {
-	t.Helper()
-	a, err := dialPeerClient(srv, aJID, aPassword, "testbed-sub")
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	defer a.close()
-	b, err := dialPeerClient(srv, bJID, bPassword, "testbed-sub")
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	defer b.close()
-	type side struct {
-		c   *peerClient
-		jid string
-	}
-	for _, pair := range [][2]side{{{a, aJID}, {b, bJID}}, {{b, bJID}, {a, aJID}}} {
-		from, to := pair[0], pair[1]
-		if err := from.c.presence(stanza.SubscribePresence, to.jid); err != nil {
-			t.Fatalf("testbed: subscribe %s to %s: %v", from.jid, to.jid, err)
-		}
-		waitRoster(t, from.c, to.jid, "ask=subscribe", func(it rosterItem) bool {
-			return it.Ask == "subscribe" || it.Subscription == "to" || it.Subscription == "both"
-		})
-		if err := to.c.presence(stanza.SubscribedPresence, from.jid); err != nil {
-			t.Fatalf("testbed: approve %s for %s: %v", from.jid, to.jid, err)
-		}
-		waitRoster(t, from.c, to.jid, "subscription to", func(it rosterItem) bool {
-			return it.Subscription == "to" || it.Subscription == "both"
-		})
-	}
-	waitRoster(t, a, bJID, "subscription both", func(it rosterItem) bool { return it.Subscription == "both" })
-	waitRoster(t, b, aJID, "subscription both", func(it rosterItem) bool { return it.Subscription == "both" })
-}
-
-// waitRoster polls c's roster until the entry for contact satisfies ok.
-func waitRoster(t testing.TB, c *peerClient, contact, what string, ok func(rosterItem) bool) {
-	t.Helper()
-	deadline := time.Now().Add(profanityWait)
-	for {
-		r, err := c.roster()
-		if err == nil && ok(r[contact]) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("testbed: %s's roster entry for %s never had %s: %+v (%v)", c.s.LocalAddr(), contact, what, r[contact], err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// readKeyFile parses a GLib key file ([group] then key=value lines),
-// profanity's format for its OMEMO stores. A missing file is empty.
-func readKeyFile(path string) (map[string]map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return map[string]map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]map[string]string{}
-	group := ""
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
-			group = line[1 : len(line)-1]
-			if out[group] == nil {
-				out[group] = map[string]string{}
-			}
-		default:
-			k, v, ok := strings.Cut(line, "=")
-			if ok && group != "" {
-				out[group][strings.TrimSpace(k)] = strings.TrimSpace(v)
-			}
-		}
-	}
-	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

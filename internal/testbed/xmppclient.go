@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"testing"
 	"time"
 
 	"mellium.im/sasl"
@@ -203,4 +204,65 @@ func (c *peerClient) presence(typ stanza.PresenceType, to string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), clientCallTimeout)
 	defer cancel()
 	return c.s.Send(ctx, stanza.Presence{Type: typ, To: j}.Wrap(nil))
+}
+
+// SubscribeBoth makes accounts a and b subscribed to each other's
+// presence (RFC 6121, "both"), whatever clients they run (profanity,
+// Sotto): the test bed logs in to each as a resource of its own, sends
+// the subscribe / subscribed presences one step at a time, each after
+// the server has recorded the previous one in the rosters, and waits
+// until both rosters say "both". Clients signed in get the roster pushes
+// and each other's presence.
+func SubscribeBoth(t testing.TB, srv XMPP, aJID, aPassword, bJID, bPassword string) {
+	t.Helper()
+	a, err := dialPeerClient(srv, aJID, aPassword, "testbed-sub")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer a.close()
+	b, err := dialPeerClient(srv, bJID, bPassword, "testbed-sub")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer b.close()
+	type side struct {
+		c   *peerClient
+		jid string
+	}
+	for _, pair := range [][2]side{{{a, aJID}, {b, bJID}}, {{b, bJID}, {a, aJID}}} {
+		from, to := pair[0], pair[1]
+		if err := from.c.presence(stanza.SubscribePresence, to.jid); err != nil {
+			t.Fatalf("testbed: subscribe %s to %s: %v", from.jid, to.jid, err)
+		}
+		waitRoster(t, from.c, to.jid, "ask=subscribe", func(it rosterItem) bool {
+			return it.Ask == "subscribe" || it.Subscription == "to" || it.Subscription == "both"
+		})
+		if err := to.c.presence(stanza.SubscribedPresence, from.jid); err != nil {
+			t.Fatalf("testbed: approve %s for %s: %v", from.jid, to.jid, err)
+		}
+		waitRoster(t, from.c, to.jid, "subscription to", func(it rosterItem) bool {
+			return it.Subscription == "to" || it.Subscription == "both"
+		})
+	}
+	waitRoster(t, a, bJID, "subscription both", func(it rosterItem) bool { return it.Subscription == "both" })
+	waitRoster(t, b, aJID, "subscription both", func(it rosterItem) bool { return it.Subscription == "both" })
+}
+
+// rosterWait bounds each roster step; the server records each at once.
+const rosterWait = 10 * time.Second
+
+// waitRoster polls c's roster until the entry for contact satisfies ok.
+func waitRoster(t testing.TB, c *peerClient, contact, what string, ok func(rosterItem) bool) {
+	t.Helper()
+	deadline := time.Now().Add(rosterWait)
+	for {
+		r, err := c.roster()
+		if err == nil && ok(r[contact]) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testbed: %s's roster entry for %s never had %s: %+v (%v)", c.s.LocalAddr(), contact, what, r[contact], err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
