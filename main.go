@@ -86,7 +86,9 @@ func main() {
 			a, err := u.AskPassphrase(ctx, ui.PassphraseRequest(req))
 			return secret.PassphraseAnswer(a), err
 		}})
-	mgr := account.NewManager(profile, secrets, account.WithSoftwareVersion(version))
+	// OMEMO is on: a contact that publishes OMEMO devices (PEP) is talked
+	// to with OMEMO, anyone else with OTR as before.
+	mgr := account.NewManager(profile, secrets, account.WithSoftwareVersion(version), account.WithOMEMO(true))
 	// The profile keeps the UI preferences too, so that a profile folder
 	// (and the portable stick) holds everything.
 	// SOTTO_TEST_STATE is for scripts/firstrun-test.sh only (ui/teststate.go).

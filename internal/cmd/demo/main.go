@@ -52,6 +52,7 @@ func main() {
 	}
 	sotto := flag.String("sotto", "build/sotto", "the Sotto binary to start")
 	flag.IntVar(&extraContacts, "contacts", 0, "extra contacts in alice's roster (scripts/idle.sh measures with 2000)")
+	flag.BoolVar(&pep, "pep", false, "load Prosody's mod_pep and mod_offline, so the two Sottos talk OMEMO instead of OTR")
 	flag.Parse()
 	if err := run(*sotto); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -62,6 +63,9 @@ func main() {
 // extraContacts is how many more contacts alice has (contact0001@localhost
 // …), none of them online: a roster of realistic size for measurements.
 var extraContacts int
+
+// pep: the demo's Prosody publishes OMEMO devices (-pep).
+var pep bool
 
 // user is one demo account.
 type user struct{ name, display, peer, peerDisplay string }
@@ -86,7 +90,11 @@ func run(sottoPath string) error {
 	defer os.RemoveAll(dir)
 
 	srvDir := filepath.Join(dir, "prosody") // StartServer makes it, 0700
-	srv, err := testbed.StartServer(srvDir)
+	var mods []testbed.Option
+	if pep {
+		mods = append(mods, testbed.WithModules("pep", "offline"))
+	}
+	srv, err := testbed.StartServer(srvDir, mods...)
 	if srv != nil {
 		defer srv.Close()
 	}

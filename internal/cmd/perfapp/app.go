@@ -100,7 +100,7 @@ func runApp(args []string) error {
 	app.SetMetadata(fyne.AppMetadata{ID: appID, Name: "Sotto", Version: "perf", Icon: assets.Icon})
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon)
-	mgr := account.NewManager(profile, store)
+	mgr := account.NewManager(profile, store, account.WithOMEMO(true)) // as main.go
 	u := ui.New(a, mgr, ui.Options{KeyStorage: "memory (perfapp)", Prefs: profile})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
