@@ -41,6 +41,20 @@ type Keys interface {
 	GenerateKey(ctx context.Context, acct string) (fingerprint string, err error)
 }
 
+// OMEMO lists devices and their fingerprints and records the user's
+// trust decisions (account/omemoapi.go). Every method asks the account's
+// loop: call them off the UI goroutine.
+type OMEMO interface {
+	// OMEMODevices: jid's devices (a contact, or acct itself for ours).
+	OMEMODevices(ctx context.Context, acct, jid string) ([]account.OMEMODevice, error)
+	// SetOMEMOTrust: fingerprint is the one the user compared.
+	SetOMEMOTrust(ctx context.Context, acct, jid string, device uint32, fingerprint string, t account.OMEMOTrust) error
+	OwnOMEMO(ctx context.Context, acct string) (account.OMEMOIdentity, error)
+	// VerifyOMEMOURI returns how many devices it verified.
+	VerifyOMEMOURI(ctx context.Context, acct, uri string) (int, error)
+	RemoveOMEMODevice(ctx context.Context, acct string, device uint32) error
+}
+
 // Roster changes contacts and presence.
 type Roster interface {
 	SetPresence(ctx context.Context, acct string, show account.Show, status string) error
@@ -102,6 +116,7 @@ type Backend interface {
 	Sender
 	Privacy
 	Keys
+	OMEMO
 	Roster
 	Accounts
 	Importer

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -43,7 +44,13 @@ type convView struct {
 	authHint               *banner // Unverified: offer to authenticate
 	// hintDismissed is the fingerprint the user dismissed the hint for.
 	hintDismissed string
-	auth          *authDialog
+	// hintSecretRow is the hint's shared-secret row (OTR only);
+	// hintCompare opens the device list instead (OMEMO).
+	hintSecretRow, hintCompareRow *fyne.Container
+	hintCompare                   *widget.Button
+	// omemoAuth is the open OMEMO device check (omemoauth.go).
+	omemoAuth *omemoAuthDialog
+	auth      *authDialog
 	// buttons of the Finished bar and the hint (kept for tests)
 	restartBtn, endBtn, hintBtn *widget.Button
 	// hintSecret verifies in one step from the Unverified hint.
@@ -84,7 +91,7 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.keyWarn = newBanner(theme.ColorNameError, theme.ErrorIcon(), func() { v.keyWarn.hide() }, reauth)
 	v.hintBtn = widget.NewButton("More ways…", v.openAuth)
 	v.authHint = newBanner(theme.ColorNameWarning, theme.WarningIcon(), func() {
-		v.hintDismissed = v.sec.Fingerprint
+		v.hintDismissed = hintKey(v.sec)
 		v.authHint.hide()
 	})
 	// The quickest check is a secret both people know: typed right here,
@@ -94,7 +101,14 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.hintSecret.OnSubmitted = func(string) { v.quickVerify() }
 	v.hintVerify = widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), v.quickVerify)
 	v.hintVerify.Importance = widget.HighImportance
-	v.authHint.rows.Add(container.NewBorder(nil, nil, nil, container.NewHBox(v.hintVerify, v.hintBtn), v.hintSecret))
+	v.hintSecretRow = container.NewBorder(nil, nil, nil, container.NewHBox(v.hintVerify, v.hintBtn), v.hintSecret)
+	v.authHint.rows.Add(v.hintSecretRow)
+	// With OMEMO the check is comparing each device's fingerprint.
+	v.hintCompare = widget.NewButtonWithIcon("Compare fingerprints…", theme.ConfirmIcon(), v.openAuth)
+	v.hintCompare.Importance = widget.HighImportance
+	v.hintCompareRow = container.NewHBox(layout.NewSpacer(), v.hintCompare)
+	v.hintCompareRow.Hide()
+	v.authHint.rows.Add(v.hintCompareRow)
 
 	v.input = widget.NewEntry()
 	v.input.SetPlaceHolder("Write a message…")
@@ -172,7 +186,7 @@ func (v *convView) addIncoming(e account.MessageReceived) {
 		return
 	}
 	v.msgs.add(chatLine{kind: lineIn, when: when, who: v.peerName(), body: e.Body, encrypted: e.Encrypted,
-		verified: e.Encrypted && e.Level == account.Private, other: e.OtherSession})
+		verified: e.Encrypted && e.Level == account.Private, other: e.OtherSession, protocol: e.Protocol})
 }
 
 // submit sends the input. While Finished nothing is sent: the user must
@@ -278,6 +292,11 @@ func (v *convView) action(a secAction) {
 		v.openAuth()
 	case actFingerprints:
 		v.u.showFingerprints(v.conv.Peer)
+		if isOMEMO(v.sec.Protocol) {
+			v.u.fps.tabs.Select(v.u.fps.omemoTab)
+		} else {
+			v.u.fps.tabs.Select(v.u.fps.otrTab)
+		}
 	case actHelp:
 		showPrivacyHelp(v.window())
 	}
@@ -324,6 +343,10 @@ func (v *convView) autoStart() {
 }
 
 func (v *convView) openAuth() {
+	if isOMEMO(v.sec.Protocol) {
+		v.openOMEMOAuth()
+		return
+	}
 	if v.auth != nil {
 		v.auth.d.Show()
 		return
@@ -375,6 +398,10 @@ func (v *convView) smpResult(e account.SMPResult) {
 // is either a new device or an attack.
 func (v *convView) showKeyChanged() {
 	n := v.peerName()
+	if isOMEMO(v.sec.Protocol) {
+		v.showNewOMEMODevice()
+		return
+	}
 	v.keyWarn.show("Warning: " + n + "'s key has changed. You had verified " + n +
 		", but this conversation uses a different key. Someone may be listening in — or " + n +
 		" set up a new computer. Do not share anything sensitive until you authenticate " + n + " again.")

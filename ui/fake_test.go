@@ -37,6 +37,12 @@ type fakeBackend struct {
 	hist map[convKey][]account.HistoryLine
 	// cached is CachedRoster's answer per account.
 	cached map[string][]account.Contact
+	// omemo is OMEMODevices' answer per jid (our own account included);
+	// SetOMEMOTrust and RemoveOMEMODevice change it. ownOMEMO is OwnOMEMO's.
+	omemo    map[string][]account.OMEMODevice
+	ownOMEMO account.OMEMOIdentity
+	// uriVerified is VerifyOMEMOURI's count.
+	uriVerified int
 }
 
 type call struct {
@@ -46,6 +52,7 @@ type call struct {
 
 func newFake() *fakeBackend {
 	return &fakeBackend{sec: map[convKey]account.SecurityChanged{}, errs: map[string]error{},
+		omemo:    map[string][]account.OMEMODevice{},
 		policies: map[convKey]account.Policy{},
 		ownFP:    "AAAAAAAA11111111BBBBBBBB22222222CCCCCCCC",
 		genFP:    "0123456789ABCDEF0123456789ABCDEF01234567"}
@@ -190,6 +197,44 @@ func (f *fakeBackend) GenerateKey(_ context.Context, a string) (string, error) {
 		<-block
 	}
 	return f.genFP, f.rec("GenerateKey", a)
+}
+func (f *fakeBackend) OMEMODevices(_ context.Context, a, j string) ([]account.OMEMODevice, error) {
+	err := f.rec("OMEMODevices", a, j)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.omemo[j]), err
+}
+func (f *fakeBackend) SetOMEMOTrust(_ context.Context, a, j string, d uint32, fp string, t account.OMEMOTrust) error {
+	err := f.rec("SetOMEMOTrust", a, j, d, fp, t)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, dev := range f.omemo[j] {
+		if err == nil && dev.Device == d && dev.Fingerprint == fp {
+			f.omemo[j][i].Trust = t
+		}
+	}
+	return err
+}
+func (f *fakeBackend) OwnOMEMO(_ context.Context, a string) (account.OMEMOIdentity, error) {
+	err := f.rec("OwnOMEMO", a)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ownOMEMO, err
+}
+func (f *fakeBackend) VerifyOMEMOURI(_ context.Context, a, uri string) (int, error) {
+	err := f.rec("VerifyOMEMOURI", a, uri)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.uriVerified, err
+}
+func (f *fakeBackend) RemoveOMEMODevice(_ context.Context, a string, d uint32) error {
+	err := f.rec("RemoveOMEMODevice", a, d)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err == nil {
+		f.omemo[a] = slices.DeleteFunc(f.omemo[a], func(dev account.OMEMODevice) bool { return dev.Device == d })
+	}
+	return err
 }
 func (f *fakeBackend) SetPresence(_ context.Context, a string, s account.Show, st string) error {
 	return f.rec("SetPresence", a, s, st)

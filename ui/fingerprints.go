@@ -25,6 +25,10 @@ type fingerprintsWindow struct {
 	// own shows the user's own fingerprint per account, to read out
 	// when a contact compares fingerprints.
 	own *widget.Label
+	// tabs: OTR (the list above) and OMEMO (fingerprints_omemo.go).
+	tabs             *container.AppTabs
+	otrTab, omemoTab *container.TabItem
+	om               *omemoSection
 }
 
 // showFingerprints opens the manager, filtered to contact when given.
@@ -35,6 +39,7 @@ func (u *UI) showFingerprints(contact string) {
 	u.fps.filter.SetText(contact)
 	u.fps.reload()
 	u.fps.loadOwn()
+	u.fps.om.reload()
 	u.fps.win.Show()
 	u.fps.win.RequestFocus()
 }
@@ -53,15 +58,25 @@ func newFingerprintsWindow(u *UI) *fingerprintsWindow {
 	u.addQuit(f.win)
 	f.filter = widget.NewEntry()
 	f.filter.SetPlaceHolder("Filter by contact")
-	f.filter.OnChanged = func(string) { f.reload() }
+	f.filter.OnChanged = func(string) {
+		f.reload()
+		if f.om != nil {
+			f.om.reload()
+		}
+	}
 	f.list = widget.NewList(func() int { return len(f.rows) }, f.newRow, f.updateRow)
 	help := wrapLabel("A fingerprint identifies the key a contact's app uses. Verify it once (Authenticate " +
 		"buddy in a chat, or compare it by phone); Sotto warns you if it ever changes.")
 	help.Importance = widget.LowImportance
-	f.win.SetContent(container.NewPadded(container.NewBorder(
+	otr := container.NewBorder(
 		container.NewVBox(help, widget.NewLabelWithStyle("Your fingerprint", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-			f.own, widget.NewSeparator(), f.filter), f.status, nil, nil, f.list)))
-	f.win.Resize(fyne.NewSize(620, 460))
+			f.own, widget.NewSeparator()), f.status, nil, nil, f.list)
+	f.om = newOMEMOSection(f)
+	f.otrTab = container.NewTabItem("OTR", otr)
+	f.omemoTab = container.NewTabItem("OMEMO", f.om.view)
+	f.tabs = container.NewAppTabs(f.otrTab, f.omemoTab)
+	f.win.SetContent(container.NewPadded(container.NewBorder(f.filter, nil, nil, nil, f.tabs)))
+	f.win.Resize(fyne.NewSize(660, 640))
 	return f
 }
 

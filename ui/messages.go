@@ -38,6 +38,9 @@ type chatLine struct {
 	// tab's): verified is the decrypting session's key verified, other
 	// the line came through a session other than the chat's.
 	verified, other bool
+	// protocol: incoming, encrypted: "OMEMO" or "OTR" ("" = OTR), shown
+	// on the line as it was when the line came.
+	protocol string
 	// history: an earlier line from the plain-chat history file (shown
 	// greyed, above the live ones; see history.go).
 	history bool
@@ -58,6 +61,17 @@ type chatLine struct {
 
 // stateText describes an outgoing or incoming message's protection.
 func (l chatLine) stateText() (string, widget.Importance) {
+	t, imp := l.baseStateText()
+	if l.kind == lineIn && l.encrypted && !l.history && isOMEMO(l.protocol) {
+		t = strings.Replace(t, "encrypted", "encrypted (OMEMO)", 1)
+		if !strings.Contains(t, "OMEMO") {
+			t += " (OMEMO)"
+		}
+	}
+	return t, imp
+}
+
+func (l chatLine) baseStateText() (string, widget.Importance) {
 	switch {
 	case l.history && l.kind == lineIn:
 		return "received in plain", widget.LowImportance

@@ -16,7 +16,7 @@ func (v *convView) setSecurity(e account.SecurityChanged) {
 	}
 	// Our own check just verified the peer: its result line (next) says
 	// so, in one line.
-	byOurCheck := v.asking && prev.Level == account.Unverified && e.Level == account.Private &&
+	byOurCheck := !isOMEMO(e.Protocol) && v.asking && prev.Level == account.Unverified && e.Level == account.Private &&
 		prev.Fingerprint == e.Fingerprint
 	if !byOurCheck {
 		for _, l := range securityLines(prev, e, v.peerName()) {
@@ -27,12 +27,15 @@ func (v *convView) setSecurity(e account.SecurityChanged) {
 	if e.KeyChanged {
 		v.showKeyChanged()
 	}
+	if v.omemoAuth != nil {
+		v.omemoAuth.reload() // a device or its trust changed
+	}
 }
 
 // applySecurity shows v.sec on the button, the tab and the bars.
 func (v *convView) applySecurity() {
 	look := lookOf(v.sec.Level)
-	v.status.setLevel(v.sec.Level)
+	v.status.setSecurity(v.sec.Level, v.sec.Protocol)
 	v.tab.Icon = look.Icon
 	if v.sec.Level != account.NotPrivate {
 		// Private again (or the peer's own end): the choice is moot.
@@ -48,9 +51,23 @@ func (v *convView) applySecurity() {
 	}
 	// The key-change warning has its own Authenticate button; one
 	// prompt at a time.
-	if v.sec.Level == account.Unverified && v.hintDismissed != v.sec.Fingerprint && !v.sec.KeyChanged {
+	omemo := isOMEMO(v.sec.Protocol)
+	// No shared secret with OMEMO (SMP is OTR's): compare fingerprints.
+	if omemo {
+		v.hintSecretRow.Hide()
+		v.hintCompareRow.Show()
+	} else {
+		v.hintSecretRow.Show()
+		v.hintCompareRow.Hide()
+	}
+	if v.sec.Level == account.Unverified && v.hintDismissed != hintKey(v.sec) && !v.sec.KeyChanged {
 		n := v.peerName()
-		v.authHint.show("Encrypted, but not verified yet: make sure this is really " + n + ".")
+		if omemo {
+			v.authHint.show("Encrypted with OMEMO, but not all of " + n + "'s devices are verified: " +
+				"compare their fingerprints with " + n + ".")
+		} else {
+			v.authHint.show("Encrypted, but not verified yet: make sure this is really " + n + ".")
+		}
 	} else {
 		v.authHint.hide()
 	}
@@ -63,6 +80,10 @@ func (v *convView) applySecurity() {
 		v.u.chats.tabs.Refresh()
 	}
 }
+
+// hintKey is what a dismissed Unverified hint stays dismissed for: the
+// OTR key, or the OMEMO conversation (its devices have one each).
+func hintKey(e account.SecurityChanged) string { return e.Protocol + " " + e.Fingerprint }
 
 func (v *convView) finishedText() string {
 	return v.peerName() + " ended the private conversation. Nothing you type is sent until you choose:"
@@ -78,6 +99,9 @@ type sysLine struct {
 // with a key never seen before is one "started" line; the banner below
 // says what to do about it).
 func securityLines(prev, e account.SecurityChanged, n string) []sysLine {
+	if isOMEMO(e.Protocol) {
+		return omemoLines(prev, e, n)
+	}
 	var out []sysLine
 	add := func(t string, imp widget.Importance) { out = append(out, sysLine{t, imp}) }
 	switch e.Level {
@@ -112,6 +136,50 @@ func securityLines(prev, e account.SecurityChanged, n string) []sysLine {
 	}
 	// The account layer's Reason repeats these lines in its own terse
 	// words; it is shown only for a change the lines above do not cover.
+	if e.Reason != "" && len(out) == 0 {
+		add(e.Reason, widget.MediumImportance)
+	}
+	return out
+}
+
+// omemoLines are securityLines for an OMEMO conversation: the same four
+// words, the protocol named. There is no session to refresh, and no one
+// key: a repeated level says nothing more than the account's reason.
+func omemoLines(prev, e account.SecurityChanged, n string) []sysLine {
+	var out []sysLine
+	add := func(t string, imp widget.Importance) { out = append(out, sysLine{t, imp}) }
+	same := prev.Level == e.Level && isOMEMO(prev.Protocol)
+	switch e.Level {
+	case account.Unverified:
+		switch {
+		case same:
+		case prev.Level == account.Private && isOMEMO(prev.Protocol):
+			add("Unverified conversation with "+n+" (OMEMO): not all of "+n+"'s devices are verified.",
+				widget.WarningImportance)
+		default:
+			add("Unverified conversation with "+n+" started (OMEMO).", widget.WarningImportance)
+		}
+	case account.Private:
+		switch {
+		case same:
+		case prev.Level == account.Unverified && isOMEMO(prev.Protocol):
+			add("All of "+n+"'s devices are verified. The conversation is now private (OMEMO).", widget.SuccessImportance)
+		default:
+			add("Private conversation with "+n+" started (OMEMO).", widget.SuccessImportance)
+		}
+	case account.Finished:
+		if !same {
+			add(n+" ended the private conversation (OMEMO) — end it or restart it.", widget.MediumImportance)
+		}
+	case account.NotPrivate:
+		if prev.Level != account.NotPrivate {
+			add("Private conversation with "+n+" ended (OMEMO). Messages are no longer encrypted.", widget.DangerImportance)
+		}
+	}
+	if e.KeyChanged {
+		add("Warning: "+n+" has a new device you have not verified. It receives your messages from now on.",
+			widget.DangerImportance)
+	}
 	if e.Reason != "" && len(out) == 0 {
 		add(e.Reason, widget.MediumImportance)
 	}

@@ -47,6 +47,7 @@ func lookOf(l account.Security) statusLook {
 type statusButton struct {
 	*widget.Button
 	level    account.Security
+	protocol string // "OMEMO" or "OTR" ("" = OTR)
 	onAction func(secAction)
 	menu     *widget.PopUpMenu // last menu shown (tests look at it)
 }
@@ -58,13 +59,29 @@ func newStatusButton(onAction func(secAction)) *statusButton {
 	return s
 }
 
-func (s *statusButton) setLevel(l account.Security) {
-	s.level = l
+func (s *statusButton) setLevel(l account.Security) { s.setSecurity(l, s.protocol) }
+
+// setSecurity shows the level and, for OMEMO while encrypted, the
+// protocol: "Private (OMEMO)". OTR, the default, is not named.
+func (s *statusButton) setSecurity(l account.Security, protocol string) {
+	s.level, s.protocol = l, protocol
 	look := lookOf(l)
-	s.Button.SetText(look.Text)
+	s.Button.SetText(withProtocol(look.Text, l, protocol))
 	s.Button.SetIcon(look.Icon)
 	s.Button.Importance = look.Importance
 	s.Button.Refresh()
+}
+
+// isOMEMO: the conversation's protocol is OMEMO.
+func isOMEMO(protocol string) bool { return protocol == "OMEMO" }
+
+// withProtocol appends "(OMEMO)" to a level's word while the
+// conversation is encrypted with OMEMO.
+func withProtocol(text string, l account.Security, protocol string) string {
+	if isOMEMO(protocol) && l != account.NotPrivate {
+		return text + " (OMEMO)"
+	}
+	return text
 }
 
 // menuItems lists the security actions, enabled per state:
@@ -73,11 +90,19 @@ func (s *statusButton) setLevel(l account.Security) {
 //   - Authenticate: only while encrypted (Unverified, Private), since SMP
 //     runs inside the encrypted session;
 //   - Fingerprints and What's this?: always.
+//
+// With OMEMO there is no session to refresh (each message is encrypted
+// for the contact's devices as they are listed now) and no secret
+// question: Authenticate compares the fingerprint of every device.
 func (s *statusButton) menuItems() []*fyne.MenuItem {
+	omemo := isOMEMO(s.protocol)
 	startLabel := "Start private conversation"
 	switch s.level {
 	case account.Unverified, account.Private:
 		startLabel = "Refresh private conversation"
+		if omemo {
+			startLabel = "Check for new devices"
+		}
 	case account.Finished:
 		startLabel = "Restart private conversation"
 	}
@@ -91,11 +116,27 @@ func (s *statusButton) menuItems() []*fyne.MenuItem {
 	start := fyne.NewMenuItem(startLabel, act(actStart))
 	end := fyne.NewMenuItem("End private conversation", act(actEnd))
 	end.Disabled = s.level == account.NotPrivate
-	auth := fyne.NewMenuItem("Authenticate buddy…", act(actAuthenticate))
+	authLabel := "Authenticate buddy…"
+	if omemo {
+		authLabel = "Compare device fingerprints…"
+	}
+	auth := fyne.NewMenuItem(authLabel, act(actAuthenticate))
 	auth.Disabled = s.level != account.Unverified && s.level != account.Private
 	fps := fyne.NewMenuItem("Fingerprints…", act(actFingerprints))
 	help := fyne.NewMenuItem("What's this?", act(actHelp))
-	return []*fyne.MenuItem{start, end, fyne.NewMenuItemSeparator(), auth, fps, fyne.NewMenuItemSeparator(), help}
+	items := []*fyne.MenuItem{start, end, fyne.NewMenuItemSeparator(), auth, fps, fyne.NewMenuItemSeparator(), help}
+	if s.level != account.NotPrivate {
+		// Which protocol protects this chat, first and greyed: it is
+		// information, not an action.
+		name := "Off-the-Record (OTR)"
+		if omemo {
+			name = "OMEMO"
+		}
+		info := fyne.NewMenuItem("Encrypted with "+name, nil)
+		info.Disabled = true
+		items = append([]*fyne.MenuItem{info, fyne.NewMenuItemSeparator()}, items...)
+	}
+	return items
 }
 
 func (s *statusButton) showMenu() {
@@ -115,8 +156,10 @@ func showPrivacyHelp(w fyne.Window) {
 		"Private (green): messages are encrypted and your contact's identity is verified.\n\n" +
 		"Finished (grey): your contact ended the private conversation. Nothing you type is sent until " +
 		"you restart it or end it too.\n\n" +
-		"Sotto uses Off-the-Record (OTR) messaging: only you and your contact can read private messages, " +
-		"and nobody can prove afterwards what either of you said."
+		"Sotto uses OMEMO with contacts whose apps publish OMEMO devices (Conversations, Dino, Gajim…): " +
+		"each of their phones and computers has its own fingerprint, and Private means you verified them all. " +
+		"With everyone else it uses Off-the-Record (OTR) messaging: only you and your contact can read private " +
+		"messages, and nobody can prove afterwards what either of you said."
 	d := dialog.NewCustom("What do these colours mean?", "Got it", wrapLabel(text), w)
 	d.Resize(fyne.NewSize(480, 420))
 	d.Show()

@@ -185,6 +185,11 @@ func startInstance(dir, sotto string, u user, port, pin, password string) (*exec
 		"-jid", u.name+"@localhost", "-port", port, "-pin", pin,
 		"-profile", filepath.Join(home, "profile"), "-sotto", sotto)
 	cmd.Env = instanceEnv(filepath.Join(home, "home"), filepath.Join(home, "run"))
+	if d := os.Getenv("DEMO_STATE_DIR"); d != "" {
+		// For a script that drives the windows (scripts/omemo-session.sh):
+		// each Sotto writes what it shows (ui/teststate.go).
+		cmd.Env = append(cmd.Env, "SOTTO_TEST_STATE="+filepath.Join(d, u.name+".json"))
+	}
 	cmd.Stdin = strings.NewReader(password)
 	cmd.Stdout = &prefixWriter{prefix: "[" + u.name + "] ", w: os.Stdout}
 	cmd.Stderr = &prefixWriter{prefix: "[" + u.name + "] ", w: os.Stderr}
