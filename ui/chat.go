@@ -219,9 +219,12 @@ func (c *chatWindow) security(e account.SecurityChanged) {
 		return
 	}
 	v := c.get(e.Conv)
-	if !open {
+	if !open || !known {
 		// The new tab starts from the level before this change, so its
 		// first line says the conversation started, not "refreshed".
+		// So does a tab that a message opened before the first change
+		// arrived (OMEMO: the first message is the start): the level it
+		// read from the account was never announced in it.
 		if !known {
 			prev = account.SecurityChanged{Conv: e.Conv, Level: account.NotPrivate}
 		}

@@ -245,7 +245,7 @@ func (s *omemoSection) pasteField(acct string) fyne.CanvasObject {
 		})
 	}
 	e.OnSubmitted = func(string) { verify() }
-	btn := widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), verify)
+	btn := widget.NewButtonWithIcon("Verify link", theme.ConfirmIcon(), verify)
 	return container.NewVBox(container.NewBorder(nil, nil, nil, btn, e), res)
 }
 

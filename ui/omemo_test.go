@@ -299,3 +299,20 @@ func sameImage(a, b image.Image) bool {
 	}
 	return true
 }
+
+// The first OMEMO message can open the tab before the level change that
+// came with it: the tab read the level from the account, and the change
+// still says the conversation started (not only the account's reason).
+func TestOMEMOStartLineWhenMessageOpensTab(t *testing.T) {
+	h := newHarness(t).withBob()
+	h.b.sec[keyOf(bobConv)] = account.SecurityChanged{Conv: bobConv, Level: account.Unverified, Protocol: "OMEMO"}
+	h.u.Handle(account.MessageReceived{Conv: bobConv, Body: "hi", Encrypted: true, Level: account.Unverified, Protocol: "OMEMO"})
+	h.omemoSec(account.Unverified, func(e *account.SecurityChanged) {
+		e.Reason = "private conversation started (OMEMO); bob@example.org's devices are not all verified yet"
+	})
+	h.drain()
+	v := h.u.chats.get(bobConv)
+	if got := systemLines(v); !slices.Equal(got, []string{"Unverified conversation with bob started (OMEMO)."}) {
+		t.Errorf("system lines %q", got)
+	}
+}
