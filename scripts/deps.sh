@@ -10,7 +10,7 @@ build_pkgs=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxran
 test_pkgs=(prosody lua-unbound openssl libotr5-dev libotr5-bin libgcrypt20-dev
   gnome-keyring dbus dbus-x11 libsecret-tools xvfb openbox imagemagick xdotool x11-utils
   locales file dnsmasq microsocks ejabberd libsignal-protocol-c-dev libssl-dev
-  profanity tmux)
+  profanity tmux zbar-tools)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

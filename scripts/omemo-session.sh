@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/goenv.sh
 source scripts/xvfb.sh
-for tool in openbox xdotool jq import prosody; do
+for tool in openbox xdotool jq import prosody zbarimg; do
   command -v "$tool" >/dev/null || { echo "omemo-session: $tool is not installed (scripts/deps.sh test)" >&2; exit 1; }
 done
 [ -x build/sotto ] || { echo "omemo-session: no build/sotto" >&2; exit 1; }
@@ -121,6 +121,11 @@ fw=$(win bob 'Fingerprints')
 xdotool windowmove "$fw" 60 20 windowsize "$fw" 720 760
 wait_for bob '[.Windows[] | select(.Title|test("Fingerprints")) | .Items[] | select(.Kind=="button" and .Text=="Verify" and .Disabled != true)] | length > 0' 20
 snap 07-fingerprints-omemo-qr 1.5
+# The code on screen is the link shown beside it (what Conversations reads).
+shown=$(st bob | jq -r 'first(.Windows[] | select(.Title|test("Fingerprints")) | .Items[] | select(.Kind=="label" and (.Text|startswith("xmpp:")))) | .Text')
+scanned=$(zbarimg -q --raw "$shots/07-fingerprints-omemo-qr.png" 2>/dev/null | grep '^xmpp:' || true)
+[ -n "$shown" ] && [ "$scanned" = "$shown" ] || fail "QR code reads '$scanned', the window shows '$shown'"
+echo "omemo-session: the QR code scans as $scanned"
 click bob 'Fingerprints' button "Verify"
 wait_for bob '.Chats[0].Level == "Private"' 20
 snap 08-fingerprints-after-verify 1
