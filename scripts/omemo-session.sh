@@ -33,7 +33,7 @@ openbox >"$tmp/openbox.log" 2>&1 &
 wm=$!
 sleep 1
 mkdir -p "$tmp/state"
-DEMO_STATE_DIR=$tmp/state build/sotto-demo -pep -sotto build/sotto >"$tmp/demo.log" 2>&1 &
+DEMO_STATE_DIR=$tmp/state build/sotto-demo -pep -second-bob -sotto build/sotto >"$tmp/demo.log" 2>&1 &
 demo=$!
 
 fail() { echo "omemo-session: $*" >&2; tail -30 "$tmp/demo.log" >&2; shot "$shots/failed.png" || true; exit 1; }
@@ -53,7 +53,7 @@ win() { xdotool search --all --onlyvisible --pid "$(pid_of "$1")" --name "$2" 2>
 # item NAME TITLE-REGEX KIND TEXT [LAYER]: prints "x y" (centre, window pixels).
 item() {
   st "$1" | jq -r --arg re "$2" --arg k "$3" --arg t "$4" --argjson l "${5:-0}" \
-    'first(.Windows[] | select(.Title|test($re)) | .Items[] | select(.Kind==$k and .Text==$t and .Layer==$l)) | "\(.X + (.W/2|floor)) \(.Y + (.H/2|floor))"'
+    'first(.Windows[] | select(.Title|test($re)) | .Items[] | select(.Kind==$k and .Text==$t and .Layer==$l and .Disabled != true)) | "\(.X + (.W/2|floor)) \(.Y + (.H/2|floor))"'
 }
 # click NAME TITLE-REGEX KIND TEXT [LAYER] [COUNT]
 click() {
@@ -132,4 +132,22 @@ snap 08-fingerprints-after-verify 1
 xdotool windowminimize "$fw" || true
 xdotool windowactivate --sync "$(win bob 'Chats')" >/dev/null 2>&1 || true
 snap 09-both-private-omemo 1
+
+# Bob signs in on a second device: alice, who verified his only device,
+# is warned loudly (red bar and a dialog); she compares the new one.
+kill -USR1 "$demo"
+wait_for bob2 '[.Windows[] | select(.Title|test("^Sotto"))] | length > 0' 60
+xdotool windowminimize "$(win bob2 '^Sotto')" || true
+wait_for alice '.Chats[0].Level == "Unverified"' 60
+wait_for alice '[.Windows[] | select(.Title|test("Chats")) | .Dialogs[]? | select(.Title|test("New device"))] | length > 0' 20
+xdotool windowactivate --sync "$(win alice 'Chats')" >/dev/null 2>&1 || true
+snap 10-alice-new-device-warning 1.5
+click alice 'Chats' button "OK" 1
+sleep 0.5
+click alice 'Chats' button "Authenticate Bob"
+wait_for alice '[.Windows[].Items[] | select(.Kind=="button" and .Text=="It matches" and .Disabled != true)] | length > 0' 20
+snap 11-alice-compare-new-device 1
+click alice 'Chats' button "It matches" 1
+wait_for alice '.Chats[0].Level == "Private"' 20
+snap 12-alice-new-device-verified 1
 echo "omemo-session: done"

@@ -52,6 +52,7 @@ func main() {
 	}
 	sotto := flag.String("sotto", "build/sotto", "the Sotto binary to start")
 	flag.IntVar(&extraContacts, "contacts", 0, "extra contacts in alice's roster (scripts/idle.sh measures with 2000)")
+	flag.BoolVar(&secondBob, "second-bob", false, "on SIGUSR1, start a second Sotto signed in as bob (a new device of his)")
 	flag.BoolVar(&pep, "pep", false, "load Prosody's mod_pep and mod_offline, so the two Sottos talk OMEMO instead of OTR")
 	flag.Parse()
 	if err := run(*sotto); err != nil {
@@ -66,6 +67,9 @@ var extraContacts int
 
 // pep: the demo's Prosody publishes OMEMO devices (-pep).
 var pep bool
+
+// secondBob: SIGUSR1 starts a second device of bob's (-second-bob).
+var secondBob bool
 
 // user is one demo account.
 type user struct{ name, display, peer, peerDisplay string }
@@ -127,6 +131,33 @@ func run(sottoPath string) error {
 		}
 		insts = append(insts, cmd)
 	}
+	if secondBob {
+		// A second device of bob's, on SIGUSR1: with OMEMO (-pep), alice
+		// sees a new device of a contact she may have verified.
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		var mu sync.Mutex
+		var bob2 *exec.Cmd
+		defer func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if bob2 != nil {
+				stopAll([]*exec.Cmd{bob2})
+			}
+		}()
+		go func() {
+			<-usr1
+			cmd, err := startInstanceIn(dir, "bob2", sotto, users[1], port, pin, passwords["bob"])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "demo: bob's second device:", err)
+				return
+			}
+			mu.Lock()
+			bob2 = cmd
+			mu.Unlock()
+			fmt.Println("demo: bob's second device is starting")
+		}()
+	}
 	fmt.Println("demo: two Sotto windows are opening (alice and bob). Double-click the other one in the list,")
 	fmt.Println("demo: then use the padlock menu to go private and authenticate. Ctrl-C stops everything.")
 	return waitAll(insts)
@@ -171,11 +202,17 @@ func writeRoster(srvDir string, u user) error {
 // its own process group, with a private HOME and runtime dir under dir so
 // that neither the keyring daemon nor Sotto touches the user's own.
 func startInstance(dir, sotto string, u user, port, pin, password string) (*exec.Cmd, error) {
+	return startInstanceIn(dir, u.name, sotto, u, port, pin, password)
+}
+
+// startInstanceIn is startInstance with its own folder name under dir: a
+// second device of the same account (-second-bob) has its own profile.
+func startInstanceIn(dir, name, sotto string, u user, port, pin, password string) (*exec.Cmd, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	home := filepath.Join(dir, u.name)
+	home := filepath.Join(dir, name)
 	for _, d := range []string{"home", "run", "profile"} {
 		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
 			return nil, err
@@ -188,11 +225,11 @@ func startInstance(dir, sotto string, u user, port, pin, password string) (*exec
 	if d := os.Getenv("DEMO_STATE_DIR"); d != "" {
 		// For a script that drives the windows (scripts/omemo-session.sh):
 		// each Sotto writes what it shows (ui/teststate.go).
-		cmd.Env = append(cmd.Env, "SOTTO_TEST_STATE="+filepath.Join(d, u.name+".json"))
+		cmd.Env = append(cmd.Env, "SOTTO_TEST_STATE="+filepath.Join(d, name+".json"))
 	}
 	cmd.Stdin = strings.NewReader(password)
-	cmd.Stdout = &prefixWriter{prefix: "[" + u.name + "] ", w: os.Stdout}
-	cmd.Stderr = &prefixWriter{prefix: "[" + u.name + "] ", w: os.Stderr}
+	cmd.Stdout = &prefixWriter{prefix: "[" + name + "] ", w: os.Stdout}
+	cmd.Stderr = &prefixWriter{prefix: "[" + name + "] ", w: os.Stderr}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (is dbus installed?): %w", u.name, err)
