@@ -121,7 +121,7 @@ func newOMEMOAuth(v *convView) *omemoAuthDialog {
 			widget.NewLabelWithStyle(n+"'s devices", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})),
 		a.status, nil, nil, container.NewVScroll(a.list))
 	a.d = dialog.NewCustom("Compare fingerprints — "+n, "Close", body, v.window())
-	a.d.Resize(fyne.NewSize(600, 520))
+	a.d.Resize(fyne.NewSize(600, 660)) // room for two devices
 	a.d.SetOnClosed(func() {
 		if v.omemoAuth == a {
 			v.omemoAuth = nil
