@@ -131,7 +131,9 @@ func (c *client) sendWireFor(pc *privConv, body string, needPrivate bool, typed 
 		to += "/" + k.res
 	}
 	m := wire.OutMessage{ID: randomID(), To: to, Type: "chat", Body: body}
-	omemoStanza(&m) // omemo.go: an OMEMO element goes as elements, with a fallback body
+	if !omemoStanza(pc, &m) { // omemo.go: an OMEMO element goes as elements, with a fallback body
+		return errors.New("account: refused to send a damaged OMEMO message")
+	}
 	if isOTR(body) {
 		// XEP-0334: servers should not archive OTR messages; XEP-0280:
 		// nor copy them to our other devices, which cannot read them.

@@ -771,18 +771,26 @@ func (c *client) omemoKeyTransport(pc *privConv, to omemo.Address) {
 	_ = c.sendWire(pc, string(e.Marshal()), true)
 }
 
-// omemoStanza turns a message whose body is an OMEMO element into the
-// stanza deployed clients send: the element, the store hint, the EME
-// marker and a fallback body (none for key transport).
-func omemoStanza(m *wire.OutMessage) {
-	if !strings.HasPrefix(m.Body, omemoPrefix) {
-		return
+// omemoStanza turns the body of an OMEMO conversation's message, an
+// <encrypted/> element, into the stanza deployed clients send: the
+// element, the store hint, the EME marker and a fallback body (none for
+// key transport). Only an OMEMO session's output is turned into XML, and
+// only when it is exactly what package omemo writes: text a user typed
+// never becomes stanza XML. It reports false for a body it must refuse.
+func omemoStanza(pc *privConv, m *wire.OutMessage) bool {
+	if _, ok := pc.e2e.(*omemoSession); !ok {
+		return true
+	}
+	e, err := omemo.ParseEncrypted([]byte(m.Body))
+	if err != nil || string(e.Marshal()) != m.Body {
+		return false
 	}
 	m.Extra = wire.OMEMOElements([]byte(m.Body))
 	m.Body = ""
-	if strings.Contains(string(m.Extra), "<payload>") {
+	if e.Payload != nil {
 		m.Body = wire.OMEMOFallback
 	}
+	return true
 }
 
 // plainErr is an error's text without its package prefix.
