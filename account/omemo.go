@@ -722,6 +722,11 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 	case err == omemo.ErrNotForThisDevice:
 		c.notice(conv, cannot+": it was not encrypted for this device ("+sender+"'s app may not know it yet)")
 		return false
+	case err == omemo.ErrNoSession && sender == contact && !sent:
+		c.notice(conv, cannot+": there is no private session with the sending device (it was lost); "+
+			"a new one is offered, so the next messages can be read")
+		c.omemoRepair(pc, s, omemo.Address{JID: sender, Device: e.SID})
+		return false
 	case err != nil:
 		c.notice(conv, cannot+" ("+plainErr(err)+")")
 		return false
@@ -755,6 +760,38 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 	c.m.emit(MessageReceived{Conv: conv, Body: text, Encrypted: true, Level: level, Fingerprint: msg.Fingerprint,
 		Protocol: "OMEMO", Time: timeFromNanos(at)})
 	return true
+}
+
+// omemoRepair builds a new session with a device whose session we lost
+// (a restored backup, a damaged state) and sends it a key transport
+// element, a PreKeySignalMessage, from which it builds the same session:
+// its next messages are readable again. Once per device and conversation
+// state, so a stream of forged messages costs one fetch.
+func (c *client) omemoRepair(pc *privConv, s *omemoSession, a omemo.Address) {
+	if s.repaired == nil {
+		s.repaired = map[omemo.Address]bool{}
+	}
+	if s.repaired[a] {
+		return
+	}
+	s.repaired[a] = true
+	c.pepFetch(a.JID, omemo.BundleNode(a.Device), func(b []byte, err error) {
+		if err != nil || c.convs[pc.key] != pc || pc.e2e != s {
+			return
+		}
+		bnd, err := omemo.ParseBundle(b)
+		if err == nil && !c.om().st.HasSession(a) {
+			err = c.om().st.BuildSession(a, bnd)
+		}
+		if err == nil {
+			err = c.omemoSave()
+		}
+		if err != nil {
+			c.notice(c.convID(pc), "a new private session could not be offered to "+a.JID+"'s device: "+plainErr(err))
+			return
+		}
+		c.omemoKeyTransport(pc, a)
+	})
 }
 
 // omemoKeyTransport answers a message that started a session with an

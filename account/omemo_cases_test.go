@@ -306,3 +306,40 @@ func TestOMEMOLockedKeyNeverReplacedNeverPlain(t *testing.T) {
 	}
 	assertNoPlaintext(t, srv, text)
 }
+
+// TestOMEMOLostSessionRepaired: bob's device comes back from an old copy
+// of its state (a restored backup) that has no session with alice. Her
+// next message cannot be read there (a plain notice); bob's device offers
+// a new session, and her message after that is read.
+func TestOMEMOLostSessionRepaired(t *testing.T) {
+	bsrc := t.TempDir()
+	srv, a, b, aj, bj, _, _ := omemoPair(t, deviceOpts{}, deviceOpts{dir: bsrc})
+	backup := copyDir(t, bsrc) // before any session with alice
+	m1 := "before the loss " + randomID()
+	sendOK(t, a, bj, m1)
+	b.waitFor(0, m1, omemoLine(aj, m1))
+	b.stop()
+	b2 := startDevice(t, srv, bj, "", "b1", deviceOpts{dir: backup, secrets: b.secrets})
+	b2.ownID()
+	m2, m3 := "lost "+randomID(), "after the repair "+randomID()
+	sent := len(a.wire())
+	sendOK(t, a, bj, m2)
+	b2.waitFor(0, "notice", func(e Event) bool {
+		n, ok := e.(Notice)
+		return ok && strings.Contains(n.Text, "a new one is offered")
+	})
+	// Alice answers the new session with a key transport of her own:
+	// she has taken it.
+	a.until("alice's key transport", func() bool {
+		for _, w := range a.wire()[sent:] {
+			if strings.HasPrefix(w, omemoPrefix) && !strings.Contains(w, "<payload>") {
+				return true
+			}
+		}
+		return false
+	})
+	sendOK(t, a, bj, m3)
+	b2.waitFor(0, m3, omemoLine(aj, m3))
+	b2.never(0, "the lost line", omemoLine(aj, m2))
+	assertNoPlaintext(t, srv, m1, m2, m3)
+}
