@@ -343,3 +343,31 @@ func TestOMEMOLostSessionRepaired(t *testing.T) {
 	b2.never(0, "the lost line", omemoLine(aj, m2))
 	assertNoPlaintext(t, srv, m1, m2, m3)
 }
+
+// TestOMEMOFirstLineWaitsForTheList: alice (policy Opportunistic, plain
+// allowed) writes to bob for the first time; she has never seen his
+// device list (no subscription, so no notification). The line waits for
+// the list, and goes encrypted with OMEMO, not in the clear.
+func TestOMEMOFirstLineWaitsForTheList(t *testing.T) {
+	srv := omemoServer(t)
+	aj, apw := srv.AddUser(t, "alice")
+	bj, bpw := srv.AddUser(t, "bob")
+	b := startDevice(t, srv, bj, bpw, "b1", deviceOpts{})
+	b.knows(bj, b.ownID())
+	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{})
+	a.ownID()
+	first := "first words " + randomID()
+	id, err := a.m.Send(ctxT(t), Conversation{Account: aj, Peer: bj}, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := a.waitFor(0, "sent", func(e Event) bool {
+		m, ok := e.(MessageStateChanged)
+		return ok && m.ID == id && (m.State == SentEncrypted || m.State == SentPlain || m.State == NotSent)
+	}).(MessageStateChanged)
+	if st.State != SentEncrypted {
+		t.Fatalf("first line %v (%s), want sent encrypted", st.State, st.Reason)
+	}
+	b.waitFor(0, first, omemoLine(aj, first))
+	assertNoPlaintext(t, srv, first)
+}
