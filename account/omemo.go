@@ -56,12 +56,15 @@ type omemoAccount struct {
 	listFetch map[string]bool
 	probe     map[string]bool
 	pending   []func() // inbound OMEMO that came before the state
+	// off: contacts the user talks to with OTR although they publish
+	// OMEMO devices (Manager.UseOMEMO); their OMEMO messages are still read.
+	off map[string]bool
 }
 
 func (c *client) om() *omemoAccount {
 	if c.ext.omemo == nil {
 		c.ext.omemo = &omemoAccount{lists: map[string]omemo.DeviceList{}, fresh: map[string]bool{},
-			listFetch: map[string]bool{}, probe: map[string]bool{}}
+			listFetch: map[string]bool{}, probe: map[string]bool{}, off: map[string]bool{}}
 	}
 	return c.ext.omemo
 }
@@ -107,6 +110,9 @@ func (c *client) omemoLoaded(l omemoLoad) {
 			if _, ok := o.lists[j]; !ok {
 				o.lists[j] = omemo.DeviceList{Devices: ids}
 			}
+		}
+		for _, j := range l.noOMEMO {
+			o.off[j] = true
 		}
 		if l.notice != "" {
 			c.notice(acct, l.notice)
@@ -165,7 +171,12 @@ func (c *client) omemoSave() error {
 	for j, l := range o.lists {
 		lists[j] = l.Devices
 	}
-	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists)
+	var off []string
+	for j := range o.off {
+		off = append(off, j)
+	}
+	slices.Sort(off)
+	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists, off)
 }
 
 // omemoPublishOwn publishes our bundle, then adds this device to our
@@ -275,7 +286,7 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 		}
 	} else if pc := c.omemoConvOf(owner); pc != nil {
 		c.omemoApplyList(pc, owner, l)
-	} else if len(l.Devices) > 0 && c.hasConv(owner) && !c.otrPrivate(owner) {
+	} else if len(l.Devices) > 0 && c.hasConv(owner) && !c.otrPrivate(owner) && !o.off[owner] {
 		c.omemoConv(owner)
 	}
 	c.omemoProbeDone(owner)
@@ -323,7 +334,7 @@ func (c *client) omemoFor(peer string) bool {
 	if o.phase != omemoReady && o.phase != omemoUnavailable {
 		return false
 	}
-	return len(o.lists[peer].Devices) > 0 && !c.otrPrivate(peer)
+	return len(o.lists[peer].Devices) > 0 && !c.otrPrivate(peer) && !o.off[peer]
 }
 
 // otrPrivate: an OTR conversation with peer is private (or finished).
@@ -707,7 +718,15 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 	if sent && e.SID == o.st.DeviceID() {
 		return false // our own message echoed back (or a copy of it): nothing new
 	}
-	pc := c.omemoConv(contact)
+	pc := c.omemoConvOf(contact)
+	if pc == nil && o.off[contact] {
+		// Read, though the user talks to this contact with OTR: the
+		// session lives outside the conversations (nothing is sent
+		// through it but key transport).
+		pc = &privConv{key: peerKey{contact, ""}, e2e: c.newOMEMOSession(contact)}
+	} else if pc == nil {
+		pc = c.omemoConv(contact)
+	}
 	if pc == nil {
 		c.notice(conv, cannot+": the conversation is private with OTR; end it to use OMEMO")
 		return false

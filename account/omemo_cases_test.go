@@ -371,3 +371,29 @@ func TestOMEMOFirstLineWaitsForTheList(t *testing.T) {
 	b.waitFor(0, first, omemoLine(aj, first))
 	assertNoPlaintext(t, srv, first)
 }
+
+// TestOMEMOSwitchedToOTR: alice chooses OTR for bob although he
+// publishes OMEMO devices: his OMEMO lines are still read, hers go with
+// OTR; the choice survives a restart (it is in the state file).
+func TestOMEMOSwitchedToOTR(t *testing.T) {
+	srv, a, b, aj, bj, apw, _ := omemoPair(t, deviceOpts{policy: Always}, deviceOpts{})
+	ctx := ctxT(t)
+	if err := a.m.UseOMEMO(ctx, aj, bj, false); err != nil {
+		t.Fatal(err)
+	}
+	back := "with OMEMO " + randomID()
+	sendOK(t, b, aj, back)
+	a.waitFor(0, back, omemoLine(bj, back))
+	text := "with OTR " + randomID()
+	sendOK(t, a, bj, text)
+	if m := b.waitFor(0, text, isMsg(aj, text)).(MessageReceived); m.Protocol != "OTR" || !m.Encrypted {
+		t.Fatalf("bob got %+v, want an OTR line", m)
+	}
+	a.stop()
+	a2 := startDevice(t, srv, aj, apw, "a1", deviceOpts{dir: a.profile.Dir, secrets: a.secrets})
+	a2.ownID()
+	if use, err := a2.m.UsesOMEMO(ctx, aj, bj); err != nil || use {
+		t.Fatalf("after a restart UsesOMEMO = %v, %v; want false", use, err)
+	}
+	assertNoPlaintext(t, srv, text, back)
+}

@@ -58,11 +58,11 @@ func TestOMEMOStateFile(t *testing.T) {
 		t.Fatalf("first load: %+v", l)
 	}
 	id := l.st.DeviceID()
-	if err := saveOMEMO(path, l.key, l.st, map[string][]uint32{"bob@localhost": {7}}); err != nil {
+	if err := saveOMEMO(path, l.key, l.st, map[string][]uint32{"bob@localhost": {7}}, []string{"carol@localhost"}); err != nil {
 		t.Fatal(err)
 	}
 	again := m.loadOMEMO(ctx, acct)
-	if again.st == nil || again.st.DeviceID() != id || len(again.lists["bob@localhost"]) != 1 || again.notice != "" {
+	if again.st == nil || again.st.DeviceID() != id || len(again.lists["bob@localhost"]) != 1 || len(again.noOMEMO) != 1 || again.notice != "" {
 		t.Fatalf("reload: %+v", again)
 	}
 	// The file of another account (or a swapped file) does not open.
