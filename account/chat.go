@@ -53,7 +53,15 @@ func (c *client) handleMessage(m *wire.Message) {
 	if c.receiveOtherEncrypted(m, bare, res, at) { // eme.go
 		return
 	}
+	if c.seenLine(bare, m.ID) { // streammgmt.go
+		// A line resent after its acknowledgement was lost: shown
+		// already. Confirm it again: our first receipt may have been lost
+		// with the same link.
+		c.acknowledge(m, from.String())
+		return
+	}
 	if c.receiveChat(bare, res, *m.Body, at) {
+		c.markLine(bare, m.ID)
 		c.acknowledge(m, from.String()) // receipts.go
 	}
 }
@@ -116,14 +124,18 @@ func (c *client) handleCarbon(m *wire.Message) {
 // the session's protocol text: this is the last guard before plaintext
 // could leave.
 func (c *client) sendWire(pc *privConv, body string, needPrivate bool) error {
-	return c.sendWireFor(pc, body, needPrivate, nil)
+	_, err := c.sendWireTagged(pc, body, needPrivate, nil)
+	return err
 }
 
-// sendWireFor is sendWire for one message the user typed (typed != nil):
-// the stanza asks for a receipt and says we are active (receipts.go).
-func (c *client) sendWireFor(pc *privConv, body string, needPrivate bool, typed *pendingReceipt) error {
+// sendWireTagged is sendWire for the stanza that carries a chat line the
+// user typed (tag != nil): its stanza id is the line's id (so a receiver
+// can drop a resend it already showed, and the peer's receipt names the
+// line), it asks for a receipt and says we are active (receipts.go), and
+// it is tracked until the server acknowledges it (kept: see writeTagged).
+func (c *client) sendWireTagged(pc *privConv, body string, needPrivate bool, tag *lineTag) (kept bool, err error) {
 	if needPrivate && !pc.e2e.Protected(body) {
-		return errors.New("account: refused to send an unencrypted message")
+		return false, errors.New("account: refused to send an unencrypted message")
 	}
 	k := pc.key
 	to := k.peer
@@ -132,23 +144,32 @@ func (c *client) sendWireFor(pc *privConv, body string, needPrivate bool, typed 
 	}
 	m := wire.OutMessage{ID: randomID(), To: to, Type: "chat", Body: body}
 	if !omemoStanza(pc, &m) { // omemo.go: an OMEMO element goes as elements, with a fallback body
-		return errors.New("account: refused to send a damaged OMEMO message")
+		return false, errors.New("account: refused to send a damaged OMEMO message")
+	}
+	if tag != nil {
+		m.ID = tag.q.id
 	}
 	if isOTR(body) {
 		// XEP-0334: servers should not archive OTR messages; XEP-0280:
 		// nor copy them to our other devices, which cannot read them.
 		m.NoCopy, m.NoStore, m.Private = &wire.Empty{}, &wire.Empty{}, &wire.Empty{}
 	}
-	c.signalsFor(&m, typed)
+	if tag != nil {
+		c.signalsFor(&m, &pendingReceipt{pc: k, id: tag.q.id, body: tag.q.body})
+	}
 	if c.m.opt.wireTap != nil {
 		c.m.opt.wireTap(to, body)
 	}
-	return c.write(m)
+	return c.writeTagged(m, tag)
 }
 
 func (c *client) msgState(pc *privConv, id, body string, st OutState, reason string) {
+	c.emitLine(pc, id, body, st, reason, false)
+}
+
+func (c *client) emitLine(pc *privConv, id, body string, st OutState, reason string, confirmed bool) {
 	e := MessageStateChanged{Conv: c.convID(pc), ID: id, Body: body, State: st,
-		Reason: reason, Time: c.m.opt.now()}
+		Reason: reason, Confirmed: confirmed, Time: c.m.opt.now()}
 	if st == SentPlain {
 		c.keepPlain(e.Conv, true, body, e.Time) // history.go decides; never other states
 	}
@@ -177,11 +198,15 @@ func (c *client) send(conv Conversation, body string) (string, error) {
 			" ended the private conversation; end it too or start it again")
 	case c.sess == nil && !c.wantOnline:
 		c.msgState(pc, id, body, NotSent, "not sent: the account is offline")
-	case c.sess == nil || pc.refresh || (needPrivate && st != e2eEncrypted):
+	case c.sess == nil || pc.refresh || (needPrivate && st != e2eEncrypted) || len(pc.queue) > 0:
+		// A line never overtakes one that waits (order is kept).
 		pc.queue = append(pc.queue, queued{id: id, body: body, since: c.nowNanos(), needPrivate: needPrivate})
-		c.msgState(pc, id, body, Queued, "")
+		c.msgState(pc, id, body, Queued, c.waitReason(pc))
 		if c.sess != nil && !pc.refresh {
-			c.sendQuery(pc, false) // policy Always: start the AKE
+			c.flushQueue(pc)
+			if len(pc.queue) > 0 && pc.state() != e2eEncrypted {
+				c.sendQuery(pc, false) // policy Always: start the AKE
+			}
 		}
 	default:
 		c.sendNow(pc, queued{id: id, body: body, needPrivate: needPrivate})
@@ -201,40 +226,58 @@ func (c *client) sendNow(pc *privConv, q queued) {
 		c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 		return
 	}
+	tag := &lineTag{pc: pc, q: q, enc: enc}
+	counted := c.sm.Enabled()
 	for i, w := range r.Send {
-		var typed *pendingReceipt
+		var t *lineTag
 		if i == len(r.Send)-1 { // the last fragment completes the message
-			typed = &pendingReceipt{pc: pc.key, id: q.id, body: q.body}
+			t = tag
 		}
-		if err := c.sendWireFor(pc, w, enc || q.needPrivate, typed); err != nil {
+		kept, err := c.sendWireTagged(pc, w, enc || q.needPrivate, t)
+		if err != nil && !kept {
 			c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 			return
 		}
+		// An error with kept: in the stream's care, resent or requeued
+		// after the reconnect; the remaining fragments are too (each is
+		// counted before its write), so the tagged last one is never
+		// dropped.
+	}
+	c.resentNotice(pc, q)
+	if enc {
+		pc.lastSent, pc.lastSentAt = q, c.nowNanos()
+		if q.requeued {
+			c.smStats.Reencrypted++
+		}
+		c.awaitReceipt(pc, q) // unreceipted.go
 	}
 	c.e2eEvents(pc, r.Events)
-	st := SentPlain
-	if enc {
-		st = SentEncrypted
+	if counted || c.sess == nil {
+		c.lineSending(tag) // streammgmt.go
+		c.msgState(pc, q.id, q.body, Sending, "")
+		return
 	}
-	c.msgState(pc, q.id, q.body, st, "")
+	c.lineSent(tag, false)
 }
 
 // flushQueue sends what waited, now that the link is up and (for
 // needPrivate messages) the conversation is encrypted.
+//
+// Order is kept: the first line that must wait holds back the ones
+// behind it.
 func (c *client) flushQueue(pc *privConv) {
 	if c.sess == nil || pc.refresh {
 		return
 	}
 	enc := pc.state() == e2eEncrypted
-	keep := pc.queue[:0]
-	for _, q := range pc.queue {
+	for len(pc.queue) > 0 && c.sess != nil {
+		q := pc.queue[0]
 		if q.needPrivate && !enc {
-			keep = append(keep, q)
-			continue
+			return
 		}
+		pc.queue = pc.queue[1:]
 		c.sendNow(pc, q)
 	}
-	pc.queue = keep
 }
 
 // failQueue reports queued messages NotSent (only the needPrivate ones if
@@ -275,12 +318,26 @@ func (c *client) sessionStarted() {
 	}
 }
 
+// sessionResumed: the stream came back with everything the server held;
+// the e2e sessions are as they were, so what waited goes now.
+func (c *client) sessionResumed() {
+	for _, pc := range c.convs {
+		if !pc.refresh {
+			c.flushQueue(pc)
+		}
+	}
+}
+
 // peerCameOnline: a resource became available. A private conversation
 // with it is refreshed (it may have restarted and lost its keys).
 func (c *client) peerCameOnline(peer, res string) {
 	pc, ok := c.convs[peerKey{peer, res}]
 	if !ok {
+		c.offlineCameOnline(peer, res) // offline.go
 		return
+	}
+	if len(pc.queue) > 0 && pc.state() != e2eEncrypted && !pc.refresh {
+		c.sendQuery(pc, true) // lines waited for this contact to come online
 	}
 	if pc.state() == e2eEncrypted && !pc.refresh {
 		pc.refresh, pc.refreshSent = true, false
@@ -305,15 +362,16 @@ func (c *client) e2eHousekeeping(now time.Time) {
 			}
 			// A private line still waits: the query or the answer may
 			// have been lost with a dropped link; offer again.
-			if at, ok := pc.queryRetryDue(c.m.opt.queryRetry); ok && now.UnixNano() >= at {
+			if at, ok := c.queryRetryDue(pc); ok && now.UnixNano() >= at {
 				pc.queryRetries++
 				c.sendQuery(pc, true)
 			}
 		}
 		expired := false
 		keep := pc.queue[:0]
+		offline := c.peerOffline(pc.key.peer)
 		for _, q := range pc.queue {
-			if q.since < deadline {
+			if q.since < deadline && expires(q, offline) {
 				expired = true
 				c.msgState(pc, q.id, q.body, NotSent, "not sent: a private conversation could not be established in time")
 				continue
@@ -327,3 +385,9 @@ func (c *client) e2eHousekeeping(now time.Time) {
 		}
 	}
 }
+
+// expires reports whether a queued line has a deadline: a private line
+// for a contact who is offline waits without one (offline.go).
+// nextHousekeeping and e2eHousekeeping must agree on this, or the timer
+// would keep firing for a deadline that never acts.
+func expires(q queued, peerOffline bool) bool { return !(peerOffline && q.needPrivate) }

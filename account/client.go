@@ -13,6 +13,7 @@ import (
 
 	"mellium.im/xmpp"
 
+	"github.com/sotto-im/sotto/account/internal/sm"
 	"github.com/sotto-im/sotto/account/internal/wire"
 	"github.com/sotto-im/sotto/otr"
 	"github.com/sotto-im/sotto/secret"
@@ -59,6 +60,16 @@ type client struct {
 	pingID      string
 	pingSent    time.Time
 	lastPing    time.Time
+	serveEnded  bool // serveDone was received for the current session
+
+	// XEP-0198 (streammgmt.go): kept across connections to resume.
+	sm          *sm.Stream
+	ackAskedAt  time.Time
+	smStats     smStats
+	seen        map[string]struct{} // lines shown, by peer and stanza id
+	rosterStale bool                // presence kept over a drop, for a resumption
+	ending      bool                // endSession is running
+	sending     map[string]*lineTag // lines shown Sending, by line id
 
 	show   Show
 	status string
@@ -84,6 +95,7 @@ func newClient(m *Manager, s Settings) *client {
 		show:      Available,
 		roster:    newRosterState(),
 		convs:     map[peerKey]*privConv{},
+		sm:        sm.New(),
 	}
 }
 
@@ -159,7 +171,14 @@ func (c *client) run(parent context.Context) {
 	}
 	for {
 		hk.arm(c.nextHousekeeping())
+		// Back-pressure (events.go): while the UI's queue is full, no
+		// stanza is taken from the network.
+		inC, roomC := c.in, c.m.events.full()
+		if roomC != nil {
+			inC = nil
+		}
 		select {
+		case <-roomC:
 		case <-ctx.Done():
 			c.shutdown()
 			return
@@ -170,9 +189,10 @@ func (c *client) run(parent context.Context) {
 			f()
 		case r := <-c.connDone:
 			c.connected(r)
-		case v := <-c.in:
+		case v := <-inC:
 			c.handleInbound(v)
 		case err := <-c.serveDone:
+			c.serveEnded = true
 			c.linkLost(err)
 		case <-c.retryC:
 			c.retryC = nil
@@ -238,6 +258,9 @@ func (c *client) startConnect() {
 	c.setState(Connecting, "", 0)
 	p := c.m.dialParams(c.settings, "")
 	settings := c.settings
+	if !c.m.opt.noSM {
+		p.SM = c.sm
+	}
 	haveKey := c.key != nil
 	ctx := c.ctx
 	go func() {
@@ -351,9 +374,23 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	done := make(chan error, 1)
 	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
 	c.connectedAt = time.Now()
-	c.pingID, c.lastPing = "", time.Now()
-	go func() { done <- sess.Serve(wire.Handler(ctx, in, c.extensionHandlers()...)) }()
+	c.pingID, c.lastPing, c.serveEnded = "", time.Now(), false
+	st, ext := c.sm, c.extensionHandlers() // read here, in the loop
+	go func() { done <- sess.Serve(wire.CountedHandler(ctx, in, st, ext...)) }()
 	c.setState(Connected, "", 0)
+	if c.smSessionStarted() {
+		// Resumed: the server kept our presence, carbons and roster
+		// interest; presences that changed came in the resumed stream.
+		c.rosterStale = false
+		c.sendOwnPresence() // in case it changed while we were away
+		c.sessionResumed()
+		return
+	}
+	if c.rosterStale {
+		c.rosterStale = false
+		c.roster.allOffline()
+		c.emitRoster()
+	}
 	c.sendIQ(wire.OutIQ{Type: "set", Enable: &wire.Empty{}}, nil) // XEP-0280
 	c.fetchRoster()
 	c.fetchBlocklist() // blocking.go
@@ -363,19 +400,50 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 }
 
 // endSession closes the current session; it does not change state.
-func (c *client) endSession() {
-	if c.sess == nil {
+// polite ends the stream (the server then ends the session: no
+// resumption); otherwise the link is just dropped, so stream management
+// can resume it. Whatever the handler already handed over (and counted
+// as handled) is handled here before the session's channel goes.
+func (c *client) endSession(polite bool) {
+	if c.sess == nil || c.ending {
 		return
 	}
-	sess, raw := c.sess, c.raw
+	c.ending = true
+	defer func() { c.ending = false }()
+	sess, raw, in, done := c.sess, c.raw, c.in, c.serveDone
 	c.sessCancel()
 	c.sess, c.raw, c.in, c.serveDone = nil, nil, nil, nil
-	closeLink(sess, raw)
+	if polite {
+		closeLink(sess, raw)
+	} else {
+		_ = raw.Close()
+	}
+	if !c.serveEnded {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second): // a Serve stuck past a closed conn: give up on its leftovers
+		}
+	}
+	c.sm.Detach()
+	for drained := false; !drained; {
+		select {
+		case v := <-in:
+			c.handleInbound(v)
+		default:
+			drained = true
+		}
+	}
 	for id, f := range c.pendingIQ {
 		delete(c.pendingIQ, id)
 		if f != nil {
 			f(nil)
 		}
+	}
+	if !polite && c.sm.CanResume() {
+		// Presence stays as it was: a resumed stream does not send it
+		// again. A fresh session clears it (startSession).
+		c.rosterStale = true
+		return
 	}
 	c.roster.allOffline()
 	c.emitRoster()
@@ -383,7 +451,10 @@ func (c *client) endSession() {
 
 // linkLost: Serve returned while we wanted to stay online.
 func (c *client) linkLost(err error) {
-	c.endSession()
+	if c.ending {
+		return
+	}
+	c.endSession(false)
 	reason := "the connection to the server was lost"
 	if err != nil {
 		reason = fmt.Sprintf("%s (%v)", reason, err)
@@ -405,7 +476,8 @@ func (c *client) disconnect(reason string, st ConnState) {
 	if c.sess != nil {
 		c.sendPresence(wire.OutPresence{Type: "unavailable"})
 	}
-	c.endSession()
+	c.endSession(true)
+	c.abandonStream()
 	c.failQueued("not sent: the account went offline")
 	if c.state != st {
 		c.setState(st, reason, 0)
@@ -415,7 +487,8 @@ func (c *client) disconnect(reason string, st ConnState) {
 func (c *client) updateSettings(s Settings) {
 	c.settings = s
 	if c.sess != nil || c.connecting {
-		c.endSession()
+		c.endSession(true)
+		c.requeueLost(c.sm.Abandon())
 		c.wantOnline = true
 		if !c.connecting {
 			c.startConnect()
@@ -425,12 +498,20 @@ func (c *client) updateSettings(s Settings) {
 
 // housekeeping: ping watchdog, OTR heartbeats, queued-message deadlines.
 func (c *client) housekeeping(now time.Time) {
+	if c.sess != nil && c.m.events.full() != nil {
+		// We stopped reading (back-pressure): the answers wait unread in
+		// the inbound channel. The watchdogs start over once we read again.
+		c.pingSent, c.ackAskedAt = now, now
+	}
 	if c.sess != nil {
 		iv := c.m.opt.pingInterval
 		switch {
 		case c.pingID != "" && now.Sub(c.pingSent) > iv:
 			// A silent black hole never makes Serve return: give up on
 			// the link ourselves (FACTS.md).
+			c.linkLost(errors.New("the server stopped answering"))
+			return
+		case c.ackOverdue(now):
 			c.linkLost(errors.New("the server stopped answering"))
 			return
 		case c.pingID == "" && now.Sub(c.lastPing) >= iv:
@@ -474,29 +555,6 @@ func (c *client) sendIQ(q wire.OutIQ, onReply func(*wire.IQ)) {
 // writeTimeout: a write stalled this long means the link is gone.
 const writeTimeout = 15 * time.Second
 
-// write encodes one stanza. A write that fails or stalls means the link
-// is gone; Serve notices too, but we close the conn so it does promptly.
-//
-// The stall limit is a deadline on the conn, not a context: mellium
-// watches the context of each write in a goroutine that, when the context
-// is done, sets a deadline in the past and then clears it. A context
-// cancelled just after the write returned can still trigger that, and the
-// next write (ours, or the Serve goroutine answering a ping) fails with an
-// i/o timeout and drops the link; a flood of stanzas made that happen
-// within a second. c.ctx ends only with the loop.
-func (c *client) write(v interface{}) error {
-	if c.sess == nil {
-		return errors.New("account: not connected")
-	}
-	_ = c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
-	err := c.sess.Encode(c.ctx, v)
-	_ = c.raw.SetWriteDeadline(time.Time{})
-	if err != nil {
-		_ = c.raw.Close()
-	}
-	return err
-}
-
 // closeLink ends the stream politely if the link takes it within a second,
 // then closes the raw connection (a TLS close_notify could block for 5 s
 // on a dead link).
@@ -508,6 +566,12 @@ func closeLink(sess *xmpp.Session, raw net.Conn) {
 
 func (c *client) handleInbound(v wire.Inbound) {
 	switch {
+	case v.Acked != nil:
+		c.acked(v.Acked)
+	case v.SMErr != nil:
+		c.notice(Conversation{Account: c.account()}, "the server's count of messages disagrees with ours; reconnecting")
+		c.requeueLost(c.sm.Abandon())
+		c.linkLost(v.SMErr)
 	case v.Bad != "":
 		c.notice(Conversation{Account: c.account()}, v.Bad)
 	case v.IQ != nil:

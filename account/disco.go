@@ -95,7 +95,7 @@ func (c *client) extensionHandlers() []mux.Option {
 		mux.IQFunc(stanza.GetIQ, xml.Name{Space: wire.NSVersion, Local: "query"},
 			func(iq stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.StartElement) error {
 				if m.profile.Prefs().HideVersion {
-					return nil // Serve answers service-unavailable, as if unsupported
+					return nil // answered service-unavailable (wire), as if unsupported
 				}
 				// No operating system: it says more about the user than
 				// a peer needs.

@@ -94,7 +94,9 @@ func ExampleManager() {
 		fmt.Println(err)
 		return
 	}
-	st, err := next(ctx, alice, func(m account.MessageStateChanged) bool { return m.ID == id && m.State != account.Queued })
+	st, err := next(ctx, alice, func(m account.MessageStateChanged) bool {
+		return m.ID == id && m.State != account.Queued && m.State != account.Sending
+	})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -9,8 +9,11 @@ package account
 //     watchdog that gives up on a link whose ping got no answer;
 //   - an OTR heartbeat, when a session owes the peer one (otr NextTick);
 //   - the refresh query of a session that never saw the peer's presence;
-//   - the deadline of a message queued until a private conversation is up,
-//     and the query re-sent while it waits (privConv.queryRetryDue).
+//   - the deadline of a message queued until a private conversation is up
+//     (none for a private line waiting for an offline contact), and the
+//     query re-sent while it waits (privConv.queryRetryDue);
+//   - the XEP-0198 ack watchdog: an <r/> unanswered for a ping interval
+//     (a black hole that swallowed our lines; streammgmt.go).
 //
 // The loop re-arms the timer after every event it handles (the events are
 // what change these deadlines), which costs a walk over the open
@@ -79,6 +82,11 @@ func (c *client) nextHousekeeping() time.Time {
 		} else {
 			consider(c.lastPing.Add(iv))
 		}
+		if c.sm.Requested() {
+			// The XEP-0198 ack watchdog (streammgmt.go ackOverdue): an
+			// <r/> unanswered for a ping interval drops the link.
+			consider(c.ackAskedAt.Add(iv + time.Millisecond))
+		}
 	}
 	now, clock := time.Now(), c.m.opt.now()
 	for _, pc := range c.convs {
@@ -89,11 +97,15 @@ func (c *client) nextHousekeeping() time.Time {
 			if pc.refresh && !pc.refreshSent {
 				consider(c.connectedAt.Add(2*time.Second + time.Millisecond))
 			}
-			if at, ok := pc.queryRetryDue(c.m.opt.queryRetry); ok {
+			if at, ok := c.queryRetryDue(pc); ok {
 				consider(now.Add(time.Duration(at - clock.UnixNano())))
 			}
 		}
+		offline := c.peerOffline(pc.key.peer)
 		for _, q := range pc.queue {
+			if !expires(q, offline) {
+				continue
+			}
 			consider(now.Add(time.Duration(q.since + int64(c.m.opt.privateTimeout) - clock.UnixNano())))
 		}
 	}

@@ -39,6 +39,7 @@ type options struct {
 	queryRetry     time.Duration
 	eventBuffer    int
 	version        string // XEP-0092, see WithSoftwareVersion
+	noSM           bool   // never use XEP-0198 (tests of the fallback)
 	// wireTap, tests only: sees every chat body the loop sends.
 	wireTap func(to, body string)
 	omemo   bool // WithOMEMO (omemoapi.go)
@@ -81,6 +82,10 @@ func WithPrivateTimeout(d time.Duration) Option { return func(o *options) { o.pr
 // conversation waits before the OTR query is offered again (doubling for
 // the second retry; there is no third).
 func WithQueryRetry(d time.Duration) Option { return func(o *options) { o.queryRetry = d } }
+
+// WithoutStreamManagement turns XEP-0198 off (tests of the behaviour
+// with a server that has none).
+func WithoutStreamManagement() Option { return func(o *options) { o.noSM = true } }
 
 // Manager runs all accounts of one profile. Its methods are safe for
 // concurrent use.

@@ -111,7 +111,8 @@ func TestHTMLToLibpurplePeer(t *testing.T) {
 			}
 			e := a.waitFor(0, "sent to "+user, func(e Event) bool {
 				m, ok := e.(MessageStateChanged)
-				return ok && m.ID == id && m.State != Queued
+				// Sending: written, not yet acknowledged (XEP-0198).
+				return ok && m.ID == id && m.State != Queued && m.State != Sending
 			}).(MessageStateChanged)
 			if e.State != SentEncrypted || e.Body != s {
 				t.Fatalf("to %s: %+v, want SentEncrypted with the text as typed", user, e)

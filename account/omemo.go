@@ -659,12 +659,17 @@ func (c *client) receiveOMEMO(m *wire.Message, bare, res string) bool {
 	if t, ok := delayStamp(m); ok {
 		at = t.UnixNano()
 	}
+	from := bare
+	if res != "" {
+		from += "/" + res
+	}
 	c.omemoWhenReady(func() {
+		if c.seenLine(bare, m.ID) { // streammgmt.go: a line sent again, re-encrypted
+			c.acknowledge(m, from)
+			return
+		}
 		if c.omemoIncoming(m, bare, bare, m.ID, at, false) {
-			from := bare
-			if res != "" {
-				from += "/" + res
-			}
+			c.markLine(bare, m.ID)
 			c.acknowledge(m, from) // receipts.go
 		}
 	})

@@ -14,6 +14,9 @@ type peerInfo struct {
 	// chatStates: it sent us a XEP-0085 chat state, so it understands
 	// them (§5.1: only then do we send standalone notifications).
 	chatStates bool
+	// receipts: it confirmed a line of ours (XEP-0184), so lines it has
+	// not confirmed are sent again after a new AKE (unreceipted.go).
+	receipts bool
 	// node is the XEP-0115 caps node of its last presence.
 	node string
 }

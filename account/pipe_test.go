@@ -65,6 +65,13 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // stanzas (carbons, roster, presence) have arrived.
 func pipeAccount(t *testing.T) (*peer, *fakeServer) {
 	t.Helper()
+	return pipeAccountUI(t, true)
+}
+
+// pipeAccountUI is pipeAccount; with read false nobody reads the
+// Manager's events (a UI that does not keep up).
+func pipeAccountUI(t *testing.T, read bool) (*peer, *fakeServer) {
+	t.Helper()
 	cert, pool := selfSigned(t)
 	srvCh := make(chan *fakeServer, 1)
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -97,6 +104,9 @@ func pipeAccount(t *testing.T) (*peer, *fakeServer) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = m.Run(ctx) }()
 	go func() {
+		if !read {
+			return
+		}
 		for e := range m.Events() {
 			p.rec.mu.Lock()
 			p.rec.events = append(p.rec.events, e)

@@ -22,6 +22,8 @@ type queued struct {
 	id, body    string
 	since       int64 // unix nanos from the manager clock
 	needPrivate bool  // only ever send this encrypted
+	requeued    bool  // sent before, never acknowledged, queued again
+	resent      bool  // already resent once after the peer could not read it
 }
 
 type privConv struct {
@@ -38,6 +40,12 @@ type privConv struct {
 	queryRetries int
 	smpWeAsked   bool
 	active       int64 // last activity, for picking the resource
+	// lastSent is the last line that went out encrypted (resend.go).
+	lastSent   queued
+	lastSentAt int64
+	// unreceipted: lines sent encrypted that the peer has not confirmed,
+	// in the order sent (unreceipted.go).
+	unreceipted []queued
 }
 
 func (pc *privConv) state() e2eState { return pc.e2e.State() }
@@ -51,7 +59,15 @@ const maxQueryRetries = 2
 // queryRetryDue is when the next query for a waiting private line goes
 // out (manager clock, unix nanos), or false when none is owed: nothing
 // waits for privacy, the session is encrypted or ended, a refresh owns
-// the queries, or the retries are used up.
+// the queries, the retries are used up, or the contact is offline (its
+// coming online sends the query: peerCameOnline).
+func (c *client) queryRetryDue(pc *privConv) (int64, bool) {
+	if c.peerOffline(pc.key.peer) {
+		return 0, false
+	}
+	return pc.queryRetryDue(c.m.opt.queryRetry)
+}
+
 func (pc *privConv) queryRetryDue(after time.Duration) (int64, bool) {
 	if pc.refresh || pc.queryRetries >= maxQueryRetries {
 		return 0, false

@@ -66,6 +66,8 @@ func (c *client) handleSignals(m *wire.Message, bare, res string) bool {
 		// peer may answer from the resource it has now).
 		if p, ok := c.ext.receipts[m.Receipt.ID]; ok && p.pc.peer == bare {
 			delete(c.ext.receipts, m.Receipt.ID)
+			c.receiptFor(p.id)           // streammgmt.go: sent before delivered
+			c.receipted(p.pc.peer, p.id) // unreceipted.go
 			conv := Conversation{Account: c.account(), Peer: p.pc.peer, Resource: p.pc.res}
 			c.m.emit(MessageStateChanged{Conv: conv, ID: p.id, Body: p.body, State: Delivered, Time: c.m.opt.now()})
 		}

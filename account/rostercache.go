@@ -43,22 +43,48 @@ func (c *client) loadRosterCache() string {
 		return c.ext.rosterVer
 	}
 	c.ext.rosterLoaded = true
-	data, err := os.ReadFile(c.rosterCachePath())
+	items, ver := readRosterCache(c.m.profile.Dir, c.account())
+	for bare, it := range items {
+		c.roster.items[bare] = it
+	}
+	c.ext.rosterVer = ver
+	return ver
+}
+
+// readRosterCache reads account's cached roster: the items by bare JID and
+// the version, or nothing when there is no cache or it is unreadable.
+func readRosterCache(dir, account string) (map[string]wire.RosterItem, string) {
+	data, err := os.ReadFile(rosterCachePath(dir, account))
 	if err != nil || len(data) > maxProfileFile {
-		return ""
+		return nil, ""
 	}
 	var doc rosterCacheDoc
-	if json.Unmarshal(data, &doc) != nil || doc.Version != profileVersion || doc.Account != c.account() {
-		return ""
+	if json.Unmarshal(data, &doc) != nil || doc.Version != profileVersion || doc.Account != account || doc.Ver == "" {
+		return nil, ""
 	}
+	items := make(map[string]wire.RosterItem, len(doc.Items))
 	for _, it := range doc.Items {
 		if bare, ok := bareJID(it.JID); ok {
 			it.JID = bare
-			c.roster.items[bare] = it
+			items[bare] = it
 		}
 	}
-	c.ext.rosterVer = doc.Ver
-	return doc.Ver
+	return items, doc.Ver
+}
+
+// CachedRoster is the roster account had when Sotto last saw it (from the
+// profile's roster cache), everyone offline, sorted as RosterChanged's;
+// false when there is none. It reads the file itself, without the
+// account's loop, so a window can show it before its first frame; the
+// loop sends the same as a RosterChanged when it starts.
+func (m *Manager) CachedRoster(account string) ([]Contact, bool) {
+	items, ver := readRosterCache(m.profile.Dir, account)
+	if ver == "" || len(items) == 0 {
+		return nil, false
+	}
+	r := newRosterState()
+	r.items = items
+	return r.snapshot(), true
 }
 
 // saveRosterCache writes the roster with version ver ("" = the server

@@ -117,6 +117,9 @@ func (c *client) e2eEvents(pc *privConv, evs []e2eEvent) {
 			c.notice(conv, "a malformed private message was ignored: "+ev.Text)
 		case evPeerError:
 			c.notice(conv, "the other side reported a problem with the private conversation: "+ev.Text)
+			if ev.Current {
+				c.resendAfterPeerError(pc) // resend.go
+			}
 		case evPlainWhilePriv:
 			c.notice(conv, "the next message arrived unencrypted")
 		case evMisdirected:
@@ -173,6 +176,7 @@ func (c *client) wentSecure(pc *privConv, ev e2eEvent) {
 		c.m.emit(sc)
 	}
 	pc.queryRetries = 0
+	c.resendUnreceipted(pc) // unreceipted.go
 	c.flushQueue(pc)
 }
 

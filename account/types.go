@@ -189,10 +189,14 @@ const (
 	// Delivered: the peer's client confirmed it (XEP-0184), after
 	// SentEncrypted or SentPlain; how it was sent does not change.
 	Delivered
+	// Sending: written to the server, which has not confirmed it yet
+	// (XEP-0198 stream management); SentEncrypted or SentPlain follows
+	// once it does, with Confirmed set.
+	Sending
 )
 
 func (o OutState) String() string {
-	return [...]string{"sent encrypted", "sent in plain", "queued until private", "not sent", "delivered"}[o]
+	return [...]string{"sent encrypted", "sent in plain", "queued until private", "not sent", "delivered", "sending"}[o]
 }
 
 // SMPOutcome is how an authentication attempt ended.
@@ -287,7 +291,12 @@ type MessageStateChanged struct {
 	Body   string
 	State  OutState
 	Reason string
-	Time   time.Time
+	// Confirmed: for SentEncrypted and SentPlain, the server acknowledged
+	// the message (XEP-0198). False when the server has no stream
+	// management: then "sent" means written to the connection, and the
+	// server may still lose it.
+	Confirmed bool
+	Time      time.Time
 }
 
 // SecurityChanged reports a conversation's privacy level.

@@ -23,13 +23,13 @@ const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 const b64Invalid = 1 << 24
 
 var (
-	b64Pairs [4096][2]byte  // 12 bits → two characters
+	b64Pairs [4096]uint16   // 12 bits → two characters, first in the low byte
 	b64Dec   [4][256]uint32 // character at position i of a quantum → its bits
 )
 
 func init() {
 	for v := range b64Pairs {
-		b64Pairs[v] = [2]byte{b64Alphabet[v>>6], b64Alphabet[v&63]}
+		b64Pairs[v] = uint16(b64Alphabet[v>>6]) | uint16(b64Alphabet[v&63])<<8
 	}
 	for i := range b64Dec {
 		for c := range b64Dec[i] {
@@ -47,15 +47,16 @@ func init() {
 // b64AppendEncode appends the standard (padded) encoding of src to dst.
 func b64AppendEncode(dst, src []byte) []byte {
 	n := len(dst)
-	dst = slices.Grow(dst, base64.StdEncoding.EncodedLen(len(src)))
-	dst = dst[:n+base64.StdEncoding.EncodedLen(len(src))]
+	el := base64.StdEncoding.EncodedLen(len(src))
+	dst = slices.Grow(dst, el)[:n+el]
 	out := dst[n:]
 	i, o := 0, 0
-	for ; i+3 <= len(src) && o+4 <= len(out); i, o = i+3, o+4 {
-		s, d := src[i:i+3:i+3], out[o:o+4:o+4]
-		v := uint(s[0])<<16 | uint(s[1])<<8 | uint(s[2])
-		hi, lo := &b64Pairs[v>>12], &b64Pairs[v&0xfff]
-		d[0], d[1], d[2], d[3] = hi[0], hi[1], lo[0], lo[1]
+	// Six bytes → eight characters: one 64-bit load (the two bytes past
+	// the six must exist, hence i+8), four 12-bit lookups, one store.
+	for ; i+8 <= len(src) && o+8 <= len(out); i, o = i+6, o+8 {
+		v := binary.BigEndian.Uint64(src[i:])
+		binary.LittleEndian.PutUint64(out[o:], uint64(b64Pairs[v>>52])|uint64(b64Pairs[v>>40&0xfff])<<16|
+			uint64(b64Pairs[v>>28&0xfff])<<32|uint64(b64Pairs[v>>16&0xfff])<<48)
 	}
 	base64.StdEncoding.Encode(out[o:], src[i:])
 	return dst

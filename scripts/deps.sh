@@ -9,7 +9,8 @@ build_pkgs=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxran
   libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dri)
 test_pkgs=(prosody lua-unbound openssl libotr5-dev libotr5-bin libgcrypt20-dev
   gnome-keyring dbus dbus-x11 libsecret-tools xvfb openbox imagemagick xdotool x11-utils
-  locales file dnsmasq microsocks ejabberd libsignal-protocol-c-dev libssl-dev)
+  locales file dnsmasq microsocks ejabberd libsignal-protocol-c-dev libssl-dev
+  profanity tmux)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

@@ -62,6 +62,9 @@ type Accounts interface {
 	Disconnect(ctx context.Context, jid string) error
 	TestConnection(ctx context.Context, s account.Settings, password string) error
 	TrustCertificate(ctx context.Context, acct, sha256hex string) error
+	// CachedRoster is the roster acct had last time, everyone offline,
+	// read without waiting for the account (false: none).
+	CachedRoster(acct string) ([]account.Contact, bool)
 }
 
 // Importer imports accounts, OTR keys and fingerprints from a Pidgin

@@ -92,6 +92,7 @@ func TestOutgoingMessageStates(t *testing.T) {
 		want   string
 	}{
 		{account.Queued, "", "queued until private"},
+		{account.Sending, "", "sending… (not yet confirmed by the server)"},
 		{account.SentEncrypted, "", "sent encrypted"},
 		{account.SentPlain, "", "sent in plain"},
 		{account.NotSent, "bob is offline", "not sent: bob is offline"},

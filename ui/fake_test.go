@@ -35,6 +35,8 @@ type fakeBackend struct {
 	block chan struct{}
 	// hist is the kept plain-chat history per conversation.
 	hist map[convKey][]account.HistoryLine
+	// cached is CachedRoster's answer per account.
+	cached map[string][]account.Contact
 }
 
 type call struct {
@@ -247,6 +249,12 @@ func (f *fakeBackend) TestConnection(_ context.Context, s account.Settings, pw s
 }
 func (f *fakeBackend) TrustCertificate(_ context.Context, a, fp string) error {
 	return f.rec("TrustCertificate", a, fp)
+}
+func (f *fakeBackend) CachedRoster(a string) ([]account.Contact, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cs, ok := f.cached[a]
+	return cs, ok
 }
 func (f *fakeBackend) ImportPidgin(_ context.Context, dir string) ([]account.Settings, error) {
 	err := f.rec("ImportPidgin", dir)

@@ -92,6 +92,8 @@ func (l chatLine) stateText() (string, widget.Importance) {
 			return "waiting for the connection", widget.LowImportance
 		}
 		return "queued until private", widget.LowImportance
+	case account.Sending:
+		return "sending… (not yet confirmed by the server)", widget.LowImportance
 	}
 	if l.reason != "" {
 		return "not sent: " + l.reason, widget.DangerImportance

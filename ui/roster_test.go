@@ -272,3 +272,22 @@ func TestConnectionNoticeClearedWhenOnline(t *testing.T) {
 		t.Error("an unrelated notice was taken down")
 	}
 }
+
+// The roster cached from last time is in the window when it is first
+// shown, before the account's loop has sent anything.
+func TestRosterFromCacheInFirstFrame(t *testing.T) {
+	h := newHarness(t)
+	cs := manyContacts(50)
+	for i := range cs {
+		cs[i].Resources = nil // the cache knows nobody's presence
+	}
+	h.b.cached = map[string][]account.Contact{me: cs}
+	h.u.Start()
+	r := h.u.roster
+	if !r.win.Content().Visible() || contactRows(r) != 50 {
+		t.Fatalf("first frame: %d contact rows, want the 50 cached", contactRows(r))
+	}
+	if r.items[1].e.c.Show() != account.Offline {
+		t.Errorf("a cached contact shown %v", r.items[1].e.c.Show())
+	}
+}

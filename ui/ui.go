@@ -122,6 +122,13 @@ func (u *UI) Start() {
 		u.showWizard()
 		return
 	}
+	// The contacts seen last time are in the window's first frame, not
+	// one frame after the account's loop has read the same cache.
+	for _, s := range u.b.Accounts() {
+		if cs, ok := u.b.CachedRoster(s.JID); ok {
+			u.roster.setContacts(s.JID, cs)
+		}
+	}
 	u.roster.show()
 	for _, c := range u.state.OpenChats {
 		u.chats.open(c.conv(), false)

@@ -33,7 +33,8 @@
 //
 // Options: WithHost serves a second virtual host (its name in the
 // certificate too), WithRegistration turns on XEP-0077 in-band
-// registration.
+// registration, WithModules loads more Prosody modules (e.g. "pep",
+// "offline").
 //
 // Besides Prosody: SharedEjabberd (ejabberd.go, one ejabberd 23.01 per
 // test binary, fresh users per test), StartDNS (dns.go, dnsmasq on a free
@@ -41,7 +42,14 @@
 // and StartSOCKS (socks.go, microsocks on loopback, optionally resolving
 // names only it knows). XMPP is what tests need of either server.
 //
+// StartProfanity (profanity.go) runs profanity 0.13.1 in a private,
+// detached tmux session as an independent OMEMO peer: log in, "/omemo
+// gen" until device list and bundle are on the server, fingerprints,
+// trust, send, and the received messages read back from its chat log;
+// SubscribeBoth sets up presence subscriptions between two accounts. Its
+// doc comment lists profanity's OMEMO quirks.
+//
 // If prosody, prosodyctl or openssl is missing, Start skips the test, or
 // fails it when the environment variable CI is "true"; the same for
-// ejabberd, dnsmasq and microsocks.
+// ejabberd, dnsmasq, microsocks, profanity and tmux.
 package testbed

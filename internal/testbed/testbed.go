@@ -36,6 +36,8 @@ type Server struct {
 	certPEM []byte
 	pool    *x509.CertPool
 	opt     options
+	// hibernate: seconds a dropped session waits to be resumed (XEP-0198).
+	hibernate int
 
 	mu   sync.Mutex
 	proc *process // nil when stopped
@@ -45,10 +47,11 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
-	hosts        []string // virtual hosts besides "localhost"
-	registration bool     // XEP-0077 in-band registration on
-	preferPort   int      // STARTTLS port tried first (WithPort)
-	modules      []string // more Prosody modules (WithModules)
+	hosts        []string      // virtual hosts besides "localhost"
+	registration bool          // XEP-0077 in-band registration on
+	preferPort   int           // STARTTLS port tried first (WithPort)
+	hibernation  time.Duration // XEP-0198 resumption window (WithHibernation)
+	modules      []string      // extra modules_enabled entries (WithModules)
 }
 
 // san is the certificate's subjectAltName: localhost, 127.0.0.1 and every
@@ -79,11 +82,21 @@ func WithPort(port int) Option { return func(o *options) { o.preferPort = port }
 // a server that does not let strangers create accounts.
 func WithRegistration() Option { return func(o *options) { o.registration = true } }
 
-// WithModules loads more Prosody modules, e.g. "pep", "offline", "mam"
-// for OMEMO tests (personal eventing, offline storage, the archive).
+// WithModules loads more Prosody modules by name (e.g. "pep", "offline"
+// for OMEMO peers: device lists and bundles live in PEP, and a message to
+// a peer that is not signed in waits in offline storage).
 func WithModules(names ...string) Option {
 	return func(o *options) { o.modules = append(o.modules, names...) }
 }
+
+// DefaultHibernation is how long a dropped client session waits for a
+// XEP-0198 resumption unless WithHibernation says otherwise: short, so a
+// client whose link is cut shows offline to its contacts within seconds.
+const DefaultHibernation = 3 * time.Second
+
+// WithHibernation is how long a dropped session may be resumed
+// (mod_smacks' smacks_hibernation_time; whole seconds, at least 1).
+func WithHibernation(d time.Duration) Option { return func(o *options) { o.hibernation = d } }
 
 // Start runs a fresh Prosody for the test and stops it in t.Cleanup.
 func Start(t testing.TB, opts ...Option) *Server {
@@ -114,9 +127,12 @@ func StartServer(dir string, opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("testbed: %s not found (apt-get install prosody lua-unbound openssl): %w", tool, err)
 		}
 	}
-	s := &Server{dir: dir}
+	s := &Server{dir: dir, hibernate: int(DefaultHibernation / time.Second)}
 	for _, f := range opts {
 		f(&s.opt)
+	}
+	if s.opt.hibernation > 0 {
+		s.hibernate = max(1, int(s.opt.hibernation/time.Second))
 	}
 	s.config = filepath.Join(s.dir, "prosody.cfg.lua")
 	s.logPath = filepath.Join(s.dir, "prosody.log")

@@ -335,3 +335,61 @@ func FuzzReply(f *testing.F) {
 		}
 	})
 }
+
+// resumeReply runs Resume against one scripted reply.
+func resumeReply(t *testing.T, st *Stream, want, reply string) bool {
+	t.Helper()
+	p := newPipe(t)
+	done := make(chan bool, 1)
+	go func() {
+		ok, err := Resume(context.Background(), p.r, p.w, st)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- ok
+	}()
+	p.expect(t, want, reply)
+	return <-done
+}
+
+// TestUntakenResumeKeepsResend: a resumption hands back two stanzas to
+// resend, and the link dies before the session is used (nobody takes the
+// outcome). The next resumption must hand them back again, and a failed
+// one must hand them back as lost: before, the second negotiation
+// replaced the outcome and they were neither resent nor requeued (seen in
+// TestLinkCutsThousandMessagesNoLoss as lines stuck in Sending).
+func TestUntakenResumeKeepsResend(t *testing.T) {
+	for _, tc := range []struct {
+		name, reply string
+		resumed     bool
+	}{
+		{"resumed again", "<resumed xmlns='urn:xmpp:sm:3' h='1' previd='s1'/>", true},
+		{"failed", "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := enabled(t)
+			for i := 1; i <= 3; i++ {
+				st.Sent(i, "line")
+			}
+			st.Detach()
+			if !resumeReply(t, st, "<resume h='0' previd='s1'/>", "<resumed xmlns='urn:xmpp:sm:3' h='1' previd='s1'/>") {
+				t.Fatal("first resumption failed")
+			}
+			st.Detach() // the link dies before the session is used
+			if got := resumeReply(t, st, "<resume h='0' previd='s1'/>", tc.reply); got != tc.resumed {
+				t.Fatalf("second resumption: resumed %v", got)
+			}
+			o := st.TakeOutcome()
+			back := o.Resend
+			if !tc.resumed {
+				back = o.Lost
+				if len(o.Resend) != 0 || o.Resumed {
+					t.Fatalf("failed, yet resend %v resumed %v", items(o.Resend), o.Resumed)
+				}
+			}
+			if !eq(items(o.Acked), []uint32{1}) || !eq(items(back), []uint32{2, 3}) {
+				t.Fatalf("outcome: acked %v, handed back %v (want 1; 2 3)", items(o.Acked), items(back))
+			}
+		})
+	}
+}

@@ -34,7 +34,9 @@ type Outcome struct {
 	Resend  []Item
 	// Lost: the previous stream could not be resumed (the server said
 	// <failed/>, or has no stream management): these were sent and never
-	// acknowledged. The server may or may not have handled them.
+	// acknowledged. The server may or may not have handled them. With
+	// Resumed too: an earlier stream was lost, then the link died before
+	// that outcome was taken, and the new stream was resumed.
 	Lost []Item
 	// Failed is the server's reason when resumption or enabling failed.
 	Failed string
@@ -212,23 +214,33 @@ func (s *Stream) TakeOutcome() Outcome {
 func (s *Stream) NoSM(reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lost := s.abandonLocked()
-	s.outcome.Lost = append(s.outcome.Lost, lost...)
+	s.loseLocked()
 	s.outcome.Failed = reason
+}
+
+// loseLocked gives up the stream: what was never acknowledged, and what
+// an earlier resumption handed back that nobody took (the link died
+// before the session was used), go to outcome.Lost, in order.
+func (s *Stream) loseLocked() {
+	lost := append(s.outcome.Resend, s.abandonLocked()...)
+	s.outcome.Lost = append(s.outcome.Lost, lost...)
+	s.outcome.Resend, s.outcome.Resumed = nil, false
 }
 
 // enabledNow: <enabled/> arrived; counting starts from zero both ways.
 func (s *Stream) enabledNow(id string, max time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lost := s.abandonLocked()
-	s.outcome.Lost = append(s.outcome.Lost, lost...)
+	s.loseLocked()
 	s.enabled, s.id, s.max = true, id, max
 	s.outcome.Enabled = true
 }
 
 // resumedNow: <resumed h/> arrived. What it acknowledges is done; the
 // rest is handed back to be written again (and counted again by Sent).
+// An outcome nobody took yet (the link died between an earlier
+// negotiation and the session's use) is kept: its Acked and Lost still
+// count, and what it handed back to resend comes first.
 func (s *Stream) resumedNow(h uint32) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -236,7 +248,9 @@ func (s *Stream) resumedNow(h uint32) error {
 	if err != nil {
 		return err
 	}
-	s.outcome = Outcome{Enabled: true, Resumed: true, Acked: acked, Resend: append(s.queue, s.later...)}
+	prev := s.outcome
+	s.outcome = Outcome{Enabled: true, Resumed: true, Acked: append(prev.Acked, acked...), Lost: prev.Lost,
+		Resend: append(append(prev.Resend, s.queue...), s.later...)}
 	s.queue, s.later = nil, nil
 	s.out = s.acked
 	s.enabled = true
@@ -252,9 +266,8 @@ func (s *Stream) resumeFailed(h *uint32, reason string) {
 	if h != nil {
 		acked, _ = s.ackLocked(*h) // a bad h changes nothing we trust
 	}
-	lost := s.abandonLocked()
 	s.outcome.Acked = append(s.outcome.Acked, acked...)
-	s.outcome.Lost = append(s.outcome.Lost, lost...)
+	s.loseLocked()
 	s.outcome.Failed = reason
 }
 

@@ -14,13 +14,21 @@ import (
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+
+	"github.com/sotto-im/sotto/account/internal/sm"
 )
 
 // BindFeature binds the resource we ask for. mellium's BindResource sends
 // an empty <resource/> (FACTS.md), so the server would pick a random one;
 // OTR sessions are per full JID, so the name must be stable across
 // reconnects. RFC 6120 §7.
-func BindFeature(resource string) xmpp.StreamFeature {
+//
+// With st (not nil) and a server that offers XEP-0198 stream management,
+// it first tries to resume st's previous stream (no bind then: the old
+// resource and everything the server held for it come back), else binds
+// and enables stream management with resumption (sm.Enable). st records
+// what happened (st.TakeOutcome).
+func BindFeature(resource string, st *sm.Stream) xmpp.StreamFeature {
 	return xmpp.StreamFeature{
 		Name:       xml.Name{Space: "urn:ietf:params:xml:ns:xmpp-bind", Local: "bind"},
 		Necessary:  xmpp.Authn,
@@ -29,7 +37,10 @@ func BindFeature(resource string) xmpp.StreamFeature {
 			return true, nil, d.Skip()
 		},
 		Negotiate: func(ctx context.Context, s *xmpp.Session, _ interface{}) (xmpp.SessionState, io.ReadWriter, error) {
-			return negotiateBind(ctx, s, resource)
+			if st == nil {
+				return negotiateBind(ctx, s, resource)
+			}
+			return negotiateSM(ctx, s, resource, st)
 		},
 	}
 }
@@ -44,6 +55,34 @@ type bindIQ struct {
 		JID      string   `xml:"jid,omitempty"`
 	}
 	Error *StanzaError `xml:"error"`
+}
+
+// negotiateSM resumes, or binds and enables (XEP-0198 §3, §5).
+func negotiateSM(ctx context.Context, s *xmpp.Session, resource string, st *sm.Stream) (xmpp.SessionState, io.ReadWriter, error) {
+	if !sm.Offered(s) {
+		st.NoSM("the server does not offer stream management")
+		return negotiateBind(ctx, s, resource)
+	}
+	if st.CanResume() {
+		w, r := s.TokenWriter(), s.TokenReader()
+		resumed, err := sm.Resume(ctx, r, w, st)
+		w.Close()
+		r.Close()
+		if err != nil {
+			return 0, nil, err
+		}
+		if resumed {
+			return xmpp.Ready, nil, nil
+		}
+	}
+	mask, rw, err := negotiateBind(ctx, s, resource)
+	if err != nil {
+		return mask, rw, err
+	}
+	w, r := s.TokenWriter(), s.TokenReader()
+	defer w.Close()
+	defer r.Close()
+	return mask, rw, sm.Enable(ctx, r, w, st)
 }
 
 func negotiateBind(ctx context.Context, s *xmpp.Session, resource string) (xmpp.SessionState, io.ReadWriter, error) {
@@ -112,4 +151,29 @@ func ID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// WriteLocked encodes one stanza on sess while holding the session's
+// write lock, and runs counted under that lock just before it: the place
+// to count the stanza for stream management, so the count follows the
+// order on the wire even when a handler writes a reply at the same time.
+func WriteLocked(sess *xmpp.Session, v interface{}, counted func()) error {
+	w := sess.TokenWriter()
+	counted()
+	err := encodeTo(w, v)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// WriteSM writes a stream-management element (sm.WriteRequest) under the
+// session's write lock.
+func WriteSM(sess *xmpp.Session, f func(xmlstream.TokenWriteFlusher) error) error {
+	w := sess.TokenWriter()
+	err := f(w)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

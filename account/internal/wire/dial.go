@@ -20,6 +20,8 @@ import (
 	"mellium.im/sasl"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+
+	"github.com/sotto-im/sotto/account/internal/sm"
 )
 
 // LoginTimeout bounds dial + TLS + SASL + bind.
@@ -46,6 +48,10 @@ type Params struct {
 	// Proxy, when set, carries the connection (proxy.go); the server's
 	// name is resolved by the proxy.
 	Proxy *Proxy
+	// SM is the account's XEP-0198 state across connections: nil = no
+	// stream management; else resume its stream if it can, or enable a
+	// new one (BindFeature).
+	SM *sm.Stream
 }
 
 // CertProblem is a server certificate the user has to decide about.
@@ -105,7 +111,10 @@ func Dial(ctx context.Context, p Params) (*xmpp.Session, net.Conn, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	features = append(features, saslFeature(p.Password, p.AllowInsecure), BindFeature(res))
+	features = append(features, saslFeature(p.Password, p.AllowInsecure), BindFeature(res, p.SM))
+	if p.SM != nil {
+		features = append(features, sm.Feature())
+	}
 	// The deadline covers the whole negotiation, including a server that
 	// stops answering halfway; it is cleared once the session is ready.
 	if dl, ok := ctx.Deadline(); ok {

@@ -9,9 +9,12 @@ import (
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/mux"
 	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
+
+	"github.com/sotto-im/sotto/account/internal/sm"
 )
 
 // Handler returns what Session.Serve runs for one session. Every
@@ -24,9 +27,11 @@ import (
 //     and forwarded when it comes from our own account (RFC 6121 §2.1.6:
 //     ignore pushes from anyone else), otherwise left unanswered;
 //   - result and error: forwarded (the loop matches them to what it sent);
-//   - any other get or set: left unanswered, and Serve then answers
-//     service-unavailable (so a handler added for one payload answers
-//     that payload and nothing else changes).
+//   - any other get or set, and one a handler declines (returns without
+//     answering): answered service-unavailable from here, the answer
+//     Serve would give (so a handler added for one payload answers that
+//     payload and nothing else changes), but counted for stream
+//     management (CountedHandler).
 //
 // opts register more handlers on that mux (disco, receipts, stream
 // management elements, …); a more specific IQ pattern wins over the
@@ -51,7 +56,7 @@ import (
 // would end the stream (an empty get even reads as the end of the stream)
 // before any handler sees it, and answers an IQ of unknown type, which
 // Serve does not. Such an IQ gets today's treatment: a result or error is
-// forwarded, a get or set is left to Serve (service-unavailable). The one difference from the
+// forwarded, a get or set is answered service-unavailable. The one difference from the
 // hand-written handler this replaced: a ping that mux cannot route (only a
 // broken server sends one: the server stamps the addresses) is no longer
 // answered by us, and a ping or roster push counts only as the IQ's first
@@ -63,7 +68,23 @@ import (
 // goroutine and must not call the session's Send methods (deadlock):
 // replies go through the token encoder.
 func Handler(ctx context.Context, in chan<- Inbound, opts ...mux.Option) xmpp.Handler {
-	h := &handler{ctx: ctx, in: in}
+	return CountedHandler(ctx, in, nil, opts...)
+}
+
+// CountedHandler is Handler with XEP-0198 stream management on st (nil:
+// none): every stanza is counted in st once it was handed to the loop (or
+// handled here), every stanza a handler writes is counted as sent, <r/>
+// is answered and <a/> is forwarded as an Inbound with Acked set.
+//
+// So that our outbound count matches the server's, no stanza may be
+// written behind st's back: the IQ gets and sets nobody answers get their
+// service-unavailable error from here, not from Serve (whose own reply
+// would not be counted).
+func CountedHandler(ctx context.Context, in chan<- Inbound, st *sm.Stream, opts ...mux.Option) xmpp.Handler {
+	h := &handler{ctx: ctx, in: in, st: st}
+	if st == nil {
+		h.st = sm.New() // never enabled: counts nothing
+	}
 	base := []mux.Option{
 		ping.Handle(),
 		mux.IQFunc(stanza.SetIQ, xml.Name{Space: NSRoster, Local: "query"}, h.rosterPush),
@@ -74,9 +95,12 @@ func Handler(ctx context.Context, in chan<- Inbound, opts ...mux.Option) xmpp.Ha
 		mux.IQFunc(stanza.ErrorIQ, xml.Name{}, h.reply),
 		// Not mux's own fallback: it answers with to and from swapped
 		// where Serve answers with to only, as Sotto always did.
-		mux.IQFunc(stanza.GetIQ, xml.Name{}, leaveToServe),
-		mux.IQFunc(stanza.SetIQ, xml.Name{}, leaveToServe),
+		mux.IQFunc(stanza.GetIQ, xml.Name{}, h.unavailable),
+		mux.IQFunc(stanza.SetIQ, xml.Name{}, h.unavailable),
 	}
+	base = append(base, sm.Handle(h.st,
+		func(items []sm.Item) { h.forward(Inbound{Acked: append([]sm.Item{}, items...)}) },
+		func(err error) { h.forward(Inbound{SMErr: err}) })...)
 	h.mux = mux.New(NSClient, append(base, opts...)...)
 	return h
 }
@@ -84,17 +108,48 @@ func Handler(ctx context.Context, in chan<- Inbound, opts ...mux.Option) xmpp.Ha
 type handler struct {
 	ctx context.Context
 	in  chan<- Inbound
-	mux *mux.ServeMux
+	st  *sm.Stream
+	// dead: a hand-over to the loop was abandoned (ctx ended); nothing
+	// after that counts as handled.
+	dead bool
+	mux  *mux.ServeMux
 	// cur is the IQ being routed through mux, decoded whole; set only
 	// during that call (Serve calls the handler from one goroutine).
 	cur *IQ
 }
 
-func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+func (h *handler) HandleXMPP(rw xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	ans := &answerChecker{TokenReadEncoder: rw, id: attrValue(start, "id")}
+	t := &sm.Counter{TokenReadEncoder: ans, St: h.st}
+	if start.Name.Local == "iq" {
+		// A get or set nobody answered gets its error from here, counted
+		// (see CountedHandler), not from Serve: an extension handler that
+		// declines (version hidden, a roster push from a stranger) just
+		// returns, as it would with Serve answering.
+		switch attrValue(start, "type") {
+		case "get", "set":
+			defer func() {
+				if !ans.answered {
+					writeUnavailable(t, start)
+				}
+			}()
+		}
+	}
 	switch start.Name.Local {
 	case "message", "presence", "iq":
 	default:
 		return h.mux.HandleXMPP(t, start)
+	}
+	// Counted when we are done with it: forwarded to the loop (which
+	// handles everything it accepted, see account's endSession) or
+	// answered here. A stanza cut off by the link is not counted, so the
+	// server sends it again after a resumption.
+	if start.Name.Space == NSClient || start.Name.Space == "" {
+		defer func() {
+			if !h.dead {
+				h.st.Handled()
+			}
+		}()
 	}
 	toks, err := readInner(t)
 	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), &replay{toks: toks}))
@@ -123,11 +178,14 @@ func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	case "iq":
 		var q IQ
 		if err != nil || d.Decode(&q) != nil {
-			return nil // Serve answers an unanswered get/set with an error
+			return nil // a get/set is answered service-unavailable (deferred above)
 		}
 		if !routable(start, toks) {
-			if q.Type == "result" || q.Type == "error" {
+			switch q.Type {
+			case "result", "error":
 				h.forward(Inbound{IQ: &q})
+			case "get", "set":
+				writeUnavailable(t, start)
 			}
 			return nil
 		}
@@ -157,7 +215,7 @@ func (h *handler) rosterPush(_ stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.S
 	// mellium blanks a from equal to our bare JID, so "" is the only
 	// accepted value (RFC 6121 §2.1.6).
 	if (q.Roster == nil && q.Block == nil && q.Unblock == nil) || q.From != "" {
-		return nil // Serve answers service-unavailable
+		return nil // answered service-unavailable (HandleXMPP)
 	}
 	_ = t.Encode(OutIQ{ID: q.ID, Type: "result"})
 	// Having written the result, this handler holds the session's write
@@ -178,12 +236,75 @@ func (h *handler) rosterPush(_ stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.S
 	return nil
 }
 
-func leaveToServe(stanza.IQ, xmlstream.TokenReadEncoder, *xml.StartElement) error { return nil }
+// answerChecker notes whether an answer to the IQ with this id was
+// written (a result or error with the same id), as Serve's own check does.
+type answerChecker struct {
+	xmlstream.TokenReadEncoder
+	id       string
+	level    int
+	answered bool
+}
+
+func (a *answerChecker) EncodeToken(t xml.Token) error {
+	switch tok := t.(type) {
+	case xml.StartElement:
+		if a.level == 0 && tok.Name.Local == "iq" && attrValue(&tok, "id") == a.id {
+			if typ := attrValue(&tok, "type"); typ != "get" && typ != "set" {
+				a.answered = true
+			}
+		}
+		a.level++
+	case xml.EndElement:
+		a.level--
+	}
+	return a.TokenReadEncoder.EncodeToken(t)
+}
+
+func attrValue(start *xml.StartElement, local string) string {
+	for _, a := range start.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// unavailable answers an IQ get or set nobody handles, as Serve would
+// (to = the sender, no from), but counted (see CountedHandler).
+func (h *handler) unavailable(_ stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	writeUnavailable(t, start)
+	return nil
+}
+
+// writeUnavailable writes Serve's own answer to an unanswered IQ get or
+// set through t. If the sender's address cannot be parsed it writes
+// nothing: Serve then fails the stream, as it always did.
+func writeUnavailable(t xmlstream.TokenWriter, start *xml.StartElement) {
+	var id, from string
+	for _, a := range start.Attr {
+		switch a.Name.Local {
+		case "id":
+			id = a.Value
+		case "from":
+			from = a.Value
+		}
+	}
+	var to jid.JID
+	if from != "" {
+		var err error
+		if to, err = jid.Parse(from); err != nil {
+			return
+		}
+	}
+	_, _ = xmlstream.Copy(t, stanza.IQ{ID: id, Type: stanza.ErrorIQ, To: to}.Wrap(
+		stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}.TokenReader()))
+}
 
 func (h *handler) forward(v Inbound) {
 	select {
 	case h.in <- v:
 	case <-h.ctx.Done():
+		h.dead = true
 	}
 }
 

@@ -2,7 +2,11 @@ package wire
 
 // XML shapes of the stanzas the account loop sends and receives.
 
-import "encoding/xml"
+import (
+	"encoding/xml"
+
+	"github.com/sotto-im/sotto/account/internal/sm"
+)
 
 // Namespaces of the payloads we decode or write ourselves (mellium has no
 // XEP-0334 hints).
@@ -187,4 +191,11 @@ type Inbound struct {
 	Pres *Presence
 	IQ   *IQ
 	Bad  string // what was wrong, for a notice (never the stanza text)
+	// Acked: the server's <a/> acknowledged these (XEP-0198; the loop
+	// reports the chat lines among them as sent). Acked is non-nil, maybe
+	// empty, for every <a/>.
+	Acked []sm.Item
+	// SMErr: the server's counts disagree with ours; the loop drops the
+	// link (the stream cannot be trusted).
+	SMErr error
 }

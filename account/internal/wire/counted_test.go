@@ -1,0 +1,74 @@
+package wire
+
+import (
+	"context"
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/mux"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/sotto-im/sotto/account/internal/sm"
+)
+
+// nopFlusher is a TokenWriteFlusher that drops what it is given.
+type nopFlusher struct{}
+
+func (nopFlusher) EncodeToken(xml.Token) error { return nil }
+func (nopFlusher) Flush() error                { return nil }
+
+// enabledStream is an sm.Stream as after the server's <enabled/>.
+func enabledStream(t *testing.T) *sm.Stream {
+	t.Helper()
+	st := sm.New()
+	r := xml.NewDecoder(strings.NewReader(`<enabled xmlns='urn:xmpp:sm:3' id='s1' resume='true'/>`))
+	if err := sm.Enable(ctxT(t), r, nopFlusher{}, st); err != nil || !st.Enabled() {
+		t.Fatalf("enable: %v", err)
+	}
+	return st
+}
+
+// TestCountedHandlerAnswersDeclinedIQs: an IQ get or set that a handler
+// declines (an extension that returns without writing, a roster push from
+// a stranger) and one nobody handles are answered service-unavailable
+// from the handler, so the answers are counted: otherwise Serve writes
+// them behind the stream's back and the server's count runs ahead of
+// ours (its next <a/> would read as acknowledging stanzas never sent).
+func TestCountedHandlerAnswersDeclinedIQs(t *testing.T) {
+	p, srv, _, _, _ := pipeServer(t, serverOpts{password: true})
+	sess, raw, err := Dial(ctxT(t), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := <-srv
+	st := enabledStream(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	in := make(chan Inbound, 64)
+	done := make(chan error, 1)
+	decline := mux.IQFunc(stanza.GetIQ, xml.Name{Space: "urn:example:decline", Local: "query"},
+		func(stanza.IQ, xmlstream.TokenReadEncoder, *xml.StartElement) error { return nil })
+	go func() { done <- sess.Serve(CountedHandler(ctx, in, st, decline)) }()
+	t.Cleanup(func() {
+		cancel()
+		raw.Close()
+		<-done
+	})
+	fs.send(`<iq type='get' id='d1' from='bob@localhost/x'><query xmlns='urn:example:decline'/></iq>`)
+	fs.send(`<iq type='set' id='d2' from='mallory@localhost/x'><query xmlns='jabber:iq:roster'/></iq>`)
+	fs.send(`<iq type='get' id='d3' from='bob@localhost/x'><query xmlns='urn:example:nobody'/></iq>`)
+	got := replies(fs, "d3")
+	for _, id := range []string{"d1", "d2", "d3"} {
+		if len(got[id]) != 1 || !strings.Contains(got[id][0], "service-unavailable") {
+			t.Fatalf("answers to %s: %q", id, got[id])
+		}
+	}
+	// All three answers were counted: the server may acknowledge 3.
+	if _, err := st.Ack(3); err != nil {
+		t.Fatalf("the handler's answers were not all counted: %v", err)
+	}
+	if n := st.In(); n != 3 {
+		t.Fatalf("%d inbound stanzas counted, want 3", n)
+	}
+}
