@@ -143,10 +143,12 @@ func (c *client) sendWireTagged(pc *privConv, body string, needPrivate bool, tag
 		to += "/" + k.res
 	}
 	m := wire.OutMessage{ID: randomID(), To: to, Type: "chat", Body: body}
+	if !omemoStanza(pc, &m) { // omemo.go: an OMEMO element goes as elements, with a fallback body
+		return false, errors.New("account: refused to send a damaged OMEMO message")
+	}
 	if tag != nil {
 		m.ID = tag.q.id
 	}
-	omemoStanza(&m) // omemo.go: an OMEMO element goes as elements, with a fallback body
 	if isOTR(body) {
 		// XEP-0334: servers should not archive OTR messages; XEP-0280:
 		// nor copy them to our other devices, which cannot read them.

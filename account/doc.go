@@ -49,6 +49,16 @@
 //     Private (fingerprint verified in the Profile) and Finished; SMP;
 //     private keys in the secret.Store under "otr-key:<jid>" in libotr's
 //     file format, passwords under "password:<jid>".
+//   - OMEMO (XEP-0384, eu.siacs.conversations.axolotl) through package
+//     omemo, with WithOMEMO (omemo.go, omemosession.go, pep.go,
+//     omemostate.go, omemoapi.go): a contact that publishes OMEMO devices
+//     gets one conversation on its bare JID, encrypted to all its devices
+//     and our other ones; everyone else gets OTR. Private means every
+//     device of the contact is verified (OMEMODevices, SetOMEMOTrust,
+//     VerifyOMEMOURI); each line carries its sending device's level. The
+//     state is a 0600 profile file encrypted with a key held under
+//     "omemo-key:<jid>", rewritten before anything it changed is sent or
+//     shown.
 //
 // # Never in the clear
 //

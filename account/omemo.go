@@ -56,12 +56,15 @@ type omemoAccount struct {
 	listFetch map[string]bool
 	probe     map[string]bool
 	pending   []func() // inbound OMEMO that came before the state
+	// off: contacts the user talks to with OTR although they publish
+	// OMEMO devices (Manager.UseOMEMO); their OMEMO messages are still read.
+	off map[string]bool
 }
 
 func (c *client) om() *omemoAccount {
 	if c.ext.omemo == nil {
 		c.ext.omemo = &omemoAccount{lists: map[string]omemo.DeviceList{}, fresh: map[string]bool{},
-			listFetch: map[string]bool{}, probe: map[string]bool{}}
+			listFetch: map[string]bool{}, probe: map[string]bool{}, off: map[string]bool{}}
 	}
 	return c.ext.omemo
 }
@@ -107,6 +110,9 @@ func (c *client) omemoLoaded(l omemoLoad) {
 			if _, ok := o.lists[j]; !ok {
 				o.lists[j] = omemo.DeviceList{Devices: ids}
 			}
+		}
+		for _, j := range l.noOMEMO {
+			o.off[j] = true
 		}
 		if l.notice != "" {
 			c.notice(acct, l.notice)
@@ -165,7 +171,12 @@ func (c *client) omemoSave() error {
 	for j, l := range o.lists {
 		lists[j] = l.Devices
 	}
-	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists)
+	var off []string
+	for j := range o.off {
+		off = append(off, j)
+	}
+	slices.Sort(off)
+	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists, off)
 }
 
 // omemoPublishOwn publishes our bundle, then adds this device to our
@@ -275,7 +286,7 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 		}
 	} else if pc := c.omemoConvOf(owner); pc != nil {
 		c.omemoApplyList(pc, owner, l)
-	} else if len(l.Devices) > 0 && c.hasConv(owner) && !c.otrPrivate(owner) {
+	} else if len(l.Devices) > 0 && c.hasConv(owner) && !c.otrPrivate(owner) && !o.off[owner] {
 		c.omemoConv(owner)
 	}
 	c.omemoProbeDone(owner)
@@ -323,7 +334,7 @@ func (c *client) omemoFor(peer string) bool {
 	if o.phase != omemoReady && o.phase != omemoUnavailable {
 		return false
 	}
-	return len(o.lists[peer].Devices) > 0 && !c.otrPrivate(peer)
+	return len(o.lists[peer].Devices) > 0 && !c.otrPrivate(peer) && !o.off[peer]
 }
 
 // otrPrivate: an OTR conversation with peer is private (or finished).
@@ -648,12 +659,17 @@ func (c *client) receiveOMEMO(m *wire.Message, bare, res string) bool {
 	if t, ok := delayStamp(m); ok {
 		at = t.UnixNano()
 	}
+	from := bare
+	if res != "" {
+		from += "/" + res
+	}
 	c.omemoWhenReady(func() {
+		if c.seenLine(bare, m.ID) { // streammgmt.go: a line sent again, re-encrypted
+			c.acknowledge(m, from)
+			return
+		}
 		if c.omemoIncoming(m, bare, bare, m.ID, at, false) {
-			from := bare
-			if res != "" {
-				from += "/" + res
-			}
+			c.markLine(bare, m.ID)
 			c.acknowledge(m, from) // receipts.go
 		}
 	})
@@ -707,7 +723,15 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 	if sent && e.SID == o.st.DeviceID() {
 		return false // our own message echoed back (or a copy of it): nothing new
 	}
-	pc := c.omemoConv(contact)
+	pc := c.omemoConvOf(contact)
+	if pc == nil && o.off[contact] {
+		// Read, though the user talks to this contact with OTR: the
+		// session lives outside the conversations (nothing is sent
+		// through it but key transport).
+		pc = &privConv{key: peerKey{contact, ""}, e2e: c.newOMEMOSession(contact)}
+	} else if pc == nil {
+		pc = c.omemoConv(contact)
+	}
 	if pc == nil {
 		c.notice(conv, cannot+": the conversation is private with OTR; end it to use OMEMO")
 		return false
@@ -721,6 +745,11 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 		return false // key transport for another device
 	case err == omemo.ErrNotForThisDevice:
 		c.notice(conv, cannot+": it was not encrypted for this device ("+sender+"'s app may not know it yet)")
+		return false
+	case err == omemo.ErrNoSession && sender == contact && !sent:
+		c.notice(conv, cannot+": there is no private session with the sending device (it was lost); "+
+			"a new one is offered, so the next messages can be read")
+		c.omemoRepair(pc, s, omemo.Address{JID: sender, Device: e.SID})
 		return false
 	case err != nil:
 		c.notice(conv, cannot+" ("+plainErr(err)+")")
@@ -757,6 +786,38 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 	return true
 }
 
+// omemoRepair builds a new session with a device whose session we lost
+// (a restored backup, a damaged state) and sends it a key transport
+// element, a PreKeySignalMessage, from which it builds the same session:
+// its next messages are readable again. Once per device and conversation
+// state, so a stream of forged messages costs one fetch.
+func (c *client) omemoRepair(pc *privConv, s *omemoSession, a omemo.Address) {
+	if s.repaired == nil {
+		s.repaired = map[omemo.Address]bool{}
+	}
+	if s.repaired[a] {
+		return
+	}
+	s.repaired[a] = true
+	c.pepFetch(a.JID, omemo.BundleNode(a.Device), func(b []byte, err error) {
+		if err != nil || c.convs[pc.key] != pc || pc.e2e != s {
+			return
+		}
+		bnd, err := omemo.ParseBundle(b)
+		if err == nil && !c.om().st.HasSession(a) {
+			err = c.om().st.BuildSession(a, bnd)
+		}
+		if err == nil {
+			err = c.omemoSave()
+		}
+		if err != nil {
+			c.notice(c.convID(pc), "a new private session could not be offered to "+a.JID+"'s device: "+plainErr(err))
+			return
+		}
+		c.omemoKeyTransport(pc, a)
+	})
+}
+
 // omemoKeyTransport answers a message that started a session with an
 // empty element, so the sender's next messages are ordinary ones.
 func (c *client) omemoKeyTransport(pc *privConv, to omemo.Address) {
@@ -771,18 +832,26 @@ func (c *client) omemoKeyTransport(pc *privConv, to omemo.Address) {
 	_ = c.sendWire(pc, string(e.Marshal()), true)
 }
 
-// omemoStanza turns a message whose body is an OMEMO element into the
-// stanza deployed clients send: the element, the store hint, the EME
-// marker and a fallback body (none for key transport).
-func omemoStanza(m *wire.OutMessage) {
-	if !strings.HasPrefix(m.Body, omemoPrefix) {
-		return
+// omemoStanza turns the body of an OMEMO conversation's message, an
+// <encrypted/> element, into the stanza deployed clients send: the
+// element, the store hint, the EME marker and a fallback body (none for
+// key transport). Only an OMEMO session's output is turned into XML, and
+// only when it is exactly what package omemo writes: text a user typed
+// never becomes stanza XML. It reports false for a body it must refuse.
+func omemoStanza(pc *privConv, m *wire.OutMessage) bool {
+	if _, ok := pc.e2e.(*omemoSession); !ok {
+		return true
+	}
+	e, err := omemo.ParseEncrypted([]byte(m.Body))
+	if err != nil || string(e.Marshal()) != m.Body {
+		return false
 	}
 	m.Extra = wire.OMEMOElements([]byte(m.Body))
 	m.Body = ""
-	if strings.Contains(string(m.Extra), "<payload>") {
+	if e.Payload != nil {
 		m.Body = wire.OMEMOFallback
 	}
+	return true
 }
 
 // plainErr is an error's text without its package prefix.

@@ -306,3 +306,94 @@ func TestOMEMOLockedKeyNeverReplacedNeverPlain(t *testing.T) {
 	}
 	assertNoPlaintext(t, srv, text)
 }
+
+// TestOMEMOLostSessionRepaired: bob's device comes back from an old copy
+// of its state (a restored backup) that has no session with alice. Her
+// next message cannot be read there (a plain notice); bob's device offers
+// a new session, and her message after that is read.
+func TestOMEMOLostSessionRepaired(t *testing.T) {
+	bsrc := t.TempDir()
+	srv, a, b, aj, bj, _, _ := omemoPair(t, deviceOpts{}, deviceOpts{dir: bsrc})
+	backup := copyDir(t, bsrc) // before any session with alice
+	m1 := "before the loss " + randomID()
+	sendOK(t, a, bj, m1)
+	b.waitFor(0, m1, omemoLine(aj, m1))
+	b.stop()
+	b2 := startDevice(t, srv, bj, "", "b1", deviceOpts{dir: backup, secrets: b.secrets})
+	b2.ownID()
+	m2, m3 := "lost "+randomID(), "after the repair "+randomID()
+	sent := len(a.wire())
+	sendOK(t, a, bj, m2)
+	b2.waitFor(0, "notice", func(e Event) bool {
+		n, ok := e.(Notice)
+		return ok && strings.Contains(n.Text, "a new one is offered")
+	})
+	// Alice answers the new session with a key transport of her own:
+	// she has taken it.
+	a.until("alice's key transport", func() bool {
+		for _, w := range a.wire()[sent:] {
+			if strings.HasPrefix(w, omemoPrefix) && !strings.Contains(w, "<payload>") {
+				return true
+			}
+		}
+		return false
+	})
+	sendOK(t, a, bj, m3)
+	b2.waitFor(0, m3, omemoLine(aj, m3))
+	b2.never(0, "the lost line", omemoLine(aj, m2))
+	assertNoPlaintext(t, srv, m1, m2, m3)
+}
+
+// TestOMEMOFirstLineWaitsForTheList: alice (policy Opportunistic, plain
+// allowed) writes to bob for the first time; she has never seen his
+// device list (no subscription, so no notification). The line waits for
+// the list, and goes encrypted with OMEMO, not in the clear.
+func TestOMEMOFirstLineWaitsForTheList(t *testing.T) {
+	srv := omemoServer(t)
+	aj, apw := srv.AddUser(t, "alice")
+	bj, bpw := srv.AddUser(t, "bob")
+	b := startDevice(t, srv, bj, bpw, "b1", deviceOpts{})
+	b.knows(bj, b.ownID())
+	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{})
+	a.ownID()
+	first := "first words " + randomID()
+	id, err := a.m.Send(ctxT(t), Conversation{Account: aj, Peer: bj}, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := a.waitFor(0, "sent", func(e Event) bool {
+		m, ok := e.(MessageStateChanged)
+		return ok && m.ID == id && (m.State == SentEncrypted || m.State == SentPlain || m.State == NotSent)
+	}).(MessageStateChanged)
+	if st.State != SentEncrypted {
+		t.Fatalf("first line %v (%s), want sent encrypted", st.State, st.Reason)
+	}
+	b.waitFor(0, first, omemoLine(aj, first))
+	assertNoPlaintext(t, srv, first)
+}
+
+// TestOMEMOSwitchedToOTR: alice chooses OTR for bob although he
+// publishes OMEMO devices: his OMEMO lines are still read, hers go with
+// OTR; the choice survives a restart (it is in the state file).
+func TestOMEMOSwitchedToOTR(t *testing.T) {
+	srv, a, b, aj, bj, apw, _ := omemoPair(t, deviceOpts{policy: Always}, deviceOpts{})
+	ctx := ctxT(t)
+	if err := a.m.UseOMEMO(ctx, aj, bj, false); err != nil {
+		t.Fatal(err)
+	}
+	back := "with OMEMO " + randomID()
+	sendOK(t, b, aj, back)
+	a.waitFor(0, back, omemoLine(bj, back))
+	text := "with OTR " + randomID()
+	sendOK(t, a, bj, text)
+	if m := b.waitFor(0, text, isMsg(aj, text)).(MessageReceived); m.Protocol != "OTR" || !m.Encrypted {
+		t.Fatalf("bob got %+v, want an OTR line", m)
+	}
+	a.stop()
+	a2 := startDevice(t, srv, aj, apw, "a1", deviceOpts{dir: a.profile.Dir, secrets: a.secrets})
+	a2.ownID()
+	if use, err := a2.m.UsesOMEMO(ctx, aj, bj); err != nil || use {
+		t.Fatalf("after a restart UsesOMEMO = %v, %v; want false", use, err)
+	}
+	assertNoPlaintext(t, srv, text, back)
+}

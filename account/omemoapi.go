@@ -221,3 +221,51 @@ func (m *Manager) RemoveOMEMODevice(ctx context.Context, account string, device 
 		return nil
 	})
 }
+
+// UseOMEMO chooses the protocol for one contact: false talks to it with
+// OTR even though it publishes OMEMO devices (its OMEMO messages are still
+// read); true (the default) uses OMEMO whenever it publishes devices (a
+// private OTR conversation with it is kept until it ends).
+func (m *Manager) UseOMEMO(ctx context.Context, account, contact string, use bool) error {
+	peer, ok := bareJID(contact)
+	if !ok {
+		return errBadContact(contact)
+	}
+	return m.omemoCall(ctx, account, func(c *client, o *omemoAccount) error {
+		if o.off[peer] == !use {
+			return nil
+		}
+		if use {
+			delete(o.off, peer)
+		} else {
+			o.off[peer] = true
+		}
+		if err := c.omemoSave(); err != nil {
+			return err
+		}
+		pc := c.omemoConvOf(peer)
+		switch {
+		case !use && pc != nil:
+			s, err := c.newSession(peer)
+			if err != nil {
+				return err
+			}
+			pc.e2e = s
+			c.emitSecurity(pc, "OTR is used with "+peer+" from now on")
+		case use && c.hasConv(peer) && c.omemoFor(peer):
+			c.omemoConv(peer)
+		}
+		return nil
+	})
+}
+
+// UsesOMEMO reports the choice UseOMEMO made for contact (true unless it
+// was switched off).
+func (m *Manager) UsesOMEMO(ctx context.Context, account, contact string) (bool, error) {
+	use := false
+	err := m.omemoCall(ctx, account, func(c *client, o *omemoAccount) error {
+		use = !o.off[contact]
+		return nil
+	})
+	return use, err
+}

@@ -37,6 +37,7 @@ type omemoSession struct {
 	setup    bool
 	fetching map[omemo.Address]bool
 	failed   map[omemo.Address]string // why a bundle could not be used
+	repaired map[omemo.Address]bool   // a new session was offered (omemoRepair)
 }
 
 func (s *omemoSession) Protocol() string { return "OMEMO" }

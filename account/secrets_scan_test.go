@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log"
@@ -203,4 +204,113 @@ func TestSecretsScanAfterPrivateSession(t *testing.T) {
 			t.Fatalf("%s's profile has no files: nothing was checked", p.jid)
 		}
 	}
+}
+
+// TestSecretsScanAfterOMEMO: after OMEMO messages both ways between two
+// devices, no profile file, server file or temporary file holds the OMEMO
+// state's key, a private key of the store (identity, signed prekey,
+// prekeys), a piece of a session record, or a message's text; the OMEMO
+// file is 0600 and is not the store in the clear.
+func TestSecretsScanAfterOMEMO(t *testing.T) {
+	start := time.Now().Add(-time.Second)
+	srv, a, b, aj, bj, _, _ := omemoPair(t, deviceOpts{}, deviceOpts{})
+	texts := []string{"omemo secret " + randomID(), "omemo reply " + randomID()}
+	sendOK(t, a, bj, texts[0])
+	b.waitFor(0, texts[0], omemoLine(aj, texts[0]))
+	sendOK(t, b, aj, texts[1])
+	a.waitFor(0, texts[1], omemoLine(bj, texts[1]))
+
+	needles := map[string][]byte{}
+	for _, d := range []*device{a, b} {
+		key, err := d.secrets.Get(context.Background(), omemoKeyName(d.jid))
+		if err != nil || len(key) != omemoKeySize {
+			t.Fatalf("%s: OMEMO key %v", d.jid, err)
+		}
+		secretNeedles(d.jid+" OMEMO file key", key, needles)
+		var st []byte
+		if err := d.m.accountCall(ctxT(t), d.jid, func(c *client, reply func(error)) {
+			var err error
+			st, err = c.om().st.Marshal()
+			reply(err)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// The store as Marshal writes it (its start names the device,
+		// so it is this test's own), also as any wrapper would encode it.
+		secretNeedles(d.jid+" store", st[:48], needles)
+		var doc struct {
+			IdentityPrivate []byte `json:"identity_private"`
+			SignedPreKey    struct {
+				Private []byte `json:"private"`
+			} `json:"signed_prekey"`
+			PreKeys []struct {
+				Private []byte `json:"private"`
+			} `json:"prekeys"`
+			Devices []struct {
+				Session []byte `json:"session"`
+			} `json:"devices"`
+		}
+		if err := json.Unmarshal(st, &doc); err != nil || len(doc.IdentityPrivate) != 32 || len(doc.PreKeys) < 5 {
+			t.Fatalf("%s: store %v", d.jid, err)
+		}
+		secretNeedles(d.jid+" identity private key", doc.IdentityPrivate, needles)
+		secretNeedles(d.jid+" signed prekey private", doc.SignedPreKey.Private, needles)
+		for i, pk := range doc.PreKeys[:5] {
+			secretNeedles(fmt.Sprintf("%s prekey %d private", d.jid, i), pk.Private, needles)
+		}
+		sessions := 0
+		for _, dv := range doc.Devices {
+			if len(dv.Session) > 96 {
+				secretNeedles(d.jid+" session record", dv.Session[32:96], needles)
+				sessions++
+			}
+		}
+		if sessions == 0 {
+			t.Fatalf("%s has no session to look for", d.jid)
+		}
+	}
+	for _, s := range texts {
+		secretNeedles(fmt.Sprintf("OMEMO text %q", s), []byte(s), needles)
+	}
+	var hits []string
+	scanned := 0
+	scan := func(root string, since time.Time) {
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			fi, err := d.Info()
+			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 || fi.ModTime().Before(since) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			scanned++
+			for name, n := range needles {
+				if bytes.Contains(data, n) {
+					hits = append(hits, name+" in "+path)
+				}
+			}
+			return nil
+		})
+	}
+	for _, d := range []*device{a, b} {
+		scan(d.profile.Dir, time.Time{})
+		checkModes(t, d.profile.Dir)
+		f, err := os.ReadFile(omemoStatePath(d.profile.Dir, d.jid))
+		if err != nil || len(f) < 1000 || !bytes.HasPrefix(f, []byte(omemoFileMagic)) || bytes.Contains(f, []byte(`{"Version"`)) {
+			t.Fatalf("%s: the OMEMO state file is missing or not encrypted (%v)", d.jid, err)
+		}
+	}
+	scan(srv.Dir(), time.Time{})
+	scan(os.TempDir(), start)
+	for _, h := range hits {
+		t.Errorf("found %s", h)
+	}
+	if scanned < 5 {
+		t.Fatalf("only %d files scanned", scanned)
+	}
+	t.Logf("scanned %d files for %d needles", scanned, len(needles))
 }
