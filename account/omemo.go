@@ -194,7 +194,9 @@ func (c *client) omemoPublishOwn() {
 			}
 		case err == errPEPNotFound:
 		default:
-			if err != errPEPLost {
+			// A server without PEP: no OMEMO for this account, and
+			// nothing to tell the user (contacts get OTR).
+			if err != errPEPLost && err != errPEPUnsupported {
 				c.notice(acct, "your OMEMO device list could not be read: "+plainErr(err))
 			}
 			return
@@ -208,7 +210,7 @@ func (c *client) omemoPublishOwn() {
 func (c *client) omemoPublishBundle() {
 	o := c.om()
 	c.pepPublish(omemo.BundleNode(o.st.DeviceID()), o.st.Bundle().Marshal(), func(err error) {
-		if err != nil && err != errPEPLost {
+		if err != nil && err != errPEPLost && err != errPEPUnsupported {
 			c.notice(Conversation{Account: c.account()}, "your OMEMO keys could not be published: "+plainErr(err))
 		}
 	})
@@ -275,7 +277,7 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 					if !slices.Contains(o.lists[owner].Devices, o.st.DeviceID()) {
 						c.omemoListSeen(owner, mine) // the notification may come later
 					}
-				case err != errPEPLost:
+				case err != errPEPLost && err != errPEPUnsupported:
 					c.notice(Conversation{Account: c.account()},
 						"this device could not be added to your OMEMO devices: "+plainErr(err))
 				}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sotto-im/sotto/internal/testbed"
 	"github.com/sotto-im/sotto/secret"
@@ -396,4 +397,38 @@ func TestOMEMOSwitchedToOTR(t *testing.T) {
 		t.Fatalf("after a restart UsesOMEMO = %v, %v; want false", use, err)
 	}
 	assertNoPlaintext(t, srv, text, back)
+}
+
+// TestOMEMOServerWithoutPEPIsQuiet: on a server without PEP (no
+// mod_pep), OMEMO is simply not there: no warning in the account's
+// window about device lists or keys that could not be read or
+// published. A ping through the loop after the OMEMO state is ready
+// shows the server's answers to the PEP requests were handled.
+func TestOMEMOServerWithoutPEPIsQuiet(t *testing.T) {
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), extra: []Option{WithOMEMO(true)}})
+	a.connect()
+	c, _ := a.m.client(a.jid)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ready := false
+		if err := c.call(ctxT(t), func(reply func(error)) { ready = c.om().phase == omemoReady; reply(nil) }); err != nil {
+			t.Fatal(err)
+		}
+		if ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the OMEMO state never loaded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	loopRoster(t, a) // a ping through the loop: every earlier answer was handled
+	a.rec.mu.Lock()
+	defer a.rec.mu.Unlock()
+	for _, e := range a.rec.events {
+		if n, ok := e.(Notice); ok && strings.Contains(n.Text, "OMEMO") {
+			t.Fatalf("a server without PEP gave the notice %q", n.Text)
+		}
+	}
 }

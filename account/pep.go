@@ -16,6 +16,9 @@ import (
 var (
 	errPEPNotFound = errors.New("account: nothing is published there")
 	errPEPLost     = errors.New("account: the connection was lost")
+	// errPEPUnsupported: the server has no personal eventing (PEP) for
+	// this account, so no OMEMO either; that is not an error to report.
+	errPEPUnsupported = errors.New("account: the server offers no personal eventing (PEP)")
 )
 
 // pepAccess is the access model we ask for: anyone may read the device
@@ -36,11 +39,14 @@ func (c *client) pepFetch(owner, node string, done func([]byte, error)) {
 		case q == nil:
 			done(nil, errPEPLost)
 		case q.Type == "error":
-			if cond := q.Error.Condition(); cond != "item-not-found" {
+			switch cond := q.Error.Condition(); {
+			case cond == "item-not-found":
+				done(nil, errPEPNotFound)
+			case owner == c.account() && noPEP(cond):
+				done(nil, errPEPUnsupported)
+			default:
 				done(nil, errors.New("account: the server refused ("+cond+")"))
-				return
 			}
-			done(nil, errPEPNotFound)
 		case q.PubSub == nil || q.PubSub.Items == nil:
 			done(nil, errPEPNotFound)
 		default:
@@ -69,6 +75,8 @@ func (c *client) pepPublish(node string, payload []byte, done func(error)) {
 				done(errPEPLost)
 			case q.Type == "error" && access != "" && q.Error.Condition() == "precondition-not-met":
 				try("")
+			case q.Type == "error" && noPEP(q.Error.Condition()):
+				done(errPEPUnsupported)
 			case q.Type == "error":
 				done(errors.New("account: the server refused to publish (" + q.Error.Condition() + ")"))
 			default:
@@ -96,4 +104,11 @@ func (c *client) pepEvent(m *wire.Message) {
 		return
 	}
 	c.omemoEvent(owner, it)
+}
+
+// noPEP reports whether our own server's refusal means it has no PEP
+// service at all (RFC 6120 conditions a server without mod_pep answers
+// with), rather than refusing this one request.
+func noPEP(cond string) bool {
+	return cond == "service-unavailable" || cond == "feature-not-implemented"
 }
