@@ -21,6 +21,10 @@ type Sender interface {
 type Privacy interface {
 	StartPrivate(ctx context.Context, conv account.Conversation) error
 	EndPrivate(ctx context.Context, conv account.Conversation) error
+	// UseOMEMO chooses OMEMO (true, the default) or OTR for one contact
+	// that publishes OMEMO devices; UsesOMEMO reads the choice.
+	UseOMEMO(ctx context.Context, acct, contact string, use bool) error
+	UsesOMEMO(ctx context.Context, acct, contact string) (bool, error)
 	Authenticate(ctx context.Context, conv account.Conversation, question, secret string) error
 	AnswerSMP(ctx context.Context, conv account.Conversation, secret string) error
 	AbortSMP(ctx context.Context, conv account.Conversation) error

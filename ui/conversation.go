@@ -74,6 +74,7 @@ func newConvView(u *UI, conv account.Conversation) *convView {
 	v.sub.Importance = widget.LowImportance
 	v.sub.Truncation = fyne.TextTruncateEllipsis
 	v.status = newStatusButton(v.action)
+	v.loadProtocolChoice()
 
 	v.restartBtn = widget.NewButtonWithIcon("Restart private conversation", lockIcon, v.startPrivate)
 	v.restartBtn.Importance = widget.HighImportance
@@ -299,7 +300,42 @@ func (v *convView) action(a secAction) {
 		}
 	case actHelp:
 		showPrivacyHelp(v.window())
+	case actUseOTR, actUseOMEMO:
+		v.useOMEMO(a == actUseOMEMO)
 	}
+}
+
+// useOMEMO switches the protocol for this contact; the account says what
+// changed with a SecurityChanged (and, for OTR, the chat starts over).
+func (v *convView) useOMEMO(use bool) {
+	acct, peer := v.conv.Account, v.conv.Peer
+	report := v.reportErr("switch the protocol")
+	v.u.do(func(ctx context.Context) error { return v.u.b.UseOMEMO(ctx, acct, peer, use) }, func(err error) {
+		if err != nil {
+			report(err)
+			return
+		}
+		v.status.otrChosen = !use
+		if !use {
+			v.startPrivate() // OTR now: start it, as the menu's Start would
+		}
+	})
+}
+
+// loadProtocolChoice asks the account whether the user chose OTR for this
+// contact (so the menu can offer OMEMO back); an account without OMEMO
+// has nothing to say.
+func (v *convView) loadProtocolChoice() {
+	acct, peer := v.conv.Account, v.conv.Peer
+	var uses bool
+	v.u.do(func(ctx context.Context) (err error) {
+		uses, err = v.u.b.UsesOMEMO(ctx, acct, peer)
+		return err
+	}, func(err error) {
+		if err == nil {
+			v.status.otrChosen = !uses
+		}
+	})
 }
 
 func (v *convView) startPrivate() {

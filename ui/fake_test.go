@@ -37,6 +37,8 @@ type fakeBackend struct {
 	hist map[convKey][]account.HistoryLine
 	// cached is CachedRoster's answer per account.
 	cached map[string][]account.Contact
+	// otrFor: contacts the user switched to OTR (UseOMEMO false).
+	otrFor map[string]bool
 	// omemo is OMEMODevices' answer per jid (our own account included);
 	// SetOMEMOTrust and RemoveOMEMODevice change it. ownOMEMO is OwnOMEMO's.
 	omemo    map[string][]account.OMEMODevice
@@ -108,6 +110,23 @@ func (f *fakeBackend) StartPrivate(_ context.Context, c account.Conversation) er
 }
 func (f *fakeBackend) EndPrivate(_ context.Context, c account.Conversation) error {
 	return f.rec("EndPrivate", c)
+}
+func (f *fakeBackend) UseOMEMO(_ context.Context, a, c string, use bool) error {
+	err := f.rec("UseOMEMO", a, c, use)
+	if err == nil {
+		f.mu.Lock()
+		if f.otrFor == nil {
+			f.otrFor = map[string]bool{}
+		}
+		f.otrFor[c] = !use
+		f.mu.Unlock()
+	}
+	return err
+}
+func (f *fakeBackend) UsesOMEMO(_ context.Context, a, c string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.otrFor[c], nil
 }
 func (f *fakeBackend) Authenticate(_ context.Context, c account.Conversation, q, s string) error {
 	return f.rec("Authenticate", c, q, s)

@@ -316,3 +316,31 @@ func TestOMEMOStartLineWhenMessageOpensTab(t *testing.T) {
 		t.Errorf("system lines %q", got)
 	}
 }
+
+// The padlock menu of an OMEMO chat switches the contact to OTR (and
+// starts it); the chat's menu then offers OMEMO back, also after the
+// window is opened again (the choice comes from the account).
+func TestOMEMOSwitchToOTRAndBack(t *testing.T) {
+	h := newHarness(t).withBob()
+	v := h.u.chats.open(bobConv, true)
+	h.drain()
+	h.omemoSec(account.Unverified)
+	chooseFromStatusMenu(t, v.status, "Use OTR with this contact instead")
+	h.settle(func() bool { return v.status.otrChosen })
+	h.calls("UseOMEMO", 1)
+	h.settle(func() bool { return len(h.b.called("StartPrivate")) >= 2 })
+	// Now an OTR chat: no switch to OTR, a way back to OMEMO.
+	h.u.Handle(account.SecurityChanged{Conv: bobConv, Level: account.Unverified, Protocol: "OTR", Fingerprint: "ABCD"})
+	labels := menuLabels(v.status)
+	if slices.Contains(labels, "Use OTR with this contact instead") || !slices.Contains(labels, "Use OMEMO with this contact again") {
+		t.Fatalf("OTR chat after the switch: menu %q", labels)
+	}
+	// A new window for the same contact learns the choice from the account.
+	w := newConvView(h.u, bobConv)
+	h.settle(func() bool { return w.status.otrChosen })
+	chooseFromStatusMenu(t, v.status, "Use OMEMO with this contact again")
+	h.settle(func() bool { return !v.status.otrChosen })
+	if h.b.otrFor["bob@example.org"] {
+		t.Fatal("the account still has OTR chosen for bob")
+	}
+}

@@ -18,6 +18,8 @@ const (
 	actAuthenticate
 	actFingerprints
 	actHelp
+	actUseOTR   // talk OTR with this contact although it has OMEMO
+	actUseOMEMO // undo actUseOTR
 )
 
 // statusLook is how a security level is shown: words AND colour, so the
@@ -48,8 +50,11 @@ type statusButton struct {
 	*widget.Button
 	level    account.Security
 	protocol string // "OMEMO" or "OTR" ("" = OTR)
-	onAction func(secAction)
-	menu     *widget.PopUpMenu // last menu shown (tests look at it)
+	// otrChosen: the user chose OTR for this contact (UseOMEMO false);
+	// the menu then offers OMEMO back.
+	otrChosen bool
+	onAction  func(secAction)
+	menu      *widget.PopUpMenu // last menu shown (tests look at it)
 }
 
 func newStatusButton(onAction func(secAction)) *statusButton {
@@ -125,6 +130,12 @@ func (s *statusButton) menuItems() []*fyne.MenuItem {
 	fps := fyne.NewMenuItem("Fingerprints…", act(actFingerprints))
 	help := fyne.NewMenuItem("What's this?", act(actHelp))
 	items := []*fyne.MenuItem{start, end, fyne.NewMenuItemSeparator(), auth, fps, fyne.NewMenuItemSeparator(), help}
+	switch {
+	case omemo:
+		items = append(items, fyne.NewMenuItem("Use OTR with this contact instead", act(actUseOTR)))
+	case s.otrChosen:
+		items = append(items, fyne.NewMenuItem("Use OMEMO with this contact again", act(actUseOMEMO)))
+	}
 	if s.level != account.NotPrivate {
 		// Which protocol protects this chat, first and greyed: it is
 		// information, not an action.
