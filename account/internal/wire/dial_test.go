@@ -12,6 +12,7 @@ import (
 
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
 )
 
 func TestDialBindsOurResource(t *testing.T) {
@@ -175,8 +176,8 @@ func TestDialBadAddress(t *testing.T) {
 }
 
 // TestCutDuringLoginIsNotARefusal: a stream cut in the middle of SASL
-// reaches the feature as the decoder's syntax error; it must not be
-// reported as a refused password (which stops reconnecting for good).
+// reaches the feature as the decoder's syntax error, a server shutting
+// down as a stream error; neither may be reported as a refused password (which stops reconnecting for good).
 func TestCutDuringLoginIsNotARefusal(t *testing.T) {
 	_, cut := xml.NewDecoder(strings.NewReader(`<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'`)).Token()
 	if cut == nil {
@@ -184,6 +185,9 @@ func TestCutDuringLoginIsNotARefusal(t *testing.T) {
 	}
 	if !isNetErr(cut) || !isNetErr(fmt.Errorf("sasl: %w", cut)) {
 		t.Errorf("%v (%T) taken for a refusal", cut, cut)
+	}
+	if shut := (stream.Error{Err: "system-shutdown"}); !isNetErr(shut) || !isNetErr(fmt.Errorf("sasl: %w", shut)) {
+		t.Errorf("the server's shutdown (a stream error) taken for a refusal")
 	}
 	if isNetErr(errors.New("sasl: invalid server signature")) {
 		t.Error("a SCRAM failure taken for a network error")
