@@ -56,10 +56,7 @@ func (c *client) handleMessage(m *wire.Message) {
 		c.acknowledge(m, from.String())
 		return
 	}
-	if c.receiveChat(bare, res, *m.Body, at) {
-		c.markLine(bare, m.ID)
-		c.acknowledge(m, from.String()) // receipts.go
-	}
+	c.takeOrHold(bare, res, from.String(), m, at) // order.go
 }
 
 func delayStamp(m *wire.Message) (time.Time, bool) {
@@ -138,6 +135,9 @@ func (c *client) sendWireTagged(pc *privConv, body string, needPrivate bool, tag
 	m := wire.OutMessage{ID: randomID(), To: to, Type: "chat", Body: body}
 	if tag != nil {
 		m.ID = tag.q.id
+		if tag.q.prev != "" {
+			m.Follows = &wire.LineRef{ID: tag.q.prev} // order.go
+		}
 	}
 	if isOTR(body) {
 		// XEP-0334: servers should not archive OTR messages; XEP-0280:
@@ -215,6 +215,9 @@ func (c *client) sendNow(pc *privConv, q queued) {
 	if err != nil {
 		c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
 		return
+	}
+	if !q.chained { // order.go
+		q.prev, q.chained, pc.lastLine = pc.lastLine, true, q.id
 	}
 	tag := &lineTag{pc: pc, q: q, enc: enc}
 	counted := c.sm.Enabled()
@@ -321,6 +324,7 @@ func (c *client) sessionResumed() {
 // peerCameOnline: a resource became available. A private conversation
 // with it is refreshed (it may have restarted and lost its keys).
 func (c *client) peerCameOnline(peer, res string) {
+	c.restartOfflineWaits(peer) // offline.go
 	pc, ok := c.convs[peerKey{peer, res}]
 	if !ok {
 		c.offlineCameOnline(peer, res) // offline.go
@@ -330,7 +334,7 @@ func (c *client) peerCameOnline(peer, res string) {
 		c.sendQuery(pc, true) // lines waited for this contact to come online
 	}
 	if pc.state() == e2eEncrypted && !pc.refresh {
-		pc.refresh, pc.refreshSent = true, false
+		pc.refresh, pc.refreshSent, pc.queryRetries = true, false, 0
 	}
 	if pc.refresh && !pc.refreshSent {
 		pc.refreshSent = true

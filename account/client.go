@@ -63,13 +63,17 @@ type client struct {
 	serveEnded  bool // serveDone was received for the current session
 
 	// XEP-0198 (streammgmt.go): kept across connections to resume.
-	sm          *sm.Stream
-	ackAskedAt  time.Time
-	smStats     smStats
-	seen        map[string]struct{} // lines shown, by peer and stanza id
-	rosterStale bool                // presence kept over a drop, for a resumption
-	ending      bool                // endSession is running
-	sending     map[string]*lineTag // lines shown Sending, by line id
+	sm           *sm.Stream
+	ackAskedAt   time.Time
+	smStats      smStats
+	seen         map[string]struct{} // lines shown, by peer and stanza id
+	rosterStale  bool                // presence kept over a drop, for a resumption
+	ending       bool                // endSession is running
+	sending      map[string]*lineTag // lines shown Sending, by line id
+	held         []heldLine          // lines waiting for their predecessor (order.go)
+	releasing    bool                // releaseHeld is running
+	releaseAgain bool                // a line was shown while it ran
+	lastShown    map[string]string   // by peer: the id of the last line shown
 
 	show   Show
 	status string
@@ -208,6 +212,7 @@ func (c *client) run(parent context.Context) {
 
 // shutdown logs out cleanly (best effort) when the loop ends.
 func (c *client) shutdown() {
+	c.showAllHeld() // order.go
 	c.disconnect("", Disconnected)
 	if c.connecting {
 		// Wait for the dial goroutine so it does not outlive us.
@@ -518,6 +523,7 @@ func (c *client) housekeeping(now time.Time) {
 		}
 	}
 	c.e2eHousekeeping(now)
+	c.heldHousekeeping(now) // order.go
 }
 
 func (c *client) ping(now time.Time) {

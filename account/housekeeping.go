@@ -88,6 +88,9 @@ func (c *client) nextHousekeeping() time.Time {
 			consider(c.ackAskedAt.Add(iv + time.Millisecond))
 		}
 	}
+	if t, ok := c.nextHeld(); ok { // order.go
+		consider(t)
+	}
 	now, clock := time.Now(), c.m.opt.now()
 	for _, pc := range c.convs {
 		if c.sess != nil {

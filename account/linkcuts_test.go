@@ -92,10 +92,10 @@ func TestLinkCutsThousandMessagesNoLoss(t *testing.T) {
 	waitLines(t, b, mb, a, ma, aFmt, aIDs)
 	waitLines(t, a, ma, b, mb, bFmt, bIDs)
 	// Sentinel: one more line each way after everything; then count.
-	if _, err := a.m.Send(ctx, a.conv(b), "alice after"); err != nil {
+	if _, err := a.m.Send(ctxT(t), a.conv(b), "alice after"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.m.Send(ctx, b.conv(a), "bob after"); err != nil {
+	if _, err := b.m.Send(ctxT(t), b.conv(a), "bob after"); err != nil {
 		t.Fatal(err)
 	}
 	b.waitFor(mb, "alice after", isMsg(a.jid, "alice after"))

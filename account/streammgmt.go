@@ -40,6 +40,7 @@ type smStats struct {
 	Reencrypted int // requeued lines that went out again, encrypted
 	Duplicates  int // incoming lines dropped as already received
 	Unreceipted int // lines sent again after a new AKE: no receipt yet (unreceipted.go)
+	Held        int // incoming lines held until the one before was shown (order.go)
 }
 
 // write encodes one stanza (see writeTagged).

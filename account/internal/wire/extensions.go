@@ -59,6 +59,8 @@ type MessageExt struct {
 	OMEMO2    *Empty `xml:"urn:xmpp:omemo:2 encrypted"`
 	OpenPGP   *Empty `xml:"urn:xmpp:openpgp:0 openpgp"`
 	LegacyPGP *Empty `xml:"jabber:x:encrypted x"`
+	// Follows: the sender's previous line (Sotto's, account/order.go).
+	Follows *LineRef `xml:"urn:sotto-im:order:0 follows"`
 }
 
 // ChatStateName is the message's chat state, "" if it has none.
