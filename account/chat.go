@@ -188,7 +188,7 @@ func (c *client) send(conv Conversation, body string) (string, error) {
 			" ended the private conversation; end it too or start it again")
 	case c.sess == nil && !c.wantOnline:
 		c.msgState(pc, id, body, NotSent, "not sent: the account is offline")
-	case c.sess == nil || pc.refresh || (needPrivate && st != e2eEncrypted) || len(pc.queue) > 0:
+	case c.sess == nil || pc.refresh || (needPrivate && st != e2eEncrypted) || len(pc.queue) > 0 || c.windowFull():
 		// A line never overtakes one that waits (order is kept).
 		pc.queue = append(pc.queue, queued{id: id, body: body, since: c.nowNanos(), needPrivate: needPrivate})
 		c.msgState(pc, id, body, Queued, c.waitReason(pc))
@@ -265,7 +265,7 @@ func (c *client) flushQueue(pc *privConv) {
 	enc := pc.state() == e2eEncrypted
 	for len(pc.queue) > 0 && c.sess != nil {
 		q := pc.queue[0]
-		if q.needPrivate && !enc {
+		if q.needPrivate && !enc || c.windowFull() {
 			return
 		}
 		pc.queue = pc.queue[1:]

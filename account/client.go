@@ -60,7 +60,8 @@ type client struct {
 	pingID      string
 	pingSent    time.Time
 	lastPing    time.Time
-	serveEnded  bool // serveDone was received for the current session
+	lastInbound time.Time // the last stanza or ack from the server (watchdogs)
+	serveEnded  bool      // serveDone was received for the current session
 
 	// XEP-0198 (streammgmt.go): kept across connections to resume.
 	sm           *sm.Stream
@@ -379,7 +380,7 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	done := make(chan error, 1)
 	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
 	c.connectedAt = time.Now()
-	c.pingID, c.lastPing, c.serveEnded = "", time.Now(), false
+	c.pingID, c.lastPing, c.serveEnded, c.lastInbound = "", time.Now(), false, time.Now()
 	st, ext := c.sm, c.extensionHandlers() // read here, in the loop
 	go func() { done <- sess.Serve(wire.CountedHandler(ctx, in, st, ext...)) }()
 	c.setState(Connected, "", 0)
@@ -510,7 +511,7 @@ func (c *client) housekeeping(now time.Time) {
 	if c.sess != nil {
 		iv := c.m.opt.pingInterval
 		switch {
-		case c.pingID != "" && now.Sub(c.pingSent) > iv:
+		case c.pingID != "" && now.Sub(later(c.pingSent, c.lastInbound)) > iv:
 			// A silent black hole never makes Serve return: give up on
 			// the link ourselves (FACTS.md).
 			c.linkLost(errors.New("the server stopped answering"))
@@ -570,6 +571,7 @@ func closeLink(sess *xmpp.Session, raw net.Conn) {
 }
 
 func (c *client) handleInbound(v wire.Inbound) {
+	c.lastInbound = time.Now()
 	switch {
 	case v.Acked != nil:
 		c.acked(v.Acked)

@@ -111,6 +111,23 @@ func (c *client) acked(items []sm.Item) {
 	if c.sm.Outstanding() > 0 {
 		c.requestAck()
 	}
+	if len(items) > 0 {
+		c.sessionResumed() // the window has room again: what waited goes
+	}
+}
+
+// maxInFlight is how many chat lines may wait for the server's ack at
+// once; the rest wait in their queues, in order, and go as acks come.
+// Unbounded, every drop under load resent hundreds of lines at once; the
+// server took longer than the ack watchdog to work through them, the
+// watchdog dropped the link, and the next resumption resent them all
+// again (TestLinkCutsThousandMessagesNoLoss: links dropped for 20 s after
+// the faults had stopped).
+const maxInFlight = 64
+
+// windowFull reports whether maxInFlight lines wait for an ack.
+func (c *client) windowFull() bool {
+	return c.sm.Enabled() && c.sm.Outstanding() >= maxInFlight
 }
 
 // lineSending records a line shown Sending: written, not acknowledged.
@@ -234,10 +251,22 @@ func (c *client) abandonStream() {
 	}
 }
 
-// ackOverdue: an <r/> unanswered for a ping interval means the link is
-// dead (a silent black hole never makes Serve return).
+// ackOverdue: an <r/> unanswered for a ping interval, with nothing else
+// from the server in that time either, means the link is dead (a silent
+// black hole never makes Serve return). A server still delivering to us
+// is alive, only busy: after a drop under load it works through hundreds
+// of resent stanzas before it answers the <r/> behind them, and dropping
+// the link then made it all start again.
 func (c *client) ackOverdue(now time.Time) bool {
-	return c.sess != nil && c.sm.Requested() && now.Sub(c.ackAskedAt) > c.m.opt.pingInterval
+	return c.sess != nil && c.sm.Requested() && now.Sub(later(c.ackAskedAt, c.lastInbound)) > c.m.opt.pingInterval
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // seenLine reports whether a chat message with this stanza id from peer
