@@ -67,14 +67,15 @@ type client struct {
 	sm           *sm.Stream
 	ackAskedAt   time.Time
 	smStats      smStats
-	seen         map[string]struct{} // lines shown, by peer and stanza id
-	rosterStale  bool                // presence kept over a drop, for a resumption
-	ending       bool                // endSession is running
-	sending      map[string]*lineTag // lines shown Sending, by line id
-	held         []heldLine          // lines waiting for their predecessor (order.go)
-	releasing    bool                // releaseHeld is running
-	releaseAgain bool                // a line was shown while it ran
-	lastShown    map[string]string   // by peer: the id of the last line shown
+	seen         map[string]struct{}    // lines shown, by peer and stanza id
+	rosterStale  bool                   // presence kept over a drop, for a resumption
+	ending       bool                   // endSession is running
+	sending      map[string]*lineTag    // lines shown Sending, by line id
+	held         []heldLine             // lines waiting for their predecessor (order.go)
+	releasing    bool                   // releaseHeld is running
+	releaseAgain bool                   // a line was shown while it ran
+	lastShown    map[string]string      // by peer: the id of the last line shown
+	notSentLines map[string]notSentLine // lines reported NotSent, for Resend (unsent.go)
 
 	show   Show
 	status string

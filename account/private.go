@@ -60,10 +60,11 @@ type privConv struct {
 
 func (pc *privConv) state() e2eState { return pc.e2e.State() }
 
-// Re-sending the query while a private line waits: after the retry
-// interval (10 s, WithQueryRetry), then twice that later, then never again
-// for this wait (a contact without OTR sees at most three "?OTRv23?"
-// offers for one line, all within its 60 s expiry).
+// Re-sending the query while a private line waits: after 3 s (or the
+// retry interval, WithQueryRetry, if shorter), then twice the retry
+// interval (10 s) later, then never again for this wait (a contact without
+// OTR sees at most three "?OTRv23?" offers for one line, all within its
+// 60 s expiry).
 const maxQueryRetries = 2
 
 // refreshRetry is the longest a refresh (re-establishing a private
@@ -106,6 +107,13 @@ func (pc *privConv) queryRetryDue(after time.Duration) (int64, bool) {
 	}
 	if !waits {
 		return 0, false
+	}
+	if pc.queryRetries == 0 {
+		// The first retry comes soon: the query a new line would have
+		// sent may have been skipped as too close to the last one
+		// (sendQuery), whose AKE finished or died meanwhile; without this
+		// the line waited the whole retry interval.
+		after = min(after, refreshRetry)
 	}
 	return pc.querySentAt + int64(after)<<pc.queryRetries, true
 }

@@ -32,6 +32,13 @@ type lineTag struct {
 	sent bool
 }
 
+// lost is the line as it may go again: only encrypted if it went so.
+func (tag *lineTag) lost() queued {
+	q := tag.q
+	q.needPrivate = q.needPrivate || tag.enc
+	return q
+}
+
 // smStats counts what stream management did, for tests and diagnostics.
 type smStats struct {
 	Resumed     int // streams resumed after a drop
@@ -218,8 +225,7 @@ func (c *client) requeueLost(items []sm.Item) {
 			continue // the peer confirmed it: it arrived
 		}
 		if _, live := c.convs[tag.pc.key]; !live || c.convs[tag.pc.key] != tag.pc {
-			c.emitLine(tag.pc, tag.q.id, tag.q.body, NotSent,
-				"not sent: the server did not confirm it and the conversation is gone", false)
+			c.notSent(tag.pc, tag.lost(), "not sent: the server did not confirm it and the conversation is gone")
 			continue
 		}
 		q := tag.q
@@ -245,8 +251,8 @@ func (c *client) abandonStream() {
 	for _, it := range c.sm.Abandon() {
 		if tag, ok := it.Tag.(*lineTag); ok && !tag.sent {
 			delete(c.sending, tag.q.id)
-			c.emitLine(tag.pc, tag.q.id, tag.q.body, NotSent,
-				"not confirmed: the account went offline before the server confirmed this message; it may not have arrived", false)
+			c.notSent(tag.pc, tag.lost(),
+				"not confirmed: the account went offline before the server confirmed this message; it may not have arrived")
 		}
 	}
 }
