@@ -15,9 +15,9 @@ package account
 // peer in this run holds a line whose predecessor it has not shown, until
 // that one is shown (then both go, in order) or for lineHold (then it is
 // shown anyway: a predecessor that never left its sender must not hide
-// the rest for long). Nothing is lost by holding: a held line is
-// acknowledged as received at once and is shown at the latest when the
-// loop ends. It is held in memory only.
+// the rest for long). A held line is kept as it came, still encrypted
+// (heldLine says why), in memory only; its receipt goes when it is shown,
+// and when the loop ends every held line is read and shown first.
 //
 // What the server learns: which line follows which — it sees their order
 // anyway. What a server can do with it: name a predecessor that does not
