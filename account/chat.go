@@ -60,10 +60,7 @@ func (c *client) handleMessage(m *wire.Message) {
 		c.acknowledge(m, from.String())
 		return
 	}
-	if c.receiveChat(bare, res, *m.Body, at) {
-		c.markLine(bare, m.ID)
-		c.acknowledge(m, from.String()) // receipts.go
-	}
+	c.takeOrHold(bare, res, from.String(), m, at) // order.go
 }
 
 func delayStamp(m *wire.Message) (time.Time, bool) {
@@ -148,6 +145,9 @@ func (c *client) sendWireTagged(pc *privConv, body string, needPrivate bool, tag
 	}
 	if tag != nil {
 		m.ID = tag.q.id
+		if tag.q.prev != "" {
+			m.Follows = &wire.LineRef{ID: tag.q.prev} // order.go
+		}
 	}
 	if isOTR(body) {
 		// XEP-0334: servers should not archive OTR messages; XEP-0280:
@@ -188,17 +188,25 @@ func (c *client) send(conv Conversation, body string) (string, error) {
 	if alt := c.privateSibling(pc); alt != nil {
 		pc = alt
 	}
-	pc.active = c.nowNanos()
 	id := randomID()
+	c.sendLine(pc, id, body, false)
+	return id, nil
+}
+
+// sendLine runs a line the user typed (or asked to resend: unsent.go)
+// through the pipeline. mustBePrivate: it needed privacy before, whatever
+// the conversation is now.
+func (c *client) sendLine(pc *privConv, id, body string, mustBePrivate bool) {
+	pc.active = c.nowNanos()
 	st := pc.state()
-	needPrivate := c.policyFor(pc.key.peer) == Always || st != e2ePlain || pc.refresh
+	needPrivate := mustBePrivate || c.policyFor(pc.key.peer) == Always || st != e2ePlain || pc.refresh
 	switch {
 	case st == e2eFinished:
-		c.msgState(pc, id, body, NotSent, "not sent: "+pc.key.peer+
+		c.notSent(pc, queued{id: id, body: body, needPrivate: needPrivate}, "not sent: "+pc.key.peer+
 			" ended the private conversation; end it too or start it again")
 	case c.sess == nil && !c.wantOnline:
-		c.msgState(pc, id, body, NotSent, "not sent: the account is offline")
-	case c.sess == nil || pc.refresh || (needPrivate && st != e2eEncrypted) || len(pc.queue) > 0:
+		c.notSent(pc, queued{id: id, body: body, needPrivate: needPrivate}, "not sent: the account is offline")
+	case c.sess == nil || pc.refresh || (needPrivate && st != e2eEncrypted) || len(pc.queue) > 0 || c.windowFull():
 		// A line never overtakes one that waits (order is kept).
 		pc.queue = append(pc.queue, queued{id: id, body: body, since: c.nowNanos(), needPrivate: needPrivate})
 		c.msgState(pc, id, body, Queued, c.waitReason(pc))
@@ -211,20 +219,22 @@ func (c *client) send(conv Conversation, body string) (string, error) {
 	default:
 		c.sendNow(pc, queued{id: id, body: body, needPrivate: needPrivate})
 	}
-	return id, nil
 }
 
 // sendNow runs one message through the session and onto the wire.
 func (c *client) sendNow(pc *privConv, q queued) {
 	enc := pc.state() == e2eEncrypted
 	if q.needPrivate && !enc {
-		c.msgState(pc, q.id, q.body, NotSent, "not sent: the conversation is no longer private")
+		c.notSent(pc, q, "not sent: the conversation is no longer private")
 		return
 	}
 	r, err := pc.e2e.Send(c.textOut(pc.key.peer, q.body, enc))
 	if err != nil {
-		c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
+		c.notSent(pc, q, "not sent: "+err.Error())
 		return
+	}
+	if !q.chained { // order.go
+		q.prev, q.chained, pc.lastLine = pc.lastLine, true, q.id
 	}
 	tag := &lineTag{pc: pc, q: q, enc: enc}
 	counted := c.sm.Enabled()
@@ -235,7 +245,7 @@ func (c *client) sendNow(pc *privConv, q queued) {
 		}
 		kept, err := c.sendWireTagged(pc, w, enc || q.needPrivate, t)
 		if err != nil && !kept {
-			c.msgState(pc, q.id, q.body, NotSent, "not sent: "+err.Error())
+			c.notSent(pc, q, "not sent: "+err.Error())
 			return
 		}
 		// An error with kept: in the stream's care, resent or requeued
@@ -272,7 +282,7 @@ func (c *client) flushQueue(pc *privConv) {
 	enc := pc.state() == e2eEncrypted
 	for len(pc.queue) > 0 && c.sess != nil {
 		q := pc.queue[0]
-		if q.needPrivate && !enc {
+		if q.needPrivate && !enc || c.windowFull() {
 			return
 		}
 		pc.queue = pc.queue[1:]
@@ -289,7 +299,7 @@ func (c *client) failQueue(pc *privConv, onlyPrivate bool, reason string) {
 			keep = append(keep, q)
 			continue
 		}
-		c.msgState(pc, q.id, q.body, NotSent, reason)
+		c.notSent(pc, q, reason)
 	}
 	pc.queue = keep
 }
@@ -331,6 +341,7 @@ func (c *client) sessionResumed() {
 // peerCameOnline: a resource became available. A private conversation
 // with it is refreshed (it may have restarted and lost its keys).
 func (c *client) peerCameOnline(peer, res string) {
+	c.restartOfflineWaits(peer) // offline.go
 	pc, ok := c.convs[peerKey{peer, res}]
 	if !ok {
 		c.offlineCameOnline(peer, res) // offline.go
@@ -340,7 +351,7 @@ func (c *client) peerCameOnline(peer, res string) {
 		c.sendQuery(pc, true) // lines waited for this contact to come online
 	}
 	if pc.state() == e2eEncrypted && !pc.refresh {
-		pc.refresh, pc.refreshSent = true, false
+		pc.refresh, pc.refreshSent, pc.queryRetries = true, false, 0
 	}
 	if pc.refresh && !pc.refreshSent {
 		pc.refreshSent = true
@@ -373,7 +384,7 @@ func (c *client) e2eHousekeeping(now time.Time) {
 		for _, q := range pc.queue {
 			if q.since < deadline && expires(q, offline) {
 				expired = true
-				c.msgState(pc, q.id, q.body, NotSent, "not sent: a private conversation could not be established in time")
+				c.notSent(pc, q, "not sent: a private conversation could not be established in time")
 				continue
 			}
 			keep = append(keep, q)

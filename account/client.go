@@ -60,16 +60,22 @@ type client struct {
 	pingID      string
 	pingSent    time.Time
 	lastPing    time.Time
-	serveEnded  bool // serveDone was received for the current session
+	lastInbound time.Time // the last stanza or ack from the server (watchdogs)
+	serveEnded  bool      // serveDone was received for the current session
 
 	// XEP-0198 (streammgmt.go): kept across connections to resume.
-	sm          *sm.Stream
-	ackAskedAt  time.Time
-	smStats     smStats
-	seen        map[string]struct{} // lines shown, by peer and stanza id
-	rosterStale bool                // presence kept over a drop, for a resumption
-	ending      bool                // endSession is running
-	sending     map[string]*lineTag // lines shown Sending, by line id
+	sm           *sm.Stream
+	ackAskedAt   time.Time
+	smStats      smStats
+	seen         map[string]struct{}    // lines shown, by peer and stanza id
+	rosterStale  bool                   // presence kept over a drop, for a resumption
+	ending       bool                   // endSession is running
+	sending      map[string]*lineTag    // lines shown Sending, by line id
+	held         []heldLine             // lines waiting for their predecessor (order.go)
+	releasing    bool                   // releaseHeld is running
+	releaseAgain bool                   // a line was shown while it ran
+	lastShown    map[string]string      // by peer: the id of the last line shown
+	notSentLines map[string]notSentLine // lines reported NotSent, for Resend (unsent.go)
 
 	show   Show
 	status string
@@ -208,6 +214,7 @@ func (c *client) run(parent context.Context) {
 
 // shutdown logs out cleanly (best effort) when the loop ends.
 func (c *client) shutdown() {
+	c.showAllHeld() // order.go
 	c.disconnect("", Disconnected)
 	if c.connecting {
 		// Wait for the dial goroutine so it does not outlive us.
@@ -374,7 +381,7 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	done := make(chan error, 1)
 	c.sess, c.raw, c.sessCancel, c.in, c.serveDone = sess, raw, cancel, in, done
 	c.connectedAt = time.Now()
-	c.pingID, c.lastPing, c.serveEnded = "", time.Now(), false
+	c.pingID, c.lastPing, c.serveEnded, c.lastInbound = "", time.Now(), false, time.Now()
 	st, ext := c.sm, c.extensionHandlers() // read here, in the loop
 	go func() { done <- sess.Serve(wire.CountedHandler(ctx, in, st, ext...)) }()
 	c.setState(Connected, "", 0)
@@ -506,7 +513,7 @@ func (c *client) housekeeping(now time.Time) {
 	if c.sess != nil {
 		iv := c.m.opt.pingInterval
 		switch {
-		case c.pingID != "" && now.Sub(c.pingSent) > iv:
+		case c.pingID != "" && now.Sub(later(c.pingSent, c.lastInbound)) > iv:
 			// A silent black hole never makes Serve return: give up on
 			// the link ourselves (FACTS.md).
 			c.linkLost(errors.New("the server stopped answering"))
@@ -519,6 +526,7 @@ func (c *client) housekeeping(now time.Time) {
 		}
 	}
 	c.e2eHousekeeping(now)
+	c.heldHousekeeping(now) // order.go
 }
 
 func (c *client) ping(now time.Time) {
@@ -565,6 +573,7 @@ func closeLink(sess *xmpp.Session, raw net.Conn) {
 }
 
 func (c *client) handleInbound(v wire.Inbound) {
+	c.lastInbound = time.Now()
 	switch {
 	case v.Acked != nil:
 		c.acked(v.Acked)

@@ -72,6 +72,15 @@
 // (Prefs.PlainHistory) are messages of conversations that were not private
 // kept on disk (history.go); a private conversation is never written.
 //
+// # Never lost silently
+//
+// XEP-0198 (streammgmt.go) makes "sent" mean the server has it; receipts
+// (receipts.go) make "delivered" mean the peer's client has it; lines the
+// server lost go again after the next AKE, re-encrypted (unreceipted.go);
+// lines are shown in the order typed (order.go). Manager.Unsent tells the
+// quit path what would be lost (a private line is never stored), and
+// Manager.Resend sends a NotSent line again (unsent.go).
+//
 // Carbons sent from our other devices appear as MessageStateChanged with
 // State SentPlain and an ID starting with "carbon-".
 package account

@@ -78,15 +78,18 @@ func (c *client) nextHousekeeping() time.Time {
 	if c.sess != nil {
 		iv := c.m.opt.pingInterval
 		if c.pingID != "" {
-			consider(c.pingSent.Add(iv))
+			consider(later(c.pingSent, c.lastInbound).Add(iv))
 		} else {
 			consider(c.lastPing.Add(iv))
 		}
 		if c.sm.Requested() {
 			// The XEP-0198 ack watchdog (streammgmt.go ackOverdue): an
 			// <r/> unanswered for a ping interval drops the link.
-			consider(c.ackAskedAt.Add(iv + time.Millisecond))
+			consider(later(c.ackAskedAt, c.lastInbound).Add(iv + time.Millisecond))
 		}
+	}
+	if t, ok := c.nextHeld(); ok { // order.go
+		consider(t)
 	}
 	now, clock := time.Now(), c.m.opt.now()
 	for _, pc := range c.convs {

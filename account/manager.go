@@ -37,6 +37,7 @@ type options struct {
 	backoffMax     time.Duration
 	privateTimeout time.Duration
 	queryRetry     time.Duration
+	lineHold       time.Duration // order.go
 	eventBuffer    int
 	version        string // XEP-0092, see WithSoftwareVersion
 	noSM           bool   // never use XEP-0198 (tests of the fallback)
@@ -83,6 +84,10 @@ func WithPrivateTimeout(d time.Duration) Option { return func(o *options) { o.pr
 // the second retry; there is no third).
 func WithQueryRetry(d time.Duration) Option { return func(o *options) { o.queryRetry = d } }
 
+// WithLineHold sets how long a line that arrived before the one typed
+// ahead of it waits for that one before it is shown anyway (order.go).
+func WithLineHold(d time.Duration) Option { return func(o *options) { o.lineHold = d } }
+
 // WithoutStreamManagement turns XEP-0198 off (tests of the behaviour
 // with a server that has none).
 func WithoutStreamManagement() Option { return func(o *options) { o.noSM = true } }
@@ -121,6 +126,8 @@ func NewManager(p *Profile, secrets secret.Store, opts ...Option) *Manager {
 		backoffMin:     2 * time.Second,
 		backoffMax:     5 * time.Minute,
 		privateTimeout: 60 * time.Second,
+		queryRetry:     10 * time.Second,
+		lineHold:       lineHold,
 		eventBuffer:    64,
 		version:        "dev",
 	}

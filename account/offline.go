@@ -41,3 +41,24 @@ func (c *client) offlineCameOnline(peer, res string) {
 		c.sendQuery(pc, true)
 	}
 }
+
+// restartOfflineWaits: peer is online again. A private line that waited
+// for it without a deadline (expires) gets the usual time to go from now:
+// past its deadline already, it would be given up at the next
+// housekeeping, before the private conversation it waited for could be
+// set up (TestOfflineContactLineWaitsThenGoesEncrypted failed so, now
+// and then). A line still in the queue past its deadline can only be one
+// that waited for an offline contact.
+func (c *client) restartOfflineWaits(peer string) {
+	now := c.nowNanos()
+	for k, pc := range c.convs {
+		if k.peer != peer {
+			continue
+		}
+		for i := range pc.queue {
+			if q := &pc.queue[i]; q.needPrivate && q.since+int64(c.m.opt.privateTimeout) < now {
+				q.since = now
+			}
+		}
+	}
+}

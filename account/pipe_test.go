@@ -70,7 +70,7 @@ func pipeAccount(t *testing.T) (*peer, *fakeServer) {
 
 // pipeAccountUI is pipeAccount; with read false nobody reads the
 // Manager's events (a UI that does not keep up).
-func pipeAccountUI(t *testing.T, read bool) (*peer, *fakeServer) {
+func pipeAccountUI(t *testing.T, read bool, extra ...Option) (*peer, *fakeServer) {
 	t.Helper()
 	cert, pool := selfSigned(t)
 	srvCh := make(chan *fakeServer, 1)
@@ -98,7 +98,7 @@ func pipeAccountUI(t *testing.T, read bool) (*peer, *fakeServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewManager(prof, secret.NewMemory(), WithDialer(dial), WithRootCAs(pool), WithPingInterval(time.Hour))
+	m := NewManager(prof, secret.NewMemory(), append([]Option{WithDialer(dial), WithRootCAs(pool), WithPingInterval(time.Hour)}, extra...)...)
 	p := &peer{t: t, m: m, jid: "alice@localhost", rec: &recorder{}, profile: prof}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

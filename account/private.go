@@ -13,6 +13,7 @@ package account
 
 import (
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,11 @@ type queued struct {
 	needPrivate bool  // only ever send this encrypted
 	requeued    bool  // sent before, never acknowledged, queued again
 	resent      bool  // already resent once after the peer could not read it
+	// prev is the line that went out before this one in its
+	// conversation, fixed when it first goes out (chained) and named on
+	// every copy (order.go).
+	prev    string
+	chained bool
 }
 
 type privConv struct {
@@ -34,12 +40,16 @@ type privConv struct {
 	refresh     bool  // was private before a reconnect: re-run the AKE
 	refreshSent bool  // query for the refresh went out
 	querySentAt int64 // last query we sent (unix nanos), to avoid floods
+	errorSentAt int64 // last OTR error we sent (unix nanos), same (throttleReplies)
 	// queryRetries counts the queries re-sent while a private line waits
 	// (queryRetryDue): a query or the peer's answer lost to a dropped link
 	// must not leave the line waiting until it expires.
 	queryRetries int
 	smpWeAsked   bool
 	active       int64 // last activity, for picking the resource
+	// lastLine is the last line that went out for the first time
+	// (queued.prev, order.go).
+	lastLine string
 	// lastSent is the last line that went out encrypted (resend.go).
 	lastSent   queued
 	lastSentAt int64
@@ -50,11 +60,17 @@ type privConv struct {
 
 func (pc *privConv) state() e2eState { return pc.e2e.State() }
 
-// Re-sending the query while a private line waits: after the retry
-// interval (10 s, WithQueryRetry), then twice that later, then never again
-// for this wait (a contact without OTR sees at most three "?OTRv23?"
-// offers for one line, all within its 60 s expiry).
+// Re-sending the query while a private line waits: after 3 s (or the
+// retry interval, WithQueryRetry, if shorter), then twice the retry
+// interval (10 s) later, then never again for this wait (a contact without
+// OTR sees at most three "?OTRv23?" offers for one line, all within its
+// 60 s expiry).
 const maxQueryRetries = 2
+
+// refreshRetry is the longest a refresh (re-establishing a private
+// conversation after a reconnect) waits for its AKE before it offers again:
+// the AKE is a few small messages, so an unfinished one after 3 s was lost.
+const refreshRetry = 3 * time.Second
 
 // queryRetryDue is when the next query for a waiting private line goes
 // out (manager clock, unix nanos), or false when none is owed: nothing
@@ -69,8 +85,18 @@ func (c *client) queryRetryDue(pc *privConv) (int64, bool) {
 }
 
 func (pc *privConv) queryRetryDue(after time.Duration) (int64, bool) {
-	if pc.refresh || pc.queryRetries >= maxQueryRetries {
+	if pc.queryRetries >= maxQueryRetries {
 		return 0, false
+	}
+	if pc.refresh {
+		// The refresh's query went out (refreshSent) but no AKE finished:
+		// the answer, or a later AKE message, was lost to a link cut, or
+		// crossing AKEs undid each other. Nothing else would ever offer
+		// again (seen: lines held until they expired).
+		if !pc.refreshSent {
+			return 0, false
+		}
+		return pc.querySentAt + int64(min(after, refreshRetry))<<pc.queryRetries, true
 	}
 	if st := pc.state(); st == e2eEncrypted || st == e2eFinished {
 		return 0, false
@@ -81,6 +107,13 @@ func (pc *privConv) queryRetryDue(after time.Duration) (int64, bool) {
 	}
 	if !waits {
 		return 0, false
+	}
+	if pc.queryRetries == 0 {
+		// The first retry comes soon: the query a new line would have
+		// sent may have been skipped as too close to the last one
+		// (sendQuery), whose AKE finished or died meanwhile; without this
+		// the line waited the whole retry interval.
+		after = min(after, refreshRetry)
 	}
 	return pc.querySentAt + int64(after)<<pc.queryRetries, true
 }
@@ -179,7 +212,7 @@ func (c *client) lookup(conv Conversation) (*privConv, error) {
 // receiveChat runs an incoming chat body through the conversation's
 // end-to-end session. It reports whether a line was shown (receipts.go
 // acknowledges only those).
-func (c *client) receiveChat(peer, res, body string, at int64) (shown bool) {
+func (c *client) receiveChat(peer, res, body string, at int64, id, prev string) (shown bool) {
 	pc, err := c.conv(peer, res)
 	if err != nil {
 		// No session state (the key cannot be read right now): the text
@@ -203,7 +236,7 @@ func (c *client) receiveChat(peer, res, body string, at int64) (shown bool) {
 	case err != nil:
 		c.notice(c.convID(pc), "could not process a message: "+err.Error())
 	}
-	c.sendResult(pc, r.Send)
+	c.sendResult(pc, c.throttleReplies(pc, r.Send))
 	c.e2eEvents(pc, r.Events)
 	if r.HasText {
 		e := MessageReceived{Conv: c.convID(pc), Body: c.textIn(peer, r.Text, r.Encrypted),
@@ -220,6 +253,7 @@ func (c *client) receiveChat(peer, res, body string, at int64) (shown bool) {
 			c.keepPlain(e.Conv, false, e.Body, e.Time) // before emit: a chat it opens finds it
 		}
 		c.m.emit(e)
+		c.lineShown(peer, id) // order.go
 	}
 	return r.HasText
 }
@@ -229,4 +263,38 @@ func (c *client) sendResult(pc *privConv, wire []string) {
 	for _, w := range wire {
 		_ = c.sendWire(pc, w, false)
 	}
+}
+
+// protocolFloodGap: at most one OTR error and one query per conversation
+// go out in this time as automatic replies (throttleReplies).
+const protocolFloodGap = 3 * time.Second
+
+// throttleReplies drops repeats of the two automatic replies that come in
+// floods. After a link cut the peer's stream may deliver hundreds of lines
+// encrypted for a session we no longer have: the OTR engine answers each
+// with an error, the peer's engine answers each error with a query, and
+// each query restarts the AKE on our side — hundreds of crossing AKEs that
+// never finish (seen in TestLinkCutsThousandMessagesNoLoss). One error
+// tells the peer all it needs (its lines go again in the new session:
+// unreceipted.go), one query starts the AKE; a lost one is offered again
+// (queryRetryDue).
+func (c *client) throttleReplies(pc *privConv, out []string) []string {
+	now := c.nowNanos()
+	var keep []string
+	for _, w := range out {
+		switch {
+		case strings.HasPrefix(w, "?OTR Error:"):
+			if now-pc.errorSentAt < int64(protocolFloodGap) {
+				continue
+			}
+			pc.errorSentAt = now
+		case strings.HasPrefix(w, "?OTRv") || strings.HasPrefix(w, "?OTR?"):
+			if now-pc.querySentAt < int64(protocolFloodGap) {
+				continue
+			}
+			pc.querySentAt = now
+		}
+		keep = append(keep, w)
+	}
+	return keep
 }

@@ -20,7 +20,7 @@ func (c *client) resendAfterPeerError(pc *privConv) {
 	q.resent, q.needPrivate, q.since = true, true, c.nowNanos()
 	pc.queue = append([]queued{q}, pc.queue...)
 	c.msgState(pc, q.id, q.body, Queued, pc.key.peer+" could not read it; it will be resent once the private conversation is re-established")
-	pc.refresh, pc.refreshSent = true, true
+	pc.refresh, pc.refreshSent, pc.queryRetries = true, true, 0
 	if c.sess != nil {
 		c.sendQuery(pc, true)
 	}

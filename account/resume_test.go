@@ -32,9 +32,17 @@ func smStatsOf(t *testing.T, p *peer) smStats {
 // the dead link. Alice's watchdog drops the link, she resumes the stream
 // (no new bind, no new AKE), resends exactly her unacknowledged lines,
 // and the server resends Bob's: each side gets every line once, in
-// order, encrypted, and the server never saw one in the clear.
+// order, encrypted, and the server never saw one in the clear. Against
+// Prosody (mod_smacks) and ejabberd (mod_stream_mgmt, its default
+// resume_timeout of 300 s).
 func TestResumeAfterDropResendsUnacked(t *testing.T) {
-	srv := testbed.Start(t, testbed.WithHibernation(60*time.Second))
+	t.Run("prosody", func(t *testing.T) {
+		resumeAfterDrop(t, testbed.Start(t, testbed.WithHibernation(60*time.Second)))
+	})
+	t.Run("ejabberd", func(t *testing.T) { resumeAfterDrop(t, testbed.SharedEjabberd(t)) })
+}
+
+func resumeAfterDrop(t *testing.T, srv testbed.XMPP) {
 	cut := newCutter(t, srv.Addr())
 	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), extra: []Option{cut.dialer()}})
 	b := newPeer(t, srv, "bob", peerOpts{roots: srv.CertPool()})
@@ -106,6 +114,11 @@ func TestResumeAfterDropResendsUnacked(t *testing.T) {
 		lost.Round(time.Millisecond), back.Round(time.Millisecond), st.Resumed, st.Resent, st.Requeued, st.Reencrypted)
 	if st.Resumed < 1 || st.Resent != k || st.Requeued != 0 {
 		t.Fatalf("stream management did not resume and resend exactly the %d lines: %+v", k, st)
+	}
+	// Resent exactly once: Alice resent k lines (above) and Bob never
+	// got one twice (he would drop the copy, counted).
+	if bs := smStatsOf(t, b); bs.Duplicates != 0 {
+		t.Errorf("bob dropped %d copies: the server delivered a line twice", bs.Duplicates)
 	}
 	assertNoPlaintext(t, srv, secrets...)
 }

@@ -32,6 +32,13 @@ type lineTag struct {
 	sent bool
 }
 
+// lost is the line as it may go again: only encrypted if it went so.
+func (tag *lineTag) lost() queued {
+	q := tag.q
+	q.needPrivate = q.needPrivate || tag.enc
+	return q
+}
+
 // smStats counts what stream management did, for tests and diagnostics.
 type smStats struct {
 	Resumed     int // streams resumed after a drop
@@ -40,6 +47,7 @@ type smStats struct {
 	Reencrypted int // requeued lines that went out again, encrypted
 	Duplicates  int // incoming lines dropped as already received
 	Unreceipted int // lines sent again after a new AKE: no receipt yet (unreceipted.go)
+	Held        int // incoming lines held until the one before was shown (order.go)
 }
 
 // write encodes one stanza (see writeTagged).
@@ -110,6 +118,23 @@ func (c *client) acked(items []sm.Item) {
 	if c.sm.Outstanding() > 0 {
 		c.requestAck()
 	}
+	if len(items) > 0 {
+		c.sessionResumed() // the window has room again: what waited goes
+	}
+}
+
+// maxInFlight is how many chat lines may wait for the server's ack at
+// once; the rest wait in their queues, in order, and go as acks come.
+// Unbounded, every drop under load resent hundreds of lines at once; the
+// server took longer than the ack watchdog to work through them, the
+// watchdog dropped the link, and the next resumption resent them all
+// again (TestLinkCutsThousandMessagesNoLoss: links dropped for 20 s after
+// the faults had stopped).
+const maxInFlight = 64
+
+// windowFull reports whether maxInFlight lines wait for an ack.
+func (c *client) windowFull() bool {
+	return c.sm.Enabled() && c.sm.Outstanding() >= maxInFlight
 }
 
 // lineSending records a line shown Sending: written, not acknowledged.
@@ -200,8 +225,7 @@ func (c *client) requeueLost(items []sm.Item) {
 			continue // the peer confirmed it: it arrived
 		}
 		if _, live := c.convs[tag.pc.key]; !live || c.convs[tag.pc.key] != tag.pc {
-			c.emitLine(tag.pc, tag.q.id, tag.q.body, NotSent,
-				"not sent: the server did not confirm it and the conversation is gone", false)
+			c.notSent(tag.pc, tag.lost(), "not sent: the server did not confirm it and the conversation is gone")
 			continue
 		}
 		q := tag.q
@@ -227,16 +251,28 @@ func (c *client) abandonStream() {
 	for _, it := range c.sm.Abandon() {
 		if tag, ok := it.Tag.(*lineTag); ok && !tag.sent {
 			delete(c.sending, tag.q.id)
-			c.emitLine(tag.pc, tag.q.id, tag.q.body, NotSent,
-				"not confirmed: the account went offline before the server confirmed this message; it may not have arrived", false)
+			c.notSent(tag.pc, tag.lost(),
+				"not confirmed: the account went offline before the server confirmed this message; it may not have arrived")
 		}
 	}
 }
 
-// ackOverdue: an <r/> unanswered for a ping interval means the link is
-// dead (a silent black hole never makes Serve return).
+// ackOverdue: an <r/> unanswered for a ping interval, with nothing else
+// from the server in that time either, means the link is dead (a silent
+// black hole never makes Serve return). A server still delivering to us
+// is alive, only busy: after a drop under load it works through hundreds
+// of resent stanzas before it answers the <r/> behind them, and dropping
+// the link then made it all start again.
 func (c *client) ackOverdue(now time.Time) bool {
-	return c.sess != nil && c.sm.Requested() && now.Sub(c.ackAskedAt) > c.m.opt.pingInterval
+	return c.sess != nil && c.sm.Requested() && now.Sub(later(c.ackAskedAt, c.lastInbound)) > c.m.opt.pingInterval
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // seenLine reports whether a chat message with this stanza id from peer

@@ -23,11 +23,13 @@ package account
 const maxUnreceipted = maxPendingReceipts
 
 // awaitReceipt puts a line that went out encrypted, asking for a
-// receipt, on pc's list.
+// receipt, on pc's list: at the end, once (a line sent again leaves its
+// old place, so the list stays in the order the lines last went out).
 func (c *client) awaitReceipt(pc *privConv, q queued) {
 	if !c.signalsOn() {
 		return
 	}
+	pc.unreceipted = dropID(pc.unreceipted, q.id, false)
 	if len(pc.unreceipted) >= maxUnreceipted {
 		pc.unreceipted = pc.unreceipted[1:]
 	}
@@ -57,28 +59,41 @@ func dropID(qs []queued, id string, requeued bool) []queued {
 	return qs
 }
 
-// resendUnreceipted: pc is encrypted in a new session. Its unconfirmed
-// lines go back to the front of the queue, in order, ahead of what
-// waits (flushQueue sends them next). A line the stream still holds
-// (Sending: the server will get it) or already queued again is left.
+// resendUnreceipted: pc is encrypted in a new session. Every line the
+// peer has not confirmed goes again, re-encrypted, at the front of the
+// queue, in the order sent, ahead of everything else that waits (flushQueue
+// sends them next); a line already queued again moves there too. Also a
+// line the stream still holds (Sending): its old ciphertext, written before
+// the new session, may reach the peer after the peer switched keys and be
+// unreadable; leaving it out while an earlier line went again put it
+// behind a later one, or lost it (it was dropped from the list). The old
+// stanza's ack then changes nothing (its tag is done); the peer drops
+// whichever copy comes second (same line id).
 func (c *client) resendUnreceipted(pc *privConv) {
 	if len(pc.unreceipted) == 0 || !c.peerInfo(pc.key.peer).receipts {
 		return
 	}
-	waiting := map[string]bool{}
-	for _, q := range pc.queue {
-		waiting[q.id] = true
-	}
-	var again []queued
+	again := make([]queued, 0, len(pc.unreceipted)+len(pc.queue))
+	in := map[string]bool{}
 	for _, q := range pc.unreceipted {
-		if waiting[q.id] || c.sending[q.id] != nil {
+		if in[q.id] {
 			continue
+		}
+		in[q.id] = true
+		if tag := c.sending[q.id]; tag != nil {
+			tag.sent = true // superseded: this copy's fate no longer reports the line
+			delete(c.sending, q.id)
 		}
 		q.needPrivate, q.requeued, q.since = true, true, c.nowNanos()
 		again = append(again, q)
 		c.smStats.Unreceipted++
 		c.msgState(pc, q.id, q.body, Queued, pc.key.peer+" has not confirmed it yet; it is sent again in the new private conversation")
 	}
+	for _, q := range pc.queue {
+		if !in[q.id] {
+			again = append(again, q)
+		}
+	}
 	pc.unreceipted = nil
-	pc.queue = append(again, pc.queue...)
+	pc.queue = again
 }

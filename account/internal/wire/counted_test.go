@@ -72,3 +72,46 @@ func TestCountedHandlerAnswersDeclinedIQs(t *testing.T) {
 		t.Fatalf("%d inbound stanzas counted, want 3", n)
 	}
 }
+
+// discard is an Encoder that drops what it is given.
+type discard struct{ nopFlusher }
+
+func (discard) Encode(interface{}) error                          { return nil }
+func (discard) EncodeElement(interface{}, xml.StartElement) error { return nil }
+
+// TestCutStanzaNotCounted: a message the link cut off in the middle is
+// neither handed to the loop nor counted as handled (the server sends it
+// again after a resumption; counting it lost a line for good, seen in
+// account's TestLinkCutsThousandMessagesNoLoss); a whole one is both.
+func TestCutStanzaNotCounted(t *testing.T) {
+	st := enabledStream(t)
+	in := make(chan Inbound, 4)
+	h := CountedHandler(ctxT(t), in, st)
+	feed := func(stanza string) error {
+		d := xml.NewDecoder(strings.NewReader(stanza))
+		tok, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := tok.(xml.StartElement)
+		return h.HandleXMPP(struct {
+			xml.TokenReader
+			xmlstream.Encoder
+		}{d, discard{}}, &start)
+	}
+	if err := feed(`<message xmlns='jabber:client' type='chat' from='bob@localhost/x' id='m1'><body>line 3`); err == nil {
+		t.Error("a cut-off message was handled without error")
+	}
+	if n := st.In(); n != 0 || len(in) != 0 {
+		t.Fatalf("a cut-off message: %d counted, %d handed over; want 0, 0", n, len(in))
+	}
+	if err := feed(`<message xmlns='jabber:client' type='chat' from='bob@localhost/x' id='m2'><body>line 4</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.In(); n != 1 || len(in) != 1 {
+		t.Fatalf("a whole message: %d counted, %d handed over; want 1, 1", n, len(in))
+	}
+	if v := <-in; v.Msg == nil || v.Msg.ID != "m2" {
+		t.Fatalf("handed over %+v, want message m2", v)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"mellium.im/sasl"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
 
 	"github.com/sotto-im/sotto/account/internal/sm"
 )
@@ -313,10 +315,20 @@ func saslFeature(password string, allowInsecure bool) xmpp.StreamFeature {
 	return f
 }
 
-// isNetErr tells transport trouble (retry later) from a SASL refusal.
+// isNetErr tells transport trouble (retry later) from a SASL refusal. A
+// stream cut in the middle of the exchange reaches us as an XML syntax
+// error ("unexpected EOF" from the token decoder): that is the link, not
+// the password, and taking it for a refusal stopped reconnecting for good
+// (TestLinkCutsThousandMessagesNoLoss: a reset during the login).
+//
+// A stream error (the server shutting down, or restarting: system-shutdown)
+// is not a refusal either: SASL refuses with <failure/>, never with a
+// stream error. Taken for one, it too stopped reconnecting.
 func isNetErr(err error) bool {
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	var se *xml.SyntaxError
+	var sterr stream.Error
+	return errors.As(err, &ne) || errors.As(err, &se) || errors.As(err, &sterr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
 		errors.Is(err, net.ErrClosed)
 }

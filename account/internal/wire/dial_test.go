@@ -3,13 +3,16 @@ package wire
 import (
 	"bufio"
 	"context"
+	"encoding/xml"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
 
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
 )
 
 func TestDialBindsOurResource(t *testing.T) {
@@ -169,5 +172,24 @@ func TestDialBadAddress(t *testing.T) {
 		if _, _, err := Dial(ctxT(t), Params{JID: j, Dial: dial}); err == nil || !strings.Contains(err.Error(), "not a valid address") {
 			t.Fatalf("%q: err %v", j, err)
 		}
+	}
+}
+
+// TestCutDuringLoginIsNotARefusal: a stream cut in the middle of SASL
+// reaches the feature as the decoder's syntax error, a server shutting
+// down as a stream error; neither may be reported as a refused password (which stops reconnecting for good).
+func TestCutDuringLoginIsNotARefusal(t *testing.T) {
+	_, cut := xml.NewDecoder(strings.NewReader(`<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'`)).Token()
+	if cut == nil {
+		t.Fatal("a truncated element decoded without error")
+	}
+	if !isNetErr(cut) || !isNetErr(fmt.Errorf("sasl: %w", cut)) {
+		t.Errorf("%v (%T) taken for a refusal", cut, cut)
+	}
+	if shut := (stream.Error{Err: "system-shutdown"}); !isNetErr(shut) || !isNetErr(fmt.Errorf("sasl: %w", shut)) {
+		t.Errorf("the server's shutdown (a stream error) taken for a refusal")
+	}
+	if isNetErr(errors.New("sasl: invalid server signature")) {
+		t.Error("a SCRAM failure taken for a network error")
 	}
 }

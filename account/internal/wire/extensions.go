@@ -61,6 +61,8 @@ type MessageExt struct {
 	LegacyPGP *Empty  `xml:"jabber:x:encrypted x"`
 	// XEP-0163: a notification of a node we follow (pep.go).
 	Event *PubSubEvent `xml:"http://jabber.org/protocol/pubsub#event event"`
+	// Follows: the sender's previous line (Sotto's, account/order.go).
+	Follows *LineRef `xml:"urn:sotto-im:order:0 follows"`
 }
 
 // ChatStateName is the message's chat state, "" if it has none.

@@ -31,6 +31,7 @@ const (
 	NSOMEMO      = "eu.siacs.conversations.axolotl"        // XEP-0384 (legacy namespace)
 	NSOpenPGP    = "urn:xmpp:openpgp:0"                    // XEP-0373
 	NSLegacyPGP  = "jabber:x:encrypted"                    // XEP-0027
+	NSOrder      = "urn:sotto-im:order:0"                  // Sotto's own: the line before (account/order.go)
 )
 
 // Empty marks a presence-only child element such as <no-copy/>.
@@ -103,8 +104,15 @@ type OutMessage struct {
 	Received *ReceiptRef `xml:"urn:xmpp:receipts received"`
 	// XEP-0085: one chat state element (ChatState), or nil.
 	State *ChatState
+	// Follows names the line sent before this one (account/order.go).
+	Follows *LineRef `xml:"urn:sotto-im:order:0 follows"`
 	// Extra is written as it is: an OMEMO message's elements (pep.go).
 	Extra []byte `xml:",innerxml"`
+}
+
+// LineRef names one chat line by its stanza id.
+type LineRef struct {
+	ID string `xml:"id,attr"`
 }
 
 // Presence is an incoming <presence/>.
