@@ -80,6 +80,9 @@ type Accounts interface {
 	Disconnect(ctx context.Context, jid string) error
 	TestConnection(ctx context.Context, s account.Settings, password string) error
 	TrustCertificate(ctx context.Context, acct, sha256hex string) error
+	// Unsent lists the conversations with lines that have not reached
+	// the server (lost if Sotto quits now).
+	Unsent(ctx context.Context) ([]account.UnsentLines, error)
 	// CachedRoster is the roster acct had last time, everyone offline,
 	// read without waiting for the account (false: none).
 	CachedRoster(acct string) ([]account.Contact, bool)

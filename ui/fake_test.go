@@ -39,6 +39,8 @@ type fakeBackend struct {
 	cached map[string][]account.Contact
 	// otrFor: contacts the user switched to OTR (UseOMEMO false).
 	otrFor map[string]bool
+	// unsent is Unsent's answer.
+	unsent []account.UnsentLines
 	// omemo is OMEMODevices' answer per jid (our own account included);
 	// SetOMEMOTrust and RemoveOMEMODevice change it. ownOMEMO is OwnOMEMO's.
 	omemo    map[string][]account.OMEMODevice
@@ -313,6 +315,11 @@ func (f *fakeBackend) TestConnection(_ context.Context, s account.Settings, pw s
 }
 func (f *fakeBackend) TrustCertificate(_ context.Context, a, fp string) error {
 	return f.rec("TrustCertificate", a, fp)
+}
+func (f *fakeBackend) Unsent(context.Context) ([]account.UnsentLines, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.unsent, nil
 }
 func (f *fakeBackend) CachedRoster(a string) ([]account.Contact, bool) {
 	f.mu.Lock()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"runtime"
 	"strings"
 
@@ -90,18 +91,37 @@ func (u *UI) title(what string) string {
 // quitAsking quits, first saying that private conversations will end if
 // any is open.
 func (u *UI) quitAsking() {
+	// Lines that have not reached the server are lost on quit (private
+	// ones are never written to disk): ask the accounts first, off the UI
+	// goroutine; without an answer, ask only about the private chats.
+	var unsent []account.UnsentLines
+	u.do(func(ctx context.Context) (err error) {
+		unsent, err = u.b.Unsent(ctx)
+		return err
+	}, func(error) { u.confirmQuit(account.QuitWarning(unsent)) })
+}
+
+// confirmQuit quits, or first asks when private conversations would end
+// or lines would be lost (warn, from account.QuitWarning).
+func (u *UI) confirmQuit(warn string) {
 	var names []string
 	for _, v := range u.chats.views {
 		if v.sec.Level == account.Private || v.sec.Level == account.Unverified {
 			names = append(names, v.peerName())
 		}
 	}
-	if len(names) == 0 {
+	if len(names) == 0 && warn == "" {
 		u.quit()
 		return
 	}
-	d := dialog.NewConfirm("Quit Sotto?", "Your private conversation with "+strings.Join(names, ", ")+
-		" will end.", func(ok bool) {
+	var text []string
+	if len(names) > 0 {
+		text = append(text, "Your private conversation with "+strings.Join(names, ", ")+" will end.")
+	}
+	if warn != "" {
+		text = append(text, warn)
+	}
+	d := dialog.NewConfirm("Quit Sotto?", strings.Join(text, "\n\n"), func(ok bool) {
 		if ok {
 			u.quit()
 		}

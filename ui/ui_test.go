@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -132,4 +133,48 @@ func TestPlainErrors(t *testing.T) {
 			t.Errorf("plain(%v) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// Quitting with lines that have not reached the server asks first and
+// says they would be lost; with nothing unsent and nothing private it
+// quits at once (no dialog).
+func TestQuitWarnsAboutUnsentLines(t *testing.T) {
+	h := newHarness(t).withBob()
+	h.b.unsent = []account.UnsentLines{{Conv: bobConv, Lines: 2, Private: 2}}
+	h.u.quitAsking()
+	h.settle(func() bool { return h.u.roster.win.Canvas().Overlays().Top() != nil })
+	top := h.u.roster.win.Canvas().Overlays().Top()
+	if findButtonDeep(top, "Quit") == nil {
+		t.Fatal("no Quit button in the dialog")
+	}
+	want := account.QuitWarning(h.b.unsent)
+	if want == "" || !hasLabelText(top, want) {
+		t.Fatalf("the dialog does not say %q", want)
+	}
+}
+
+// hasLabelText reports whether a label (or rich text) inside o, widgets
+// included, contains text.
+func hasLabelText(o fyne.CanvasObject, text string) bool {
+	switch x := o.(type) {
+	case *widget.Label:
+		return strings.Contains(x.Text, text)
+	case *widget.RichText:
+		return strings.Contains(x.String(), text)
+	case *canvas.Text:
+		return strings.Contains(x.Text, text)
+	}
+	var kids []fyne.CanvasObject
+	switch x := o.(type) {
+	case *fyne.Container:
+		kids = x.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(x).Objects()
+	}
+	for _, c := range kids {
+		if hasLabelText(c, text) {
+			return true
+		}
+	}
+	return false
 }
