@@ -50,16 +50,30 @@ func b64AppendEncode(dst, src []byte) []byte {
 	el := base64.StdEncoding.EncodedLen(len(src))
 	dst = slices.Grow(dst, el)[:n+el]
 	out := dst[n:]
-	i, o := 0, 0
 	// Six bytes → eight characters: one 64-bit load (the two bytes past
-	// the six must exist, hence i+8), four 12-bit lookups, one store.
-	for ; i+8 <= len(src) && o+8 <= len(out); i, o = i+6, o+8 {
-		v := binary.BigEndian.Uint64(src[i:])
-		binary.LittleEndian.PutUint64(out[o:], uint64(b64Pairs[v>>52])|uint64(b64Pairs[v>>40&0xfff])<<16|
-			uint64(b64Pairs[v>>28&0xfff])<<32|uint64(b64Pairs[v>>16&0xfff])<<48)
+	// the six must exist), four 12-bit lookups, one store; two quanta per
+	// round. Re-slicing instead of indexing leaves no bounds checks in the
+	// loop.
+	for len(src) >= 14 && len(out) >= 16 {
+		v := binary.BigEndian.Uint64(src)
+		w := binary.BigEndian.Uint64(src[6:])
+		binary.LittleEndian.PutUint64(out, b64Quantum(v))
+		binary.LittleEndian.PutUint64(out[8:], b64Quantum(w))
+		src, out = src[12:], out[16:]
 	}
-	base64.StdEncoding.Encode(out[o:], src[i:])
+	for len(src) >= 8 && len(out) >= 8 {
+		binary.LittleEndian.PutUint64(out, b64Quantum(binary.BigEndian.Uint64(src)))
+		src, out = src[6:], out[8:]
+	}
+	base64.StdEncoding.Encode(out, src)
 	return dst
+}
+
+// b64Quantum encodes the top six bytes of v as eight characters, the
+// first in the low byte.
+func b64Quantum(v uint64) uint64 {
+	return uint64(b64Pairs[v>>52]) | uint64(b64Pairs[v>>40&0xfff])<<16 |
+		uint64(b64Pairs[v>>28&0xfff])<<32 | uint64(b64Pairs[v>>16&0xfff])<<48
 }
 
 // b64AppendDecode appends the decoding of src to dst, accepting exactly
@@ -69,17 +83,18 @@ func b64AppendDecode(dst, src []byte) ([]byte, error) {
 	max := len(src) / 4 * 3
 	dst = slices.Grow(dst, max+2)[:n+max+2] // +2: the last 8-byte store
 	out := dst[n:]
-	i, o := 0, 0
 	// Eight characters → six bytes, written as one 64-bit store. Stop one
 	// quantum short of the end: the last may hold padding.
-	for ; i+12 <= len(src) && o+8 <= len(out); i, o = i+8, o+6 {
-		s := src[i : i+8 : i+8]
-		v := b64Dec[0][s[0]] | b64Dec[1][s[1]] | b64Dec[2][s[2]] | b64Dec[3][s[3]]
-		w := b64Dec[0][s[4]] | b64Dec[1][s[5]] | b64Dec[2][s[6]] | b64Dec[3][s[7]]
+	for len(src) >= 12 && len(out) >= 8 {
+		c := binary.LittleEndian.Uint64(src) // eight characters, first low
+		v := b64Dec[0][byte(c)] | b64Dec[1][byte(c>>8)] | b64Dec[2][byte(c>>16)] | b64Dec[3][byte(c>>24)]
+		w := b64Dec[0][byte(c>>32)] | b64Dec[1][byte(c>>40)] | b64Dec[2][byte(c>>48)] | b64Dec[3][byte(c>>56)]
 		if v|w >= b64Invalid {
 			break
 		}
-		binary.BigEndian.PutUint64(out[o:], uint64(v)<<40|uint64(w)<<16)
+		binary.BigEndian.PutUint64(out, uint64(v)<<40|uint64(w)<<16)
+		src, out = src[8:], out[6:]
 	}
-	return base64.StdEncoding.AppendDecode(dst[:n+o], src[i:])
+	o := len(dst) - n - len(out)
+	return base64.StdEncoding.AppendDecode(dst[:n+o], src)
 }

@@ -216,7 +216,12 @@ func (c *Conversation) queue(res *Result, bin []byte) {
 	if h, _, ok := parseHeader(bin); ok {
 		v = h.version
 	}
-	res.Send = append(res.Send, fragmentMessage(encode(bin), c.cfg.FragmentSize, v, c.ourTag, c.peerTag)...)
+	enc := encode(bin)
+	if size := c.cfg.FragmentSize; size <= 0 || len(enc) <= size {
+		res.Send = append(res.Send, enc) // the usual case: no fragments
+		return
+	}
+	res.Send = append(res.Send, fragmentMessage(enc, c.cfg.FragmentSize, v, c.ourTag, c.peerTag)...)
 }
 
 // Forget wipes every secret the conversation holds (session keys, AKE

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"hash"
 	"math/big"
+	"slices"
 )
 
 // flagIgnoreUnreadable is the only data message flag.
@@ -70,6 +71,12 @@ type keyState struct {
 	sessions            []*sessionKeys
 	oldMACs             []byte
 	exps                *int // the conversation's opCounts.dh
+
+	// ourCurMPI is ourCur.pub as an MPI, made once per key instead of once
+	// per message (public; reset when ourCur changes). sealBuf is reused
+	// for the binary data message, which the caller encodes at once.
+	ourCurMPI []byte
+	sealBuf   []byte
 }
 
 type dhPair struct{ priv, pub *big.Int }
@@ -99,6 +106,7 @@ func (k *keyState) wipe() {
 	if k == nil {
 		return
 	}
+	clear(k.sealBuf)
 	for _, s := range k.sessions {
 		s.wipe()
 	}
@@ -261,13 +269,16 @@ func (k *keyState) sealParts(h header, flags byte, msg []byte, tlvs []tlv) ([]by
 	binary.BigEndian.PutUint64(ctr[:], s.sendCtr)
 	h.typ = msgData
 	plainLen := plaintextLen(msg, tlvs)
-	out := make([]byte, 0, headerLen(h)+1+4+4+mpiLen(k.ourCur.pub)+len(ctr)+
+	if k.ourCurMPI == nil {
+		k.ourCurMPI = appendMPI(nil, k.ourCur.pub)
+	}
+	out := slices.Grow(k.sealBuf[:0], headerLen(h)+1+4+4+len(k.ourCurMPI)+len(ctr)+
 		4+plainLen+sha1.Size+4+len(k.oldMACs))
 	out = appendHeader(out, h)
 	out = appendByte(out, flags)
 	out = appendInt(out, k.ourKeyID-1)
 	out = appendInt(out, k.theirKeyID)
-	out = appendMPI(out, k.ourCur.pub)
+	out = append(out, k.ourCurMPI...)
 	out = append(out, ctr[:]...)
 	out = appendInt(out, uint32(plainLen))
 	start := len(out)
@@ -279,6 +290,7 @@ func (k *keyState) sealParts(h header, flags byte, msg []byte, tlvs []tlv) ([]by
 	out = mac.Sum(out)
 	out = appendData(out, k.oldMACs)
 	k.oldMACs = nil
+	k.sealBuf = out
 	return out, s, nil
 }
 
@@ -335,6 +347,7 @@ func (k *keyState) open(d *dataMessage, rand func() (dhPair, error)) ([]byte, *s
 		k.forget(true, k.ourKeyID-1)
 		wipeInts(k.ourPrev.priv)
 		k.ourPrev, k.ourCur = k.ourCur, next
+		k.ourCurMPI = nil
 		k.ourKeyID++
 	}
 	if rotateTheirs {

@@ -133,9 +133,9 @@ func TestNextDHOutOfRange(t *testing.T) {
 	k := p.a.c.keys
 	for _, bad := range []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(groupP, bigOne), groupP} {
 		saved := k.ourCur.pub
-		k.ourCur.pub = bad
+		k.ourCur.pub, k.ourCurMPI = bad, nil
 		res, err := p.a.c.Send([]byte("evil"))
-		k.ourCur.pub = saved
+		k.ourCur.pub, k.ourCurMPI = saved, nil
 		if err != nil {
 			t.Fatal(err)
 		}
