@@ -75,10 +75,6 @@ func main() {
 		fatal(profileErr)
 	}
 
-	app.SetMetadata(fyne.AppMetadata{ID: appID, Name: "Sotto", Version: version, Icon: assets.Icon})
-	a := app.NewWithID(appID)
-	a.SetIcon(assets.Icon)
-
 	var u *ui.UI
 	secrets := secret.NewProfile(secret.Options{Dir: loc.dir, Portable: loc.portable, AskAnyway: *forgetFlag,
 		Ask: func(ctx context.Context, req secret.PassphraseRequest) (secret.PassphraseAnswer, error) {
@@ -88,7 +84,18 @@ func main() {
 		}})
 	// OMEMO is on: a contact that publishes OMEMO devices (PEP) is talked
 	// to with OMEMO, anyone else with OTR as before.
-	mgr := account.NewManager(profile, secrets, account.WithSoftwareVersion(version), account.WithOMEMO(true))
+	// The accounts start signing in once the window has painted its first
+	// frame (started is closed after u.Start); the roster caches are read
+	// meanwhile, while the toolkit starts.
+	started := make(chan struct{})
+	mgr := account.NewManager(profile, secrets, account.WithSoftwareVersion(version), account.WithOMEMO(true),
+		account.WithStartAfter(started))
+	mgr.PreloadCachedRosters()
+
+	app.SetMetadata(fyne.AppMetadata{ID: appID, Name: "Sotto", Version: version, Icon: assets.Icon})
+	a := app.NewWithID(appID)
+	a.SetIcon(assets.Icon)
+
 	// The profile keeps the UI preferences too, so that a profile folder
 	// (and the portable stick) holds everything.
 	// SOTTO_TEST_STATE is for scripts/firstrun-test.sh only (ui/teststate.go).
@@ -106,7 +113,8 @@ func main() {
 	go func() { _ = mgr.Run(ctx) }()
 	go quitOnSignal(ctx, a)
 	go u.Run(ctx, mgr.Events())
-	u.Start()
+	u.Start() // shows the first window, painted with the cached roster
+	close(started)
 	inst.serve(func() { fyne.Do(u.Raise) })
 	if profileErr != nil {
 		u.ShowError(profileErr)

@@ -169,11 +169,17 @@ func (c *client) run(parent context.Context) {
 	// The roster the user saw last time is drawn at once, everyone offline
 	// until presence comes (as Pidgin draws its buddy list before it has
 	// signed in); the login's fetch then asks only for what changed.
-	if c.loadRosterCache() != "" && len(c.roster.items) > 0 {
-		c.sendRoster()
+	begin := func() {
+		if c.loadRosterCache() != "" && len(c.roster.items) > 0 {
+			c.sendRoster()
+		}
+		if c.settings.AutoConnect {
+			c.connectRequest(func(error) {})
+		}
 	}
-	if c.settings.AutoConnect {
-		c.connectRequest(func(error) {})
+	gate := c.m.opt.startGate // WithStartAfter
+	if gate == nil {
+		begin()
 	}
 	for {
 		hk.arm(c.nextHousekeeping())
@@ -185,6 +191,9 @@ func (c *client) run(parent context.Context) {
 		}
 		select {
 		case <-roomC:
+		case <-gate:
+			gate = nil
+			begin()
 		case <-ctx.Done():
 			c.shutdown()
 			return

@@ -44,6 +44,9 @@ type options struct {
 	// wireTap, tests only: sees every chat body the loop sends.
 	wireTap func(to, body string)
 	omemo   bool // WithOMEMO (omemoapi.go)
+	// startGate, when set, holds each loop's start-up work (roster cache,
+	// first connect) until it is closed: WithStartAfter.
+	startGate <-chan struct{}
 	// emitTap, tests only: sees every event on the loop, as it is emitted.
 	emitTap func(Event)
 }
@@ -88,6 +91,14 @@ func WithQueryRetry(d time.Duration) Option { return func(o *options) { o.queryR
 // ahead of it waits for that one before it is shown anyway (order.go).
 func WithLineHold(d time.Duration) Option { return func(o *options) { o.lineHold = d } }
 
+// WithStartAfter holds every account's start-up work — reading its
+// roster cache and the first connect — until gate is closed; the loops
+// answer calls meanwhile. The program closes it once its window has
+// painted its first frame, so signing in does not compete with that frame
+// for the CPU (issue 17's cold start); the window has the cached roster
+// already (CachedRoster).
+func WithStartAfter(gate <-chan struct{}) Option { return func(o *options) { o.startGate = gate } }
+
 // WithoutStreamManagement turns XEP-0198 off (tests of the behaviour
 // with a server that has none).
 func WithoutStreamManagement() Option { return func(o *options) { o.noSM = true } }
@@ -113,6 +124,9 @@ type Manager struct {
 
 	keysMu   sync.Mutex          // guards keyLoads only, never held across I/O
 	keyLoads map[string]*keyLoad // per account: a key read in progress (key.go)
+
+	preloadMu sync.Mutex
+	preloaded map[string]*rosterPreload // PreloadCachedRosters' reads, used once (rostercache.go)
 }
 
 // NewManager makes a Manager for the accounts in p. Nothing connects

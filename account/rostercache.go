@@ -78,13 +78,56 @@ func readRosterCache(dir, account string) (map[string]wire.RosterItem, string) {
 // account's loop, so a window can show it before its first frame; the
 // loop sends the same as a RosterChanged when it starts.
 func (m *Manager) CachedRoster(account string) ([]Contact, bool) {
-	items, ver := readRosterCache(m.profile.Dir, account)
+	m.preloadMu.Lock()
+	pl := m.preloaded[account]
+	delete(m.preloaded, account) // used once: later calls read the file again
+	m.preloadMu.Unlock()
+	if pl != nil {
+		<-pl.done
+		return pl.contacts, pl.ok
+	}
+	return cachedRoster(m.profile.Dir, account)
+}
+
+func cachedRoster(dir, account string) ([]Contact, bool) {
+	items, ver := readRosterCache(dir, account)
 	if ver == "" || len(items) == 0 {
 		return nil, false
 	}
 	r := newRosterState()
 	r.items = items
 	return r.snapshot(), true
+}
+
+// rosterPreload is a CachedRoster read started by PreloadCachedRosters.
+type rosterPreload struct {
+	done     chan struct{}
+	contacts []Contact
+	ok       bool
+}
+
+// PreloadCachedRosters starts reading every account's roster cache in the
+// background, so that the first CachedRoster of each account (the window's
+// first frame) finds it parsed and sorted instead of doing it then: the
+// program calls it right after NewManager, and the work overlaps with the
+// toolkit's start-up (issue 17's cold start).
+func (m *Manager) PreloadCachedRosters() {
+	m.preloadMu.Lock()
+	defer m.preloadMu.Unlock()
+	if m.preloaded == nil {
+		m.preloaded = map[string]*rosterPreload{}
+	}
+	for _, s := range m.profile.Accounts() {
+		if _, ok := m.preloaded[s.JID]; ok {
+			continue
+		}
+		pl := &rosterPreload{done: make(chan struct{})}
+		m.preloaded[s.JID] = pl
+		go func(jid string) {
+			defer close(pl.done)
+			pl.contacts, pl.ok = cachedRoster(m.profile.Dir, jid)
+		}(s.JID)
+	}
 }
 
 // saveRosterCache writes the roster with version ver ("" = the server

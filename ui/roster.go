@@ -20,6 +20,7 @@ type rosterEntry struct {
 	c     account.Contact
 	group string
 	key   string // lower-case name + JID, for the filter
+	name  string // lower-case display name, for sorting (made once, not per comparison)
 }
 
 // rosterItem is one row: a group header or a contact.
@@ -167,9 +168,9 @@ func (r *rosterWindow) setContacts(acct string, cs []account.Contact) {
 		if len(groups) == 0 {
 			groups = []string{"Contacts"}
 		}
-		key := strings.ToLower(c.Name + "\x00" + c.JID)
+		key, name := strings.ToLower(c.Name+"\x00"+c.JID), strings.ToLower(c.DisplayName())
 		for _, g := range groups {
-			entries = append(entries, rosterEntry{acct: acct, c: c, group: g, key: key})
+			entries = append(entries, rosterEntry{acct: acct, c: c, group: g, key: key, name: name})
 		}
 	}
 	r.byAcct[acct] = entries
@@ -197,9 +198,8 @@ func entryLess(a, b *rosterEntry) bool {
 	if ao != bo {
 		return ao
 	}
-	an, bn := strings.ToLower(a.c.DisplayName()), strings.ToLower(b.c.DisplayName())
-	if an != bn {
-		return an < bn
+	if a.name != b.name {
+		return a.name < b.name
 	}
 	return a.acct < b.acct
 }
