@@ -148,15 +148,8 @@ func TestFaultCutMidSMP(t *testing.T) {
 	cut := newCutter(t, srv.Addr())
 	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), extra: []Option{cut.dialer()}})
 	b := newPeer(t, srv, "bob", peerOpts{roots: srv.CertPool()})
-	a.connect()
-	b.connect()
-	befriend(t, a, b)
+	privateFriends(t, a, b)
 	ctx := ctxT(t)
-	if err := a.m.StartPrivate(ctx, a.conv(b)); err != nil {
-		t.Fatal(err)
-	}
-	a.waitFor(0, "alice private", isLevel(b.jid, Unverified))
-	b.waitFor(0, "bob private", isLevel(a.jid, Unverified))
 
 	ma, mb := a.rec.mark(), b.rec.mark()
 	if err := a.m.Authenticate(ctx, a.conv(b), "Our first pet?", "Rex the dog"); err != nil {

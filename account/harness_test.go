@@ -103,24 +103,9 @@ func newPeer(t *testing.T, srv testbed.XMPP, user string, po peerOpts) *peer {
 	}
 	m := NewManager(prof, store, opts...)
 	p := &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, secrets: secrets}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = m.Run(ctx)
-	}()
-	go func() {
-		for e := range m.Events() {
-			p.rec.mu.Lock()
-			p.rec.events = append(p.rec.events, e)
-			p.rec.mu.Unlock()
-		}
-	}()
+	ctx, stop := runManager(m, p.rec)
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
+		if !stop() {
 			t.Errorf("%s: Manager.Run did not return", user)
 		}
 	})
@@ -198,6 +183,47 @@ func ctxT(t testing.TB) context.Context {
 
 // befriend makes a and b subscribe to each other and waits until each
 // sees the other online.
+// runManager runs m and records its events in rec until stop, which
+// reports whether Run returned within 20 s; ctx is Run's.
+func runManager(m *Manager, rec *recorder) (ctx context.Context, stop func() bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = m.Run(ctx)
+	}()
+	go func() {
+		for e := range m.Events() {
+			rec.mu.Lock()
+			rec.events = append(rec.events, e)
+			rec.mu.Unlock()
+		}
+	}()
+	return ctx, func() bool {
+		cancel()
+		select {
+		case <-done:
+			return true
+		case <-time.After(20 * time.Second):
+			return false
+		}
+	}
+}
+
+// privateFriends connects a and b, makes them friends and takes them into
+// a private (Unverified) OTR conversation started by a.
+func privateFriends(t *testing.T, a, b *peer) {
+	t.Helper()
+	a.connect()
+	b.connect()
+	befriend(t, a, b)
+	if err := a.m.StartPrivate(ctxT(t), a.conv(b)); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(0, "alice private", isLevel(b.jid, Unverified))
+	b.waitFor(0, "bob private", isLevel(a.jid, Unverified))
+}
+
 func befriend(t *testing.T, a, b *peer) {
 	t.Helper()
 	ctx := ctxT(t)

@@ -30,15 +30,7 @@ func TestLinkCutsThousandMessagesNoLoss(t *testing.T) {
 	cutA, cutB := newCutter(t, srv.Addr()), newCutter(t, srv.Addr())
 	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), extra: []Option{cutA.dialer()}})
 	b := newPeer(t, srv, "bob", peerOpts{roots: srv.CertPool(), extra: []Option{cutB.dialer()}})
-	a.connect()
-	b.connect()
-	befriend(t, a, b)
-	ctx := ctxT(t)
-	if err := a.m.StartPrivate(ctx, a.conv(b)); err != nil {
-		t.Fatal(err)
-	}
-	a.waitFor(0, "alice private", isLevel(b.jid, Unverified))
-	b.waitFor(0, "bob private", isLevel(a.jid, Unverified))
+	privateFriends(t, a, b)
 	ma, mb := a.rec.mark(), b.rec.mark()
 
 	const aFmt, bFmt = "alice line %04d", "bob line %04d"

@@ -69,24 +69,9 @@ func startDevice(t *testing.T, srv *testbed.Server, jid, pw, res string, do devi
 		withWireTap(func(_, body string) { d.mu.Lock(); d.tap = append(d.tap, body); d.mu.Unlock() })}, do.extra...)
 	m := NewManager(prof, do.secrets, opts...)
 	d.peer = &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, secrets: mem}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = m.Run(ctx)
-	}()
-	go func() {
-		for e := range m.Events() {
-			d.rec.mu.Lock()
-			d.rec.events = append(d.rec.events, e)
-			d.rec.mu.Unlock()
-		}
-	}()
+	ctx, stop := runManager(m, d.rec)
 	d.stop = sync.OnceFunc(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
+		if !stop() {
 			t.Errorf("%s/%s: Manager.Run did not return", jid, res)
 		}
 	})

@@ -46,15 +46,8 @@ func resumeAfterDrop(t *testing.T, srv testbed.XMPP) {
 	cut := newCutter(t, srv.Addr())
 	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool(), extra: []Option{cut.dialer()}})
 	b := newPeer(t, srv, "bob", peerOpts{roots: srv.CertPool()})
-	a.connect()
-	b.connect()
-	befriend(t, a, b)
+	privateFriends(t, a, b)
 	ctx := ctxT(t)
-	if err := a.m.StartPrivate(ctx, a.conv(b)); err != nil {
-		t.Fatal(err)
-	}
-	a.waitFor(0, "alice private", isLevel(b.jid, Unverified))
-	b.waitFor(0, "bob private", isLevel(a.jid, Unverified))
 
 	const k = 5
 	ma, mb := a.rec.mark(), b.rec.mark()

@@ -120,9 +120,7 @@ func TestRosterVersioning(t *testing.T) {
 	// Through the protocol, 2,000 roster sets take minutes (Prosody
 	// rewrites the whole roster file for each): write its roster file.
 	writeProsodyRoster(t, srv, "alice", n)
-	count := func(want int) func(Event) bool {
-		return func(e Event) bool { rc, ok := e.(RosterChanged); return ok && len(rc.Contacts) == want }
-	}
+	count := rosterOf
 
 	off := len(srv.StanzaLog())
 	mark := a.rec.mark()
@@ -194,18 +192,33 @@ func restartedPeer(t *testing.T, srv *testbed.Server, p *peer, opts ...Option) *
 	}
 	m := NewManager(p.profile, p.secrets, append([]Option{WithDialer(dialer), WithRootCAs(srv.CertPool())}, opts...)...)
 	q := &peer{t: t, m: m, jid: p.jid, rec: &recorder{}, profile: p.profile, secrets: p.secrets}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = m.Run(ctx) }()
-	go func() {
-		for e := range m.Events() {
-			q.rec.mu.Lock()
-			q.rec.events = append(q.rec.events, e)
-			q.rec.mu.Unlock()
+	_, stop := runManager(m, q.rec)
+	t.Cleanup(func() {
+		if !stop() {
+			t.Errorf("%s: Manager.Run did not return", p.jid)
 		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	})
 	return q
+}
+
+// signedInOnceWithRoster: alice, with n contacts on a server of her own,
+// has signed in once (so her profile holds the roster cache) and out.
+func signedInOnceWithRoster(t *testing.T, n int) (*testbed.Server, *peer) {
+	t.Helper()
+	srv := testbed.Start(t)
+	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool()})
+	writeProsodyRoster(t, srv, "alice", n)
+	a.connect()
+	a.waitFor(0, "the whole roster", rosterOf(n))
+	if err := a.m.Disconnect(ctxT(t), a.jid); err != nil {
+		t.Fatal(err)
+	}
+	return srv, a
+}
+
+// rosterOf matches a RosterChanged with want contacts.
+func rosterOf(want int) func(Event) bool {
+	return func(e Event) bool { rc, ok := e.(RosterChanged); return ok && len(rc.Contacts) == want }
 }
 
 // TestRosterFromCacheBeforeSignIn: after a restart the roster seen last
@@ -213,17 +226,8 @@ func restartedPeer(t *testing.T, srv *testbed.Server, p *peer, opts ...Option) *
 // fills in presence without fetching the roster again.
 func TestRosterFromCacheBeforeSignIn(t *testing.T) {
 	const n = 50
-	srv := testbed.Start(t)
-	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool()})
-	writeProsodyRoster(t, srv, "alice", n)
-	count := func(want int) func(Event) bool {
-		return func(e Event) bool { rc, ok := e.(RosterChanged); return ok && len(rc.Contacts) == want }
-	}
-	a.connect()
-	a.waitFor(0, "the whole roster", count(n))
-	if err := a.m.Disconnect(ctxT(t), a.jid); err != nil {
-		t.Fatal(err)
-	}
+	srv, a := signedInOnceWithRoster(t, n)
+	count := rosterOf
 
 	// The network is down: the dialer blocks until it is let through.
 	gate := make(chan struct{})

@@ -5,8 +5,6 @@ import (
 	"net"
 	"sync/atomic"
 	"testing"
-
-	"github.com/sotto-im/sotto/internal/testbed"
 )
 
 // TestStartAfterHoldsSignIn: with WithStartAfter, an account that signs in
@@ -16,17 +14,7 @@ import (
 // window's CachedRoster. Then the gate opens and everything happens.
 func TestStartAfterHoldsSignIn(t *testing.T) {
 	const n = 30
-	srv := testbed.Start(t)
-	a := newPeer(t, srv, "alice", peerOpts{roots: srv.CertPool()})
-	writeProsodyRoster(t, srv, "alice", n)
-	count := func(want int) func(Event) bool {
-		return func(e Event) bool { rc, ok := e.(RosterChanged); return ok && len(rc.Contacts) == want }
-	}
-	a.connect()
-	a.waitFor(0, "the whole roster", count(n))
-	if err := a.m.Disconnect(ctxT(t), a.jid); err != nil {
-		t.Fatal(err)
-	}
+	srv, a := signedInOnceWithRoster(t, n)
 	s := a.profile.Accounts()[0]
 	s.AutoConnect = true
 	if err := a.profile.SaveAccount(s); err != nil {
@@ -66,7 +54,7 @@ func TestStartAfterHoldsSignIn(t *testing.T) {
 		t.Fatalf("before the gate opened: %d dials, %d roster events, %d connecting; want none", d, r, c)
 	}
 	close(gate)
-	b.waitFor(0, "the cached roster once the gate opened", count(n))
+	b.waitFor(0, "the cached roster once the gate opened", rosterOf(n))
 	b.waitFor(0, "signed in by itself once the gate opened", isConn(Connected))
 	if dials.Load() == 0 {
 		t.Fatal("connected without a dial")
