@@ -53,22 +53,9 @@ func newE2EPeer(tb testing.TB, srv *testbed.Server, user string) *e2ePeer {
 	m := NewManager(prof, secret.NewMemory(), WithDialer(dialer), WithRootCAs(srv.CertPool()),
 		WithPrivateTimeout(30*time.Second))
 	p := &e2ePeer{tb: tb, m: m, jid: jid, ev: make(chan timedEvent, 1<<16)}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = m.Run(ctx)
-	}()
-	go func() {
-		for e := range m.Events() {
-			p.ev <- timedEvent{time.Now(), e}
-		}
-	}()
+	ctx, stop := runManager(m, func(e Event) { p.ev <- timedEvent{time.Now(), e} })
 	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
+		if !stop() {
 			tb.Errorf("%s: Manager.Run did not return", user)
 		}
 	})

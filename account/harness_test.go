@@ -26,6 +26,13 @@ type recorder struct {
 	events []Event
 }
 
+// add records e.
+func (r *recorder) add(e Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
 func (r *recorder) all() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -103,7 +110,7 @@ func newPeer(t *testing.T, srv testbed.XMPP, user string, po peerOpts) *peer {
 	}
 	m := NewManager(prof, store, opts...)
 	p := &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, secrets: secrets}
-	ctx, stop := runManager(m, p.rec)
+	ctx, stop := runManager(m, p.rec.add)
 	t.Cleanup(func() {
 		if !stop() {
 			t.Errorf("%s: Manager.Run did not return", user)
@@ -183,9 +190,9 @@ func ctxT(t testing.TB) context.Context {
 
 // befriend makes a and b subscribe to each other and waits until each
 // sees the other online.
-// runManager runs m and records its events in rec until stop, which
-// reports whether Run returned within 20 s; ctx is Run's.
-func runManager(m *Manager, rec *recorder) (ctx context.Context, stop func() bool) {
+// runManager runs m and hands each of its events to sink until stop,
+// which reports whether Run returned within 20 s; ctx is Run's.
+func runManager(m *Manager, sink func(Event)) (ctx context.Context, stop func() bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -194,9 +201,7 @@ func runManager(m *Manager, rec *recorder) (ctx context.Context, stop func() boo
 	}()
 	go func() {
 		for e := range m.Events() {
-			rec.mu.Lock()
-			rec.events = append(rec.events, e)
-			rec.mu.Unlock()
+			sink(e)
 		}
 	}()
 	return ctx, func() bool {

@@ -69,7 +69,7 @@ func startDevice(t *testing.T, srv *testbed.Server, jid, pw, res string, do devi
 		withWireTap(func(_, body string) { d.mu.Lock(); d.tap = append(d.tap, body); d.mu.Unlock() })}, do.extra...)
 	m := NewManager(prof, do.secrets, opts...)
 	d.peer = &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, secrets: mem}
-	ctx, stop := runManager(m, d.rec)
+	ctx, stop := runManager(m, d.rec.add)
 	d.stop = sync.OnceFunc(func() {
 		if !stop() {
 			t.Errorf("%s/%s: Manager.Run did not return", jid, res)

@@ -192,7 +192,7 @@ func restartedPeer(t *testing.T, srv *testbed.Server, p *peer, opts ...Option) *
 	}
 	m := NewManager(p.profile, p.secrets, append([]Option{WithDialer(dialer), WithRootCAs(srv.CertPool())}, opts...)...)
 	q := &peer{t: t, m: m, jid: p.jid, rec: &recorder{}, profile: p.profile, secrets: p.secrets}
-	_, stop := runManager(m, q.rec)
+	_, stop := runManager(m, q.rec.add)
 	t.Cleanup(func() {
 		if !stop() {
 			t.Errorf("%s: Manager.Run did not return", p.jid)
