@@ -215,8 +215,10 @@ stanza debug logging on), each on its own TLS connection.
 \`dbus-run-session -- build/perfapp -contacts 2000 -runs 3\` (median of 3
 cold starts after a warm-up): a real Prosody account with 2,000 contacts,
 the UI built as main.go builds it with the real account.Manager, under
-Xvfb with Mesa llvmpipe. "Drawn" = the first frame painted after the UI
-applied the 2,000-contact roster. RssAnon from /proc/self/status, when
+Xvfb with Mesa llvmpipe. "Drawn" = the first frame painted with the
+2,000-contact roster in it (for Sotto the window's first frame, painted
+inside Show with the roster cache applied; for the bare app its first
+frame). RssAnon from /proc/self/status, when
 drawn and after 48 filter keystrokes plus 2 s. MB read as MiB. The anchor
 runs in the same binary, alternating with Sotto run by run: \`perfapp
 bare\`, one Fyne window with a widget.List of the same 2,000 rows, default

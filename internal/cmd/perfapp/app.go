@@ -6,10 +6,12 @@ package main
 // account.Manager, ui.New, Start, Run), with the event pump instrumented.
 // It prints "perf: key=value" lines and quits.
 //
-// "Drawn" is the first frame painted after the UI applied the 2,000-contact
-// RosterChanged: with the change, a 1x1 canvas.Raster is put in an overlay
-// of the window, and Fyne's painter calls its generator while it paints the
-// next frame. The same marker times each filter keystroke from the key to
+// "Drawn" is the first frame painted with the 2,000 contacts in it: the
+// window's first frame when the roster cache had them (ui.Start applies it
+// before Show, and Fyne paints inside Show), else the frame after the
+// RosterChanged that brought them. A 1x1 canvas.Raster is put in an
+// overlay of the window, and Fyne's painter calls its generator while it
+// paints that frame. The same marker times each filter keystroke from the key to
 // the frame that shows the result.
 
 import (
