@@ -91,6 +91,9 @@ func (c *client) nextHousekeeping() time.Time {
 	if t, ok := c.nextHeld(); ok { // order.go
 		consider(t)
 	}
+	if !c.waiting.due.IsZero() { // a coalesced write of the waiting lines (waiting.go)
+		consider(c.waiting.due)
+	}
 	now, clock := time.Now(), c.m.opt.now()
 	for _, pc := range c.convs {
 		if c.sess != nil {
