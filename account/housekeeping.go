@@ -13,7 +13,9 @@ package account
 //     (none for a private line waiting for an offline contact), and the
 //     query re-sent while it waits (privConv.queryRetryDue);
 //   - the XEP-0198 ack watchdog: an <r/> unanswered for a ping interval
-//     (a black hole that swallowed our lines; streammgmt.go).
+//     (a black hole that swallowed our lines; streammgmt.go);
+//   - a coalesced write of the plain waiting lines kept on disk
+//     (waiting.go).
 //
 // The loop re-arms the timer after every event it handles (the events are
 // what change these deadlines), which costs a walk over the open
