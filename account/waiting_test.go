@@ -289,3 +289,65 @@ func TestPrivateWaitingLineNeverOnDisk(t *testing.T) {
 	a.stop()
 	scan("after quitting")
 }
+
+// TestRestoreWaitingChecksTheFile: what a start reads back is checked. A
+// file that does not parse is moved aside (it holds the user's text), not
+// deleted; in a good one, lines with a bad address or no text are
+// skipped, an id of the wrong shape is replaced, the order is kept, and a
+// contact whose policy became Always gets a line that may only go
+// encrypted. History being off now, the file goes, but the lines still
+// wait (in memory).
+func TestRestoreWaitingChecksTheFile(t *testing.T) {
+	prof, err := OpenProfile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const me = "alice@localhost"
+	m := NewManager(prof, nil)
+	path := waitingPath(prof.Dir, me)
+
+	if err := os.WriteFile(path, []byte(`{"Version":1,"Account":"alice@lo`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(m, Settings{JID: me})
+	c.restoreWaiting()
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a damaged file stays in place: %v", err)
+	}
+	aside, _ := filepath.Glob(path + ".corrupt-*")
+	if len(aside) != 1 || len(c.convs) != 0 {
+		t.Fatalf("moved aside: %v; conversations %d", aside, len(c.convs))
+	}
+
+	if err := prof.SetContactPolicy(me, "carol@localhost", Always); err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":1,"Account":"alice@localhost","Lines":[
+		{"ID":"0123456789abcdef","Peer":"not an address@@","Body":"lost"},
+		{"ID":"0123456789abcde0","Peer":"bob@localhost","Body":""},
+		{"ID":"<script>","Peer":"bob@localhost/phone","Body":"first"},
+		{"ID":"0123456789abcde1","Peer":"bob@localhost","Body":"second"},
+		{"ID":"0123456789abcde2","Peer":"carol@localhost","Body":"to carol"}]}`
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c = newClient(m, Settings{JID: me})
+	c.restoreWaiting()
+	bob := c.convs[peerKey{"bob@localhost", ""}]
+	if bob == nil || len(bob.queue) != 2 || bob.queue[0].body != "first" || bob.queue[1].body != "second" {
+		t.Fatalf("bob's queue %+v", bob)
+	}
+	if id := bob.queue[0].id; !lineID(id) || bob.queue[1].id != "0123456789abcde1" || bob.queue[0].needPrivate {
+		t.Fatalf("ids %q %q, needPrivate %v", id, bob.queue[1].id, bob.queue[0].needPrivate)
+	}
+	carol := c.convs[peerKey{"carol@localhost", ""}]
+	if carol == nil || len(carol.queue) != 1 || !carol.queue[0].needPrivate {
+		t.Fatalf("carol's queue %+v, want one line that needs privacy", carol)
+	}
+	if len(c.convs) != 2 {
+		t.Fatalf("%d conversations, want bob's and carol's", len(c.convs))
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("history is off: the file should be gone: %v", err)
+	}
+}
