@@ -208,8 +208,9 @@ func (c *client) sendLine(pc *privConv, id, body string, mustBePrivate bool) {
 		c.notSent(pc, queued{id: id, body: body, needPrivate: needPrivate}, "not sent: the account is offline")
 	case c.sess == nil || pc.refresh || (needPrivate && st != e2eEncrypted) || len(pc.queue) > 0 || c.windowFull():
 		// A line never overtakes one that waits (order is kept).
-		pc.queue = append(pc.queue, queued{id: id, body: body, since: c.nowNanos(), needPrivate: needPrivate})
-		c.msgState(pc, id, body, Queued, c.waitReason(pc))
+		q := queued{id: id, body: body, since: c.nowNanos(), needPrivate: needPrivate, keep: true, typed: c.nowNanos()}
+		pc.queue = append(pc.queue, q)
+		c.queuedState(pc, q, c.waitReason(pc))
 		if c.sess != nil && !pc.refresh {
 			c.flushQueue(pc)
 			if len(pc.queue) > 0 && pc.state() != e2eEncrypted {
@@ -217,7 +218,7 @@ func (c *client) sendLine(pc *privConv, id, body string, mustBePrivate bool) {
 			}
 		}
 	default:
-		c.sendNow(pc, queued{id: id, body: body, needPrivate: needPrivate})
+		c.sendNow(pc, queued{id: id, body: body, needPrivate: needPrivate, typed: c.nowNanos()})
 	}
 }
 
@@ -394,11 +395,16 @@ func (c *client) e2eHousekeeping(now time.Time) {
 			// The refresh got no answer; stop holding new messages back.
 			pc.refresh, pc.refreshSent = false, false
 		}
+		if expired {
+			c.flushQueue(pc) // plain lines behind the expired ones go now
+		}
 	}
 }
 
-// expires reports whether a queued line has a deadline: a private line
-// for a contact who is offline waits without one (offline.go).
-// nextHousekeeping and e2eHousekeeping must agree on this, or the timer
-// would keep firing for a deadline that never acts.
-func expires(q queued, peerOffline bool) bool { return !(peerOffline && q.needPrivate) }
+// expires reports whether a queued line has a deadline. Only a line that
+// waits for privacy has one, and not when the contact is offline
+// (offline.go); a plain line waits for the link or for room in the stream
+// until it leaves or the user removes it (issue 16: never lose a
+// message). nextHousekeeping and e2eHousekeeping must agree on this, or
+// the timer would keep firing for a deadline that never acts.
+func expires(q queued, peerOffline bool) bool { return q.needPrivate && !peerOffline }

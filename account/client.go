@@ -76,6 +76,7 @@ type client struct {
 	releaseAgain bool                   // a line was shown while it ran
 	lastShown    map[string]string      // by peer: the id of the last line shown
 	notSentLines map[string]notSentLine // lines reported NotSent, for Resend (unsent.go)
+	waiting      waitingState           // plain waiting lines kept on disk (waiting.go)
 
 	show   Show
 	status string
@@ -173,6 +174,7 @@ func (c *client) run(parent context.Context) {
 		if c.loadRosterCache() != "" && len(c.roster.items) > 0 {
 			c.sendRoster()
 		}
+		c.restoreWaiting() // waiting.go: plain lines that waited when Sotto quit
 		if c.settings.AutoConnect {
 			c.connectRequest(func(error) {})
 		}
@@ -218,11 +220,15 @@ func (c *client) run(parent context.Context) {
 		case <-c.rosterDueC():
 			c.sendRoster()
 		}
+		c.syncWaiting(false) // waiting.go: every event may change what waits
 	}
 }
 
 // shutdown logs out cleanly (best effort) when the loop ends.
 func (c *client) shutdown() {
+	// What waits now is what the next start sends: write it before
+	// logging out reports those lines NotSent (waiting.go).
+	c.syncWaiting(true)
 	c.showAllHeld() // order.go
 	c.disconnect("", Disconnected)
 	if c.connecting {

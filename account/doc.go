@@ -77,9 +77,12 @@
 // XEP-0198 (streammgmt.go) makes "sent" mean the server has it; receipts
 // (receipts.go) make "delivered" mean the peer's client has it; lines the
 // server lost go again after the next AKE, re-encrypted (unreceipted.go);
-// lines are shown in the order typed (order.go). Manager.Unsent tells the
-// quit path what would be lost (a private line is never stored), and
-// Manager.Resend sends a NotSent line again (unsent.go).
+// lines are shown in the order typed (order.go). Plain waiting lines are
+// kept on disk across a restart where the history opt-in allows
+// (waiting.go); Manager.Unsent tells the quit path what would still be
+// lost (a private line is never stored), Manager.Resend sends a NotSent
+// line again and Manager.RemoveQueued takes a waiting one back
+// (unsent.go).
 //
 // Carbons sent from our other devices appear as MessageStateChanged with
 // State SentPlain and an ID starting with "carbon-".

@@ -53,6 +53,11 @@ type peer struct {
 	rec     *recorder
 	profile *Profile
 	secrets *secret.Memory
+	// stop ends the Manager (as quitting Sotto does) and waits for Run
+	// to return; the test's cleanup calls it too.
+	stop  func()
+	opts  []Option     // the Manager's, for a restart on the same profile
+	store secret.Store // the Manager's secrets, likewise
 }
 
 type peerOpts struct {
@@ -108,21 +113,35 @@ func newPeer(t *testing.T, srv testbed.XMPP, user string, po peerOpts) *peer {
 	if po.store != nil {
 		store, secrets = po.store, nil
 	}
-	m := NewManager(prof, store, opts...)
-	p := &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, secrets: secrets}
-	ctx, stop := runManager(m, p.rec.add)
-	t.Cleanup(func() {
-		if !stop() {
-			t.Errorf("%s: Manager.Run did not return", user)
-		}
-	})
+	p := runPeer(t, prof, store, jid, opts)
+	p.secrets = secrets
+	ctx := ctxT(t)
 	s := Settings{JID: jid, Policy: po.policy, DirectTLS: po.direct}
 	if po.settings != nil {
 		po.settings(&s)
 	}
-	if err := m.AddAccount(ctx, s, pw); err != nil {
+	if err := p.m.AddAccount(ctx, s, pw); err != nil {
 		t.Fatalf("AddAccount: %v", err)
 	}
+	return p
+}
+
+// runPeer runs a Manager on prof (whose accounts it starts) for the
+// account jid and records its events.
+func runPeer(t *testing.T, prof *Profile, store secret.Store, jid string, opts []Option) *peer {
+	t.Helper()
+	m := NewManager(prof, store, opts...)
+	p := &peer{t: t, m: m, jid: jid, rec: &recorder{}, profile: prof, opts: opts, store: store}
+	_, stop := runManager(m, p.rec.add)
+	var once sync.Once
+	p.stop = func() {
+		once.Do(func() {
+			if !stop() {
+				t.Errorf("%s: Manager.Run did not return", jid)
+			}
+		})
+	}
+	t.Cleanup(p.stop)
 	return p
 }
 

@@ -31,6 +31,10 @@ package account
 //
 // On disk: <profile>/history/<account>/<hex sha256(peer bare JID)>.jsonl,
 // directories 0700, files 0600 (internal/history/doc.go).
+//
+// The same opt-in and the same "every conversation is plain" rule decide
+// whether a plain line that still waits to be sent is kept on disk across
+// a restart (waiting.go); a line that needs privacy never is.
 
 import (
 	"context"

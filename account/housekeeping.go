@@ -13,7 +13,9 @@ package account
 //     (none for a private line waiting for an offline contact), and the
 //     query re-sent while it waits (privConv.queryRetryDue);
 //   - the XEP-0198 ack watchdog: an <r/> unanswered for a ping interval
-//     (a black hole that swallowed our lines; streammgmt.go).
+//     (a black hole that swallowed our lines; streammgmt.go);
+//   - a coalesced write of the plain waiting lines kept on disk
+//     (waiting.go).
 //
 // The loop re-arms the timer after every event it handles (the events are
 // what change these deadlines), which costs a walk over the open
@@ -90,6 +92,9 @@ func (c *client) nextHousekeeping() time.Time {
 	}
 	if t, ok := c.nextHeld(); ok { // order.go
 		consider(t)
+	}
+	if !c.waiting.due.IsZero() { // a coalesced write of the waiting lines (waiting.go)
+		consider(c.waiting.due)
 	}
 	now, clock := time.Now(), c.m.opt.now()
 	for _, pc := range c.convs {

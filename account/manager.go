@@ -304,6 +304,7 @@ func (m *Manager) RemoveAccount(ctx context.Context, jid string) error {
 		return err
 	}
 	_ = os.Remove(rosterCachePath(m.profile.Dir, jid)) // rostercache.go
+	_ = os.Remove(waitingPath(m.profile.Dir, jid))     // waiting.go
 	if err := m.secrets.Delete(ctx, passwordKey(jid)); err != nil && !errors.Is(err, secret.ErrNotFound) {
 		return fmt.Errorf("account: removing the password: %w", err)
 	}

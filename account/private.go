@@ -30,6 +30,11 @@ type queued struct {
 	// every copy (order.go).
 	prev    string
 	chained bool
+	// keep: the line waited (Queued) and may be kept on disk while it is
+	// plain and allowed to be (waiting.go); typed orders a conversation's
+	// kept lines (unix nanos when it went into the pipeline).
+	keep  bool
+	typed int64
 }
 
 type privConv struct {

@@ -231,13 +231,13 @@ func (c *client) requeueLost(items []sm.Item) {
 		q := tag.q
 		q.needPrivate = q.needPrivate || tag.enc
 		q.since = c.nowNanos()
-		q.requeued = true
+		q.requeued, q.keep = true, true
 		if back[tag.pc] == nil {
 			order = append(order, tag.pc)
 		}
 		back[tag.pc] = append(back[tag.pc], q)
 		c.smStats.Requeued++
-		c.emitLine(tag.pc, q.id, q.body, Queued, "the server did not confirm it; it will be sent again", false)
+		c.queuedState(tag.pc, q, "the server did not confirm it; it will be sent again")
 	}
 	for _, pc := range order {
 		pc.queue = append(back[pc], pc.queue...)

@@ -193,10 +193,13 @@ const (
 	// (XEP-0198 stream management); SentEncrypted or SentPlain follows
 	// once it does, with Confirmed set.
 	Sending
+	// Removed: the user took a Queued line back (Manager.RemoveQueued);
+	// it never leaves.
+	Removed
 )
 
 func (o OutState) String() string {
-	return [...]string{"sent encrypted", "sent in plain", "queued until private", "not sent", "delivered", "sending"}[o]
+	return [...]string{"sent encrypted", "sent in plain", "queued until private", "not sent", "delivered", "sending", "removed"}[o]
 }
 
 // SMPOutcome is how an authentication attempt ended.
@@ -296,7 +299,10 @@ type MessageStateChanged struct {
 	// management: then "sent" means written to the connection, and the
 	// server may still lose it.
 	Confirmed bool
-	Time      time.Time
+	// Kept: for Queued, the line is a plain one kept on disk while it
+	// waits, so it is sent even if Sotto quits first (waiting.go).
+	Kept bool
+	Time time.Time
 }
 
 // SecurityChanged reports a conversation's privacy level.

@@ -15,6 +15,14 @@ import (
 type Sender interface {
 	// Send returns the message id; its fate arrives as MessageStateChanged.
 	Send(ctx context.Context, conv account.Conversation, body string) (string, error)
+	// Resend sends a NotSent line again, under the same id (a line that
+	// needed privacy still only goes encrypted); account.ErrNothingToResend
+	// when it is not waiting to be resent (sent meanwhile, or from before
+	// a restart).
+	Resend(ctx context.Context, conv account.Conversation, id string) error
+	// RemoveQueued takes back a Queued line: it is reported Removed and
+	// never sent; account.ErrNotWaiting when it left meanwhile.
+	RemoveQueued(ctx context.Context, conv account.Conversation, id string) error
 }
 
 // Privacy drives OTR for one conversation.
@@ -81,7 +89,7 @@ type Accounts interface {
 	TestConnection(ctx context.Context, s account.Settings, password string) error
 	TrustCertificate(ctx context.Context, acct, sha256hex string) error
 	// Unsent lists the conversations with lines that have not reached
-	// the server (lost if Sotto quits now).
+	// the server: those lost if Sotto quits now, and those kept on disk.
 	Unsent(ctx context.Context) ([]account.UnsentLines, error)
 	// CachedRoster is the roster acct had last time, everyone offline,
 	// read without waiting for the account (false: none).

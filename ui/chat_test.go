@@ -143,7 +143,7 @@ func TestIncomingMessages(t *testing.T) {
 	if v == nil {
 		t.Fatal("an incoming message opened no tab")
 	}
-	r := newMsgRow()
+	r := newMsgRow(nil)
 	r.set(v.msgs.lines[0])
 	if r.who.Text != "bob" || r.when.Text != "09:05" || r.body.Text != "psst" || r.state.Text != "encrypted, verified" {
 		t.Errorf("row: %q %q %q %q", r.who.Text, r.when.Text, r.body.Text, r.state.Text)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -69,6 +70,7 @@ type convView struct {
 
 func newConvView(u *UI, conv account.Conversation) *convView {
 	v := &convView{u: u, conv: conv, msgs: newMessageList(func(f func()) { u.post(f) })}
+	v.msgs.onAct = v.lineAction
 	v.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.sub = widget.NewLabel("")
 	v.sub.Importance = widget.LowImportance
@@ -216,7 +218,7 @@ func (v *convView) submit() {
 	// The placeholder is found again by a local id, not its index: earlier
 	// history lines may be inserted above it meanwhile (history.go).
 	v.localSeq++
-	local := fmt.Sprintf("\x00local-%d", v.localSeq)
+	local := fmt.Sprintf("%s%d", localPrefix, v.localSeq)
 	v.msgs.add(chatLine{kind: lineOut, when: v.u.opts.Now(), who: "You", body: text, pending: true, id: local})
 	conv := v.conv
 	var id string
@@ -268,7 +270,7 @@ func (v *convView) outState(e account.MessageStateChanged) {
 			return // its line is not shown (any more)
 		}
 		v.msgs.add(chatLine{kind: lineOut, when: when, who: "You", body: e.Body, id: e.ID,
-			state: e.State, reason: e.Reason})
+			state: e.State, reason: e.Reason, kept: e.Kept})
 		return
 	}
 	l := v.msgs.lines[i]
@@ -277,7 +279,64 @@ func (v *convView) outState(e account.MessageStateChanged) {
 		v.msgs.update(i, l)
 		return
 	}
-	l.pending, l.state, l.reason = false, e.State, e.Reason
+	l.pending, l.state, l.reason, l.kept = false, e.State, e.Reason, e.Kept
+	l.gone = false // a new state: its action is real again
+	v.msgs.update(i, l)
+}
+
+// localPrefix starts the ids of lines Send has not answered for yet.
+const localPrefix = "\x00local-"
+
+// lineAction runs a line's action: Resend a NotSent line, Remove a Queued
+// one. Resend shows the line as sending at once; the account's state
+// events then tell what became of it (sent, queued until private — a line
+// that needed privacy never goes in plain — or not sent again). When
+// there is nothing to act on any more, the chat says so in plain words
+// and the line offers nothing.
+func (v *convView) lineAction(id, action string) {
+	i := v.msgs.findID(id)
+	if i < 0 || v.msgs.lines[i].action() != action {
+		return // the line changed since the row was drawn
+	}
+	l := v.msgs.lines[i]
+	l.asking = true
+	if action == actResend {
+		l.pending = true
+	}
+	v.msgs.update(i, l)
+	conv := v.conv
+	v.u.doInOrder("send\x00"+conv.Account+"\x00"+conv.Peer, func(ctx context.Context) error {
+		if action == actResend {
+			return v.u.b.Resend(ctx, conv, id)
+		}
+		return v.u.b.RemoveQueued(ctx, conv, id)
+	}, func(err error) { v.actionDone(id, action, err) })
+}
+
+// actionDone records the answer to lineAction.
+func (v *convView) actionDone(id, action string, err error) {
+	i := v.msgs.findID(id)
+	if i < 0 {
+		return
+	}
+	l := v.msgs.lines[i]
+	l.asking = false
+	switch {
+	case err == nil:
+	case action == actResend && errors.Is(err, account.ErrNothingToResend):
+		l.pending, l.gone = false, true
+		v.system("This message can no longer be resent: Sotto no longer has it waiting (it was sent meanwhile, "+
+			"or Sotto was restarted). Copy its text and send it again if it still matters.", widget.WarningImportance)
+	case action == actRemove && errors.Is(err, account.ErrNotWaiting):
+		l.gone = true
+		v.system("This message was no longer waiting, so it could not be removed: it was already on its way.",
+			widget.WarningImportance)
+	case action == actResend:
+		l.pending = false
+		v.system("Could not resend the message: "+plain(err), widget.DangerImportance)
+	default:
+		v.system("Could not remove the message: "+plain(err), widget.DangerImportance)
+	}
 	v.msgs.update(i, l)
 }
 

@@ -101,6 +101,12 @@ func (f *fakeBackend) Send(_ context.Context, conv account.Conversation, body st
 	f.nextID++
 	return fmt.Sprintf("m%d", f.nextID), err
 }
+func (f *fakeBackend) Resend(_ context.Context, conv account.Conversation, id string) error {
+	return f.rec("Resend", conv, id)
+}
+func (f *fakeBackend) RemoveQueued(_ context.Context, conv account.Conversation, id string) error {
+	return f.rec("RemoveQueued", conv, id)
+}
 func (f *fakeBackend) SetChatState(_ context.Context, c account.Conversation, st account.ChatState) error {
 	return f.rec("SetChatState", c, st)
 }

@@ -54,7 +54,7 @@ func TestChatShowsEarlierPlainMessages(t *testing.T) {
 		t.Fatalf("lines %q\nwant  %q", got, want)
 	}
 	// Greyed: earlier rows use low importance, live rows do not.
-	r := newMsgRow()
+	r := newMsgRow(nil)
 	r.set(v.msgs.lines[2])
 	if r.body.Importance != widget.LowImportance || r.who.Text != "You" || !strings.Contains(r.when.Text, "Nov") {
 		t.Errorf("earlier row: importance %v who %q when %q", r.body.Importance, r.who.Text, r.when.Text)

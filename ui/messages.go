@@ -51,7 +51,15 @@ type chatLine struct {
 	reason  string
 	// delivered: the peer's client confirmed it (XEP-0184).
 	delivered bool
-	id        string
+	// kept: Queued and saved on disk, so it is sent even after a quit
+	// (account.MessageStateChanged.Kept).
+	kept bool
+	// gone: Resend or Remove found nothing to act on (sent meanwhile,
+	// or from before a restart): no action is offered any more.
+	gone bool
+	// asking: Resend or Remove was pressed and has not answered yet.
+	asking bool
+	id     string
 	// system lines: colour of the text.
 	imp widget.Importance
 	// paraW caches the measured width of each paragraph of body (text
@@ -102,17 +110,49 @@ func (l chatLine) baseStateText() (string, widget.Importance) {
 	case account.SentPlain:
 		return "sent in plain", widget.WarningImportance
 	case account.Queued:
-		if l.reason == queuedOffline {
-			return "waiting for the connection", widget.LowImportance
+		t := "queued until private"
+		if l.reason == queuedOffline || l.kept {
+			t = "waiting for the connection"
 		}
-		return "queued until private", widget.LowImportance
+		if l.kept {
+			t += " · saved if you quit"
+		}
+		return t, widget.LowImportance
 	case account.Sending:
 		return "sending… (not yet confirmed by the server)", widget.LowImportance
+	case account.Removed:
+		return "removed, not sent", widget.LowImportance
 	}
-	if l.reason != "" {
+	switch {
+	case strings.HasPrefix(l.reason, "not "):
+		// The account's reasons mostly say "not sent: …" themselves.
+		return l.reason, widget.DangerImportance
+	case l.reason != "":
 		return "not sent: " + l.reason, widget.DangerImportance
 	}
 	return "not sent", widget.DangerImportance
+}
+
+// Line actions: a NotSent line can be resent, a Queued one taken back.
+const (
+	actResend = "Resend"
+	actRemove = "Remove"
+)
+
+// action is the one action the line offers, "" for none. A line that
+// failed before the account gave it an id (Send returned an error) has
+// nothing to resend: its text is in the chat to send again.
+func (l chatLine) action() string {
+	if l.kind != lineOut || l.history || l.pending || l.asking || l.gone || l.id == "" || strings.HasPrefix(l.id, localPrefix) {
+		return ""
+	}
+	switch l.state {
+	case account.NotSent:
+		return actResend
+	case account.Queued:
+		return actRemove
+	}
+	return ""
 }
 
 // msgRow is the reusable row template. It is a widget (not an embedded
@@ -125,24 +165,42 @@ type msgRow struct {
 	who   *widget.Label
 	when  *widget.Label
 	state *widget.Label
-	body  *widget.Label
-	sys   *widget.Label
+	// act is the line's action (Resend, Remove), a link beside the
+	// state: as tall as the label, so rows keep their height.
+	act  *widget.Hyperlink
+	head *fyne.Container
+	body *widget.Label
+	sys  *widget.Label
+	// id is the line shown; onAct runs the action for it.
+	id    string
+	onAct func(id, action string)
 }
 
-func newMsgRow() *msgRow {
+func newMsgRow(onAct func(id, action string)) *msgRow {
 	r := &msgRow{
 		who:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		when:  widget.NewLabel(""),
 		state: widget.NewLabel(""),
+		act:   widget.NewHyperlink("", nil),
 		body:  widget.NewLabel(""),
 		sys:   widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true}),
+		onAct: onAct,
 	}
 	r.when.Importance = widget.LowImportance
 	r.when.SizeName = theme.SizeNameCaptionText
 	r.state.SizeName = theme.SizeNameCaptionText
+	r.act.SizeName = theme.SizeNameCaptionText
+	r.act.TextStyle = fyne.TextStyle{Bold: true}
+	r.act.OnTapped = func() {
+		if r.onAct != nil && r.act.Text != "" {
+			r.onAct(r.id, r.act.Text)
+		}
+	}
+	r.act.Hide()
 	r.body.Wrapping = fyne.TextWrapWord
 	r.sys.Wrapping = fyne.TextWrapWord
-	head := container.NewHBox(r.who, r.when, layoutSpacer(), r.state)
+	head := container.NewHBox(r.who, r.when, layoutSpacer(), r.state, r.act)
+	r.head = head
 	// The labels carry their own inner padding; overlapping it keeps the
 	// name line close to its text, as messengers do.
 	r.msg = container.New(layout.NewCustomPaddedVBoxLayout(-1.5*theme.InnerPadding()), head, r.body)
@@ -156,6 +214,7 @@ func (r *msgRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleR
 
 func (r *msgRow) set(l chatLine) {
 	if l.kind == lineSystem {
+		r.id = "" // its link (hidden with the header) acts on nothing
 		r.msg.Hide()
 		r.sys.Importance = l.imp
 		r.sys.SetText(l.body)
@@ -174,6 +233,16 @@ func (r *msgRow) set(l chatLine) {
 	st, imp := l.stateText()
 	r.state.Importance = imp
 	r.state.SetText(st)
+	r.id = l.id
+	if a := l.action(); a != r.act.Text {
+		r.act.SetText(a)
+		if a != "" {
+			r.act.Show()
+		} else {
+			r.act.Hide()
+		}
+		r.head.Refresh() // lay the header out again: the link came or went
+	}
 	r.body.SetText(l.body)
 }
 
@@ -194,20 +263,34 @@ type messageList struct {
 	// row, so a burst of messages must cost one refresh, not one each.
 	post  func(func())
 	dirty bool
+	// onAct runs a line's action (conversation.go lineAction); rows are
+	// the row widgets made so far (the test-state file finds the links
+	// in them: teststate.go).
+	onAct func(id, action string)
+	rows  []*msgRow
 }
 
 func newMessageList(post func(func())) *messageList {
 	m := &messageList{custom: map[int]float32{}, post: post}
+	act := func(id, action string) {
+		if m.onAct != nil {
+			m.onAct(id, action)
+		}
+	}
 	m.list = widget.NewList(
 		func() int { return len(m.lines) },
-		func() fyne.CanvasObject { return newMsgRow() },
+		func() fyne.CanvasObject {
+			r := newMsgRow(act)
+			m.rows = append(m.rows, r)
+			return r
+		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(m.lines) {
 				o.(*msgRow).set(m.lines[id])
 			}
 		})
 	m.list.HideSeparators = true
-	tmpl := newMsgRow()
+	tmpl := newMsgRow(nil)
 	m.baseH = tmpl.MinSize().Height
 	tmpl.set(chatLine{kind: lineSystem, body: "x"})
 	m.sysH = tmpl.sys.MinSize().Height

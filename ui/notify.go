@@ -91,9 +91,10 @@ func (u *UI) title(what string) string {
 // quitAsking quits, first saying that private conversations will end if
 // any is open.
 func (u *UI) quitAsking() {
-	// Lines that have not reached the server are lost on quit (private
-	// ones are never written to disk): ask the accounts first, off the UI
-	// goroutine; without an answer, ask only about the private chats.
+	// Lines that have not reached the server are lost on quit, except
+	// plain ones the history opt-in lets the account keep on disk
+	// (private ones are never written): ask the accounts first, off the
+	// UI goroutine; without an answer, ask only about the private chats.
 	var unsent []account.UnsentLines
 	u.do(func(ctx context.Context) (err error) {
 		unsent, err = u.b.Unsent(ctx)

@@ -32,7 +32,7 @@ func TestDeliveredAndTyping(t *testing.T) {
 	if s, _ := lastOut(v).stateText(); s != "sent encrypted · delivered" {
 		t.Errorf("delivered line shows %q", s)
 	}
-	row := newMsgRow()
+	row := newMsgRow(nil)
 	row.set(lastOut(v))
 	if row.state.Text != "sent encrypted · delivered" {
 		t.Errorf("row shows %q", row.state.Text)

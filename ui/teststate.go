@@ -26,7 +26,7 @@ import (
 
 // probeItem is one widget on screen, in window pixels.
 type probeItem struct {
-	Kind       string // button, entry, label, row
+	Kind       string // button, entry, label, link, row
 	Text       string // a button's or label's text, an entry's placeholder, a row's contact
 	X, Y, W, H int
 	Layer      int  // 0 = the window's content, n = its n-th dialog
@@ -134,6 +134,10 @@ func (u *UI) probeWindow(w fyne.Window) probeWindow {
 				if x.Text != "" {
 					add(layer, x, "label", x.Text, false)
 				}
+			case *widget.Hyperlink:
+				if x.Text != "" {
+					add(layer, x, "link", x.Text, false)
+				}
 			case *rosterRow:
 				if x.id >= 0 && x.id < len(u.roster.items) && u.roster.items[x.id].e != nil {
 					add(layer, x, "row", u.roster.items[x.id].e.c.JID, false)
@@ -142,6 +146,16 @@ func (u *UI) probeWindow(w fyne.Window) probeWindow {
 		}
 	}
 	walkObjects(c.Content(), visit(0))
+	if u.chats.win == w {
+		// The message rows live inside a widget.List, which the walk
+		// does not open: visit the rows made (those not on screen have
+		// no position and are left out).
+		for _, v := range u.chats.views {
+			for _, r := range v.msgs.rows {
+				walkObjects(r, visit(0))
+			}
+		}
+	}
 	if u.wizard != nil && u.wizard.win == w && u.wizard.page != nil {
 		walkObjects(u.wizard.page, visit(0)) // container.Navigation hides its stack
 	}
@@ -185,6 +199,8 @@ func walkObjects(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
 		}
 	case *widget.Card:
 		walkObjects(x.Content, f)
+	case *msgRow:
+		walkObjects(x.root, f)
 	case *widget.Accordion:
 		for _, it := range x.Items {
 			if it.Open {

@@ -33,6 +33,7 @@ func instance(args []string) error {
 	pin := fs.String("pin", "", "SHA-256 of the server certificate")
 	profile := fs.String("profile", "", "profile folder")
 	sotto := fs.String("sotto", "", "Sotto binary")
+	always := fs.Bool("always", false, "the account sends only privately (policy Always)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +59,9 @@ func instance(args []string) error {
 		return err
 	}
 	s := account.Settings{JID: *jid, Server: "127.0.0.1", Port: *port, AutoConnect: true}
+	if *always {
+		s.Policy = account.Always
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := account.NewManager(p, store).AddAccount(ctx, s, string(pw)); err != nil {

@@ -54,6 +54,7 @@ func main() {
 	flag.IntVar(&extraContacts, "contacts", 0, "extra contacts in alice's roster (scripts/idle.sh measures with 2000)")
 	flag.BoolVar(&secondBob, "second-bob", false, "on SIGUSR1, start a second Sotto signed in as bob (a new device of his)")
 	flag.BoolVar(&pep, "pep", false, "load Prosody's mod_pep and mod_offline, so the two Sottos talk OMEMO instead of OTR")
+	flag.StringVar(&alwaysPrivate, "always", "", "a demo user (alice or bob) whose account sends only privately (policy Always; scripts/resend-session.sh)")
 	flag.Parse()
 	if err := run(*sotto); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -70,6 +71,9 @@ var pep bool
 
 // secondBob: SIGUSR1 starts a second device of bob's (-second-bob).
 var secondBob bool
+
+// alwaysPrivate is the user whose account has policy Always (-always).
+var alwaysPrivate string
 
 // user is one demo account.
 type user struct{ name, display, peer, peerDisplay string }
@@ -218,9 +222,13 @@ func startInstanceIn(dir, name, sotto string, u user, port, pin, password string
 			return nil, err
 		}
 	}
-	cmd := exec.Command("dbus-run-session", "--", self, "instance",
-		"-jid", u.name+"@localhost", "-port", port, "-pin", pin,
-		"-profile", filepath.Join(home, "profile"), "-sotto", sotto)
+	args := []string{"--", self, "instance",
+		"-jid", u.name + "@localhost", "-port", port, "-pin", pin,
+		"-profile", filepath.Join(home, "profile"), "-sotto", sotto}
+	if u.name == alwaysPrivate {
+		args = append(args, "-always")
+	}
+	cmd := exec.Command("dbus-run-session", args...)
 	cmd.Env = instanceEnv(filepath.Join(home, "home"), filepath.Join(home, "run"))
 	if d := os.Getenv("DEMO_STATE_DIR"); d != "" {
 		// For a script that drives the windows (scripts/omemo-session.sh):
