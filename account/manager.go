@@ -46,6 +46,9 @@ type options struct {
 	omemo   bool // WithOMEMO (omemoapi.go)
 	// emitTap, tests only: sees every event on the loop, as it is emitted.
 	emitTap func(Event)
+	// Tests only (mam.go): no archive catch-up; page size and bound.
+	noMAM           bool
+	mamPage, mamMax int
 }
 
 // WithDialer replaces the TCP dialer (tests dial the loopback server).

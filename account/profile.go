@@ -96,6 +96,7 @@ type Profile struct {
 	contacts contactsDoc
 	prefs    prefsDoc
 	pins     certPinsDoc
+	marks    archiveDoc // archivemark.go
 	ui       []byte
 	// uiLegacy: ui came from an old prefs.json and is not yet in its own
 	// file (see legacyUIState).
@@ -144,6 +145,7 @@ func OpenProfile(dir string) (*Profile, error) {
 		loadJSON(filepath.Join(dir, contactsFile), &p.contacts),
 		loadJSON(filepath.Join(dir, prefsFile), &p.prefs),
 		loadJSON(filepath.Join(dir, certPinsFile), &p.pins),
+		loadJSON(filepath.Join(dir, archiveFile), &p.marks),
 		p.loadUIState(),
 	} {
 		var ce *CorruptFileError
@@ -155,7 +157,7 @@ func OpenProfile(dir string) (*Profile, error) {
 	}
 	// Whatever the files said, we write the current format from now on.
 	p.accounts.Version, p.fps.Version, p.contacts.Version = profileVersion, profileVersion, profileVersion
-	p.prefs.Version, p.pins.Version = profileVersion, profileVersion
+	p.prefs.Version, p.pins.Version, p.marks.Version = profileVersion, profileVersion, profileVersion
 	if p.pins.Pins == nil {
 		p.pins.Pins = map[string]string{}
 	}
@@ -319,7 +321,7 @@ func (p *Profile) RemoveAccount(jid string) error {
 			return err
 		}
 	}
-	return nil
+	return p.dropArchiveMark(jid)
 }
 
 // Fingerprints returns a copy of all known fingerprints.
