@@ -179,13 +179,11 @@ func (c *client) mamFin(id string, q *wire.IQ) {
 		last = c.mam.pos
 	}
 	if last != "" || c.mam.first {
-		c.mam.mark = last
-		if c.mam.first && last == "" {
-			c.mam.mark = "" // an empty archive: everything in it later is new
-		}
-		c.mam.dirty = true
-		c.mamSave()
+		// On the first query, "" is an empty archive: everything in it
+		// later is new.
+		c.mam.mark, c.mam.dirty = last, true
 	}
+	defer c.mamSave() // after the line below: a test that sees the mark sees the line
 	switch {
 	case c.mam.first || res.Complete || last == "":
 		c.mam.done = true

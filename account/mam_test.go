@@ -278,3 +278,75 @@ func TestMAMCatchUpNoDoubles(t *testing.T) {
 		t.Fatal("the stanza log shows no archive query or no offline delivery")
 	}
 }
+
+func withMAMPages(page, max int) Option {
+	return func(o *options) { o.mamPage, o.mamMax = page, max }
+}
+
+// TestMAMCatchUpPagedAndBounded: the archive is read page by page, at
+// most mamMax a sign-in, then a line says more wait; the next sign-in
+// goes on from there.
+func TestMAMCatchUpPagedAndBounded(t *testing.T) {
+	srv := omemoServer(t)
+	aj, apw := srv.AddUser(t, "alice")
+	bj, bpw := srv.AddUser(t, "bob")
+	small := deviceOpts{extra: []Option{withMAMPages(2, 3)}}
+	ar := loginRaw(t, srv, aj, apw, "plain")
+	br := loginRaw(t, srv, bj, bpw, "plain")
+	br.presence() // online elsewhere: nothing goes to offline storage
+	seen := 0
+	write := func(prefix string, n int) []string {
+		var out []string
+		for i := range n {
+			body := prefix + string(rune('1'+i)) + " " + randomID()
+			ar.mustSend(bj+"/plain", body) // to the other client: bob's archive keeps it
+			out = append(out, body)
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if got := br.next(&seen); len(got) > 0 && *got[len(got)-1].Body == out[n-1] {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("bob's other client never got the last line")
+			}
+		}
+	}
+	// The archive has old lines before this device's first sign-in:
+	// they are not read.
+	write("old ", 3)
+	b := startDevice(t, srv, bj, bpw, "b1", small)
+	b.archiveMark("", false)
+	b.stop()
+	if n := b.count(0, func(e Event) bool { _, ok := e.(MessageReceived); return ok }); n != 0 {
+		t.Fatalf("the first sign-in showed %d old lines from the archive", n)
+	}
+	sent := write("line ", 5)
+	shown := func(d *device) []string {
+		var out []string
+		for _, e := range d.rec.all() {
+			if m, ok := e.(MessageReceived); ok && m.Conv.Peer == aj {
+				out = append(out, m.Body)
+			}
+		}
+		return out
+	}
+	more := func(e Event) bool {
+		n, ok := e.(Notice)
+		return ok && strings.Contains(n.Text, "more messages are waiting in the server's archive")
+	}
+	mk, _ := b.profile.ArchiveMark(bj)
+	small.dir, small.secrets = b.profile.Dir, b.secrets
+	b = startDevice(t, srv, bj, bpw, "b1", small)
+	b.waitFor(0, "the line that more wait", more)
+	if got := shown(b); strings.Join(got, "\n") != strings.Join(sent[:4], "\n") {
+		t.Fatalf("first sign-in showed\n%s\nwant two pages of two:\n%s", strings.Join(got, "\n"), strings.Join(sent[:4], "\n"))
+	}
+	mk2 := b.archiveMark(mk, true)
+	b.stop()
+	b = startDevice(t, srv, bj, bpw, "b1", small)
+	b.archiveMark(mk2, true)
+	if got := shown(b); len(got) != 1 || got[0] != sent[4] {
+		t.Fatalf("second sign-in showed %q, want only %q", got, sent[4])
+	}
+	b.never(0, "a line that more wait", more)
+}
