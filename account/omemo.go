@@ -21,6 +21,7 @@ package account
 // as loudly as a changed OTR key.
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -751,7 +752,17 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 	case err == omemo.ErrNoSession && sender == contact && !sent:
 		c.notice(conv, cannot+": there is no private session with the sending device (it was lost); "+
 			"a new one is offered, so the next messages can be read")
-		c.omemoRepair(pc, s, omemo.Address{JID: sender, Device: e.SID})
+		c.omemoRepair(pc, s, omemo.Address{JID: sender, Device: e.SID}, false)
+		return false
+	case errors.Is(err, omemo.ErrUndecryptable) && sender == contact && !sent &&
+		o.st.HasSession(omemo.Address{JID: sender, Device: e.SID}):
+		// In no state of the session we have: the two sides went apart.
+		// Seen when a device restored from a backup rebuilt the session
+		// from an old prekey message the archive gave it again (mam.go),
+		// which its earlier self had answered already.
+		c.notice(conv, cannot+": the private session with the sending device no longer matches this one "+
+			"(was this device restored from a backup?); a new one is offered, so the next messages can be read")
+		c.omemoRepair(pc, s, omemo.Address{JID: sender, Device: e.SID}, true)
 		return false
 	case err != nil:
 		c.notice(conv, cannot+" ("+plainErr(err)+")")
@@ -793,7 +804,10 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 // element, a PreKeySignalMessage, from which it builds the same session:
 // its next messages are readable again. Once per device and conversation
 // state, so a stream of forged messages costs one fetch.
-func (c *client) omemoRepair(pc *privConv, s *omemoSession, a omemo.Address) {
+//
+// force builds the new session even though one exists (it no longer
+// decrypts what the device sends); the old one stays as a previous state.
+func (c *client) omemoRepair(pc *privConv, s *omemoSession, a omemo.Address, force bool) {
 	if s.repaired == nil {
 		s.repaired = map[omemo.Address]bool{}
 	}
@@ -806,7 +820,7 @@ func (c *client) omemoRepair(pc *privConv, s *omemoSession, a omemo.Address) {
 			return
 		}
 		bnd, err := omemo.ParseBundle(b)
-		if err == nil && !c.om().st.HasSession(a) {
+		if err == nil && (force || !c.om().st.HasSession(a)) {
 			err = c.om().st.BuildSession(a, bnd)
 		}
 		if err == nil {
