@@ -531,6 +531,7 @@ func (c *client) housekeeping(now time.Time) {
 	c.e2eHousekeeping(now)
 	c.heldHousekeeping(now) // order.go
 	c.mamHousekeeping(now)  // mam.go
+	c.omemoHousekeeping()   // omemo.go: signed prekey rotation
 }
 
 func (c *client) ping(now time.Time) {

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -60,6 +61,8 @@ type omemoAccount struct {
 	// off: contacts the user talks to with OTR although they publish
 	// OMEMO devices (Manager.UseOMEMO); their OMEMO messages are still read.
 	off map[string]bool
+	// rotateAt: when the signed prekey rotation was last checked.
+	rotateAt time.Time
 }
 
 func (c *client) om() *omemoAccount {
@@ -185,6 +188,7 @@ func (c *client) omemoSave() error {
 func (c *client) omemoPublishOwn() {
 	o := c.om()
 	acct := Conversation{Account: c.account()}
+	c.omemoRotate(false) // a new signed prekey first, if one is due
 	c.omemoPublishBundle()
 	c.pepFetch(c.account(), omemo.DeviceListNode, func(b []byte, err error) {
 		var l omemo.DeviceList
@@ -206,6 +210,39 @@ func (c *client) omemoPublishOwn() {
 			c.omemoListSeen(c.account(), l)
 		}
 	})
+}
+
+// omemoRotateEvery: how often a signed-in account checks whether its
+// signed prekey is due (omemo/rotate.go: weekly, the old one kept 30 days).
+const omemoRotateEvery = time.Hour
+
+// omemoRotate applies the signed prekey rotation at the account's clock;
+// a new key is saved, then (publish) published.
+func (c *client) omemoRotate(publish bool) {
+	o := c.om()
+	if o.phase != omemoReady {
+		return
+	}
+	now := c.m.opt.now()
+	o.rotateAt = now
+	changed, rotated, err := o.st.RotateSignedPreKey(now.UnixMilli())
+	if err == nil && changed {
+		err = c.omemoSave()
+	}
+	if err != nil {
+		c.notice(Conversation{Account: c.account()}, "a new OMEMO signed prekey could not be made or saved: "+plainErr(err))
+		return
+	}
+	if rotated && publish && c.sess != nil {
+		c.omemoPublishBundle()
+	}
+}
+
+// omemoHousekeeping: the rotation check while signed in.
+func (c *client) omemoHousekeeping() {
+	if c.omemoOn() && c.sess != nil && c.m.opt.now().Sub(c.om().rotateAt) >= omemoRotateEvery {
+		c.omemoRotate(true)
+	}
 }
 
 func (c *client) omemoPublishBundle() {

@@ -5,8 +5,11 @@ package account
 
 import (
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -431,4 +434,40 @@ func TestOMEMOServerWithoutPEPIsQuiet(t *testing.T) {
 			t.Fatalf("a server without PEP gave the notice %q", n.Text)
 		}
 	}
+}
+
+// TestOMEMOSignedPreKeyRotates: a device signed in a week after its
+// signed prekey was made publishes a new one (id 2), and its sessions go
+// on.
+func TestOMEMOSignedPreKeyRotates(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	clk := WithClock(func() time.Time { return time.Unix(0, clock.Load()) })
+	srv, a, b, aj, bj, _, bpw := omemoPair(t, deviceOpts{}, deviceOpts{extra: []Option{clk}})
+	bid := b.ownID()
+	m1, m2, m3 := "one "+randomID(), "two "+randomID(), "three "+randomID()
+	sendOK(t, a, bj, m1)
+	b.waitFor(0, m1, omemoLine(aj, m1))
+	sendOK(t, b, aj, m2)
+	a.waitFor(0, m2, omemoLine(bj, m2))
+	node := regexp.QuoteMeta("eu.siacs.conversations.axolotl.bundles:" + strconv.FormatUint(uint64(bid), 10))
+	spk := regexp.MustCompile(`RECV: <iq[^\n]*<publish node=["']` + node + `["'][^\n]*signedPreKeyId=["'](\d+)["']`)
+	published := func() map[string]bool {
+		srv.Flush(t)
+		ids := map[string]bool{}
+		for _, m := range spk.FindAllStringSubmatch(srv.StanzaLog(), -1) {
+			ids[m[1]] = true
+		}
+		return ids
+	}
+	if ids := published(); !ids["1"] || len(ids) != 1 {
+		t.Fatalf("signed prekeys published before a week: %v", ids)
+	}
+	b.stop()
+	clock.Add(int64(8 * 24 * time.Hour))
+	b = startDevice(t, srv, bj, bpw, "b1", deviceOpts{dir: b.profile.Dir, secrets: b.secrets, extra: []Option{clk}})
+	b.until("a bundle with signed prekey 2", func() bool { return published()["2"] })
+	sendOK(t, a, bj, m3)
+	b.waitFor(0, m3, omemoLine(aj, m3))
+	b.never(0, "an undecryptable notice", undecryptable)
 }
