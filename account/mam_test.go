@@ -48,7 +48,9 @@ func TestOMEMOMAMCatchUp(t *testing.T) {
 	srv := omemoServer(t)
 	aj, apw := srv.AddUser(t, "alice")
 	bj, bpw := srv.AddUser(t, "bob")
-	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always})
+	// b2 comes after alice saw bob's first list: trusted at once by the
+	// Preferences choice (TestOMEMONewDevicesHeld has the default).
+	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always, trustNew: true})
 	b1 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always})
 	befriend(t, a.peer, b1.peer)
 	b2 := startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always})

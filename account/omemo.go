@@ -63,12 +63,16 @@ type omemoAccount struct {
 	off map[string]bool
 	// rotateAt: when the signed prekey rotation was last checked.
 	rotateAt time.Time
+	// held: contacts' devices (omemo.Address.String()) that appeared
+	// after their first list and get no messages until the user verifies
+	// or accepts them (omemoHoldNew).
+	held map[string]bool
 }
 
 func (c *client) om() *omemoAccount {
 	if c.ext.omemo == nil {
 		c.ext.omemo = &omemoAccount{lists: map[string]omemo.DeviceList{}, fresh: map[string]bool{},
-			listFetch: map[string]bool{}, probe: map[string]bool{}, off: map[string]bool{}}
+			listFetch: map[string]bool{}, probe: map[string]bool{}, off: map[string]bool{}, held: map[string]bool{}}
 	}
 	return c.ext.omemo
 }
@@ -117,6 +121,9 @@ func (c *client) omemoLoaded(l omemoLoad) {
 		}
 		for _, j := range l.noOMEMO {
 			o.off[j] = true
+		}
+		for _, a := range l.held {
+			o.held[a] = true
 		}
 		if l.notice != "" {
 			c.notice(acct, l.notice)
@@ -180,7 +187,12 @@ func (c *client) omemoSave() error {
 		off = append(off, j)
 	}
 	slices.Sort(off)
-	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists, off)
+	var held []string
+	for a := range o.held {
+		held = append(held, a)
+	}
+	slices.Sort(held)
+	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists, off, held)
 }
 
 // omemoPublishOwn publishes our bundle, then adds this device to our
@@ -305,6 +317,9 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 	o := c.om()
 	o.fresh[owner] = true
 	prev, had := o.lists[owner]
+	if owner != c.account() && len(prev.Devices) > 0 {
+		c.omemoHoldNew(owner, prev, l)
+	}
 	o.lists[owner] = l
 	if owner == c.account() {
 		if o.phase == omemoReady && !slices.Contains(l.Devices, o.st.DeviceID()) {
@@ -334,6 +349,33 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 		if err := c.omemoSave(); err != nil {
 			c.notice(Conversation{Account: c.account()}, "the OMEMO state could not be saved: "+plainErr(err))
 		}
+	}
+}
+
+// omemoHoldNew applies the rule for devices a contact adds after the
+// first list we saw of it (that first list is taken as it is, as OTR's
+// first key is): no blind trust. Such a device gets no messages until the
+// user verifies or accepts it (SetOMEMOTrust), unless Preferences say to
+// trust new devices of unverified contacts; a new device of a contact
+// with a verified device always waits.
+func (c *client) omemoHoldNew(owner string, prev, l omemo.DeviceList) {
+	o := c.om()
+	verified := false
+	for _, d := range o.st.Devices(owner) {
+		verified = verified || d.Trust == omemo.Verified
+	}
+	if !verified && c.m.profile.Prefs().OMEMOTrustNewDevices {
+		return
+	}
+	for _, id := range l.Devices {
+		a := omemo.Address{JID: owner, Device: id}
+		if slices.Contains(prev.Devices, id) || o.held[a.String()] {
+			continue
+		}
+		o.held[a.String()] = true
+		c.notice(Conversation{Account: c.account(), Peer: owner}, owner+" has a new OMEMO device ("+
+			strconv.FormatUint(uint64(id), 10)+"); it gets none of your messages until you verify it "+
+			"(compare its fingerprint in the Fingerprints window) or accept it")
 	}
 }
 
@@ -412,6 +454,7 @@ func (c *client) newOMEMOSession(peer string) *omemoSession {
 		s.peer = omemo.NewPeer(o.st, c.account(), peer)
 		s.peer.SetDeviceList(c.account(), o.lists[c.account()])
 		s.peer.SetDeviceList(peer, o.lists[peer])
+		s.peer.Held = func(a omemo.Address) bool { return o.held[a.String()] }
 	}
 	return s
 }
@@ -565,8 +608,8 @@ func (c *client) omemoApplyList(pc *privConv, owner string, l omemo.DeviceList) 
 		case ch.Added && ch.WasPrivate:
 			sc := c.omemoSecurity(pc)
 			sc.KeyChanged, sc.NewFingerprint = true, true
-			sc.Reason = s.contact + " has a new device (" + id + ") that you have not verified: it receives your " +
-				"messages from now on. Check its fingerprint with " + s.contact + " before you trust this conversation again"
+			sc.Reason = s.contact + " has a new device (" + id + ") that you have not verified: it gets none of " +
+				"your messages until you verify it. Check its fingerprint with " + s.contact + " before you trust this conversation again"
 			c.m.emit(sc)
 		case !ch.Added:
 			c.notice(conv, s.contact+" removed a device ("+id+"); it receives nothing more")
