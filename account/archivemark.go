@@ -6,6 +6,11 @@ package account
 // an id the server made up, nothing else: no message text, no contact, no
 // time.
 
+import (
+	"errors"
+	"strconv"
+)
+
 const archiveFile = "archive.json"
 
 type archiveDoc struct {
@@ -30,7 +35,7 @@ func (p *Profile) ArchiveMark(account string) (string, bool) {
 // SetArchiveMark records the account's mark.
 func (p *Profile) SetArchiveMark(account, id string) error {
 	if len(id) > maxArchiveMark {
-		id = "" // never a mark the server did not make; "" starts over from the archive's start
+		return errors.New("account: an archive id longer than " + strconv.Itoa(maxArchiveMark) + " characters")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

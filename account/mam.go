@@ -114,6 +114,12 @@ func (c *client) mamBegin() {
 	if c.sess == nil || c.mam.query != "" {
 		return
 	}
+	if c.omemoOn() && c.om().phase != omemoReady {
+		// The OMEMO state cannot be read now (a locked keyring): reading
+		// on would move the mark past messages this device could decrypt
+		// at the next sign-in. The mark stays where it is.
+		return
+	}
 	mk, ok := c.m.profile.ArchiveMark(c.account())
 	if !ok {
 		c.mamQuery(history.Query{Last: true, Limit: 1}, true)
@@ -175,6 +181,9 @@ func (c *client) mamFin(id string, q *wire.IQ) {
 		return
 	}
 	last := res.Set.Last
+	if len(last) > maxArchiveMark {
+		last = "" // never a mark we cannot keep; the page's own last id below
+	}
 	if last == "" {
 		last = c.mam.pos
 	}

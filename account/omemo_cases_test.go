@@ -311,6 +311,12 @@ func TestOMEMOLockedKeyNeverReplacedNeverPlain(t *testing.T) {
 	if _, err := c.m.OwnOMEMO(ctxT(t), cj); err == nil || !strings.Contains(err.Error(), "not available") {
 		t.Fatalf("OwnOMEMO: %v", err)
 	}
+	// The archive was not read either (mam.go): its mark would move past
+	// messages this device can decrypt once the keyring opens. (The
+	// archive's answers came long before the round trips above.)
+	if mk, ok := c.profile.ArchiveMark(cj); ok {
+		t.Fatalf("the archive was read while OMEMO was unavailable (mark %q)", mk)
+	}
 	assertNoPlaintext(t, srv, text)
 }
 
