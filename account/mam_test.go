@@ -5,12 +5,16 @@ package account
 // lines, and copies that came by two ways.
 
 import (
+	"encoding/xml"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/ping"
+
+	"github.com/sotto-im/sotto/account/internal/wire"
 )
 
 // archiveMark waits until d has an archive mark other than not (its
@@ -351,4 +355,99 @@ func TestMAMCatchUpPagedAndBounded(t *testing.T) {
 		t.Fatalf("second sign-in showed %q, want only %q", got, sent[4])
 	}
 	b.never(0, "a line that more wait", more)
+}
+
+// TestPipeArchiveChecks: over a scripted server, archive results are
+// taken only from our own account and for our query; only our own
+// server's stanza-id marks a copy; OTR in the archive is never answered.
+func TestPipeArchiveChecks(t *testing.T) {
+	type query struct{ id, qid string }
+	queries := make(chan query, 4)
+	qidRe := regexp.MustCompile(`queryid="([^"]+)"`)
+	answer := func(start xml.StartElement, s string) (string, bool) {
+		switch {
+		case start.Name.Local == "iq" && strings.Contains(s, wire.NSDiscoInfo) && attr(start, "to") == "alice@localhost":
+			return `<iq type='result' id='` + attr(start, "id") + `' from='alice@localhost'><query xmlns='` + wire.NSDiscoInfo +
+				`'><feature var='urn:xmpp:mam:2'/></query></iq>`, true
+		case start.Name.Local == "iq" && strings.Contains(s, wire.NSMAM):
+			m := qidRe.FindStringSubmatch(s)
+			if m == nil || !regexp.MustCompile(`<after[^>]*>A0</after>`).MatchString(s) {
+				t.Errorf("archive query %s: want one after the mark A0", s)
+				return "", true
+			}
+			queries <- query{attr(start, "id"), m[1]}
+			return "", true
+		}
+		return "", false
+	}
+	p, fs := pipeAccountWith(t, true, answer, func(pr *Profile) {
+		if err := pr.SetArchiveMark("alice@localhost", "A0"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var q query
+	select {
+	case q = <-queries:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no archive query")
+	}
+	result := func(from, qid, id, inner string) string {
+		if from != "" {
+			from = ` from='` + from + `'`
+		}
+		return `<message xmlns='jabber:client' to='alice@localhost/sotto'` + from + `><result xmlns='urn:xmpp:mam:2' queryid='` + qid +
+			`' id='` + id + `'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2026-01-02T03:04:05Z'/>` +
+			inner + `</forwarded></result></message>`
+	}
+	bob := func(id, body, extra string) string {
+		return `<message xmlns='jabber:client' from='bob@localhost/x' to='alice@localhost' type='chat' id='` + id + `'><body>` +
+			body + `</body>` + extra + `</message>`
+	}
+	fs.send(result("bob@localhost/x", q.qid, "F1", bob("f1", "forged archive", "")))
+	fs.send(result("", "not-ours", "F2", bob("f2", "wrong query", "")))
+	fs.send(result("", q.qid, "A1", bob("m1", "archived one", "")))
+	// A live line whose stanza-id is bob's, not our server's: it says
+	// nothing about our archive.
+	fs.send(bob("live1", "live", `<stanza-id xmlns='urn:xmpp:sid:0' by='bob@localhost' id='A2'/>`))
+	fs.send(result("alice@localhost", q.qid, "A2", bob("m2", "archived two", "")))
+	// A live line our server archived as A3: its archived copy is skipped.
+	fs.send(bob("m3", "live three", `<stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='A3'/>`))
+	fs.send(result("", q.qid, "A3", bob("m3", "live three", "")))
+	fs.send(result("", q.qid, "A4", bob("o1", "?OTR:AAMDJ+MVmSfjFZcAAAAAAQAAAAIAAADA", "")))
+	fs.send(result("", q.qid, "A5", bob("o2", "?OTR:AAMDJ+MVmSfjFZcAAAAAAgAAAAIAAADA", "")))
+	fs.send(result("", q.qid, "A6", bob("o3", "?OTRv3?", "")))
+	fs.send(`<iq xmlns='jabber:client' type='result' id='` + q.id + `'><fin xmlns='urn:xmpp:mam:2' complete='true'>` +
+		`<set xmlns='http://jabber.org/protocol/rsm'><first>A1</first><last>A6</last></set></fin></iq>`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if mk, _ := p.profile.ArchiveMark("alice@localhost"); mk == "A6" {
+			break // the page's end was handled, so everything before it
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the mark never moved to A6; events:\n%s", dump(p.rec.all()))
+		}
+	}
+
+	var got []string
+	for _, e := range p.rec.all() {
+		if m, ok := e.(MessageReceived); ok {
+			got = append(got, m.Body)
+		}
+	}
+	if want := []string{"archived one", "live", "archived two", "live three"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("shown %q, want %q", got, want)
+	}
+	otr := p.count(0, func(e Event) bool {
+		n, ok := e.(Notice)
+		return ok && strings.Contains(n.Text, "private (OTR) message from bob@localhost came while Sotto was offline")
+	})
+	if otr != 1 {
+		t.Fatalf("%d lines about archived OTR, want 1; events:\n%s", otr, dump(p.rec.all()))
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, s := range fs.got {
+		if strings.HasPrefix(s, "<message") && strings.Contains(s, "?OTR") {
+			t.Fatalf("the client answered archived OTR: %s", s)
+		}
+	}
 }
