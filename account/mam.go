@@ -84,13 +84,8 @@ type mamState struct {
 	otrSaid map[string]bool // contacts whose unreadable OTR was reported
 }
 
-func (c *client) mamOn() bool { return !c.m.opt.noMAM }
-
 // mamSessionStarted: a fresh session; ask whether the server archives.
 func (c *client) mamSessionStarted() {
-	if !c.mamOn() {
-		return
-	}
 	c.mamSave()
 	mk, _ := c.m.profile.ArchiveMark(c.account())
 	seen := c.mam.seen
@@ -259,7 +254,7 @@ func (c *client) mamKeys(m *wire.Message, fromBare, archiveID string) []string {
 // came live or from offline storage, so its archived copy is skipped; once
 // the catch-up is done, our archive's id on it moves the mark.
 func (c *client) mamNoteLive(m *wire.Message) {
-	if !c.mamOn() || m == nil {
+	if m == nil {
 		return
 	}
 	from := c.account()

@@ -46,8 +46,7 @@ type options struct {
 	omemo   bool // WithOMEMO (omemoapi.go)
 	// emitTap, tests only: sees every event on the loop, as it is emitted.
 	emitTap func(Event)
-	// Tests only (mam.go): no archive catch-up; page size and bound.
-	noMAM           bool
+	// Tests only (mam.go): the archive's page size and bound a sign-in.
 	mamPage, mamMax int
 }
 
