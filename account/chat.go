@@ -18,6 +18,10 @@ func (c *client) nowNanos() int64 { return c.m.opt.now().UnixNano() }
 func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }
 
 func (c *client) handleMessage(m *wire.Message) {
+	if m.MAM != nil {
+		c.mamResult(m) // mam.go: from our archive, asked for
+		return
+	}
 	if m.Event != nil {
 		c.pepEvent(m) // pep.go: from our account too, so before the checks below
 		return
@@ -30,6 +34,7 @@ func (c *client) handleMessage(m *wire.Message) {
 	if err != nil || from.Localpart() == "" {
 		return // from the server (or blanked: from ourselves)
 	}
+	c.mamNoteLive(m) // mam.go: its archived copy is not shown again
 	bare, res := from.Bare().String(), from.Resourcepart()
 	switch m.Type {
 	case "error":
@@ -85,6 +90,7 @@ func (c *client) handleCarbon(m *wire.Message) {
 		w = m.Sent
 	}
 	fwd := w.Forwarded.Message
+	c.mamNoteLive(fwd)
 	if fwd != nil && c.carbonOMEMO(m, fwd) { // omemo.go
 		return
 	}

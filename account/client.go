@@ -88,6 +88,7 @@ type client struct {
 	notices     map[noticeKey]*noticeMemo // recent notices, see notice
 
 	ext extState // extensions: peer facts, receipts, blocklist (peerinfo.go)
+	mam mamState // archive catch-up (mam.go)
 }
 
 func newClient(m *Manager, s Settings) *client {
@@ -419,6 +420,7 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	c.sendOwnPresence()
 	c.sessionStarted()
 	c.omemoSessionStarted() // omemo.go
+	c.mamSessionStarted()   // mam.go: after OMEMO, whose state it waits for
 }
 
 // endSession closes the current session; it does not change state.
@@ -455,6 +457,7 @@ func (c *client) endSession(polite bool) {
 			drained = true
 		}
 	}
+	c.mamSave() // mam.go
 	for id, f := range c.pendingIQ {
 		delete(c.pendingIQ, id)
 		if f != nil {
@@ -542,6 +545,8 @@ func (c *client) housekeeping(now time.Time) {
 	}
 	c.e2eHousekeeping(now)
 	c.heldHousekeeping(now) // order.go
+	c.mamHousekeeping(now)  // mam.go
+	c.omemoHousekeeping()   // omemo.go: signed prekey rotation
 }
 
 func (c *client) ping(now time.Time) {

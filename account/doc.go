@@ -59,6 +59,11 @@
 //     state is a 0600 profile file encrypted with a key held under
 //     "omemo-key:<jid>", rewritten before anything it changed is sent or
 //     shown.
+//   - XEP-0313 message archive catch-up after a sign-in (mam.go, with
+//     mellium's history shapes): from the archive mark (archivemark.go,
+//     the last archive id only), paged, at most 1,000 a sign-in, each
+//     message through the live receive path; copies are skipped by
+//     XEP-0359 stanza-id or the sender's id, OTR is never answered.
 //
 // # Never in the clear
 //

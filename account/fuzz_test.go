@@ -161,6 +161,10 @@ func FuzzStanzas(f *testing.F) {
 		`<message from='alice@localhost' to='alice@localhost/sotto'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='bob@localhost/x' to='alice@localhost/phone' type='chat'><body>carbon</body></message></forwarded></received></message>`,
 		`<message from='mallory@localhost' to='alice@localhost/sotto'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@localhost/phone' to='bob@localhost' type='chat'><body>forged</body></message></forwarded></sent></message>`,
 		`<message from='bob@localhost/x' type='chat'><delay xmlns='urn:xmpp:delay' stamp='2002-09-10T23:08:25Z'/><body>old</body></message>`,
+		// XEP-0313 archive results (ours, and a forged one) and XEP-0359 ids.
+		`<message><result xmlns='urn:xmpp:mam:2' queryid='q' id='a1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2002-09-10T23:08:25Z'/><message xmlns='jabber:client' from='bob@localhost/x' to='alice@localhost' type='chat' id='m1'><body>archived</body></message></forwarded></result></message>`,
+		`<message from='mallory@localhost/x'><result xmlns='urn:xmpp:mam:2' queryid='q' id='a2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@localhost/phone' to='bob@localhost' type='chat'><body>?OTR:AAMD</body></message></forwarded></result></message>`,
+		`<message from='bob@localhost/x' type='chat' id='m2'><body>with ids</body><stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='s1'/><origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>`,
 		`<presence from='bob@localhost/x'><show>away</show><status>out</status><priority>5</priority></presence>`,
 		`<presence from='bob@localhost/x' type='unavailable'/>`,
 		`<presence from='bob@localhost' type='subscribe'/>`,
@@ -178,6 +182,7 @@ func FuzzStanzas(f *testing.F) {
 	m := fuzzManager(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c := fuzzClient(m)
+		c.mam.query = "q" // archive results of query q are ours (mam.go)
 		n := feedStream(c, in)
 		checkFuzzEvents(t, c, n)
 	})

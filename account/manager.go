@@ -49,6 +49,8 @@ type options struct {
 	startGate <-chan struct{}
 	// emitTap, tests only: sees every event on the loop, as it is emitted.
 	emitTap func(Event)
+	// Tests only (mam.go): the archive's page size and bound a sign-in.
+	mamPage, mamMax int
 }
 
 // WithDialer replaces the TCP dialer (tests dial the loopback server).

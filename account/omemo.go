@@ -21,9 +21,11 @@ package account
 // as loudly as a changed OTR key.
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -59,12 +61,18 @@ type omemoAccount struct {
 	// off: contacts the user talks to with OTR although they publish
 	// OMEMO devices (Manager.UseOMEMO); their OMEMO messages are still read.
 	off map[string]bool
+	// rotateAt: when the signed prekey rotation was last checked.
+	rotateAt time.Time
+	// held: contacts' devices (omemo.Address.String()) that appeared
+	// after their first list and get no messages until the user verifies
+	// or accepts them (omemoHoldNew).
+	held map[string]bool
 }
 
 func (c *client) om() *omemoAccount {
 	if c.ext.omemo == nil {
 		c.ext.omemo = &omemoAccount{lists: map[string]omemo.DeviceList{}, fresh: map[string]bool{},
-			listFetch: map[string]bool{}, probe: map[string]bool{}, off: map[string]bool{}}
+			listFetch: map[string]bool{}, probe: map[string]bool{}, off: map[string]bool{}, held: map[string]bool{}}
 	}
 	return c.ext.omemo
 }
@@ -113,6 +121,9 @@ func (c *client) omemoLoaded(l omemoLoad) {
 		}
 		for _, j := range l.noOMEMO {
 			o.off[j] = true
+		}
+		for _, a := range l.held {
+			o.held[a] = true
 		}
 		if l.notice != "" {
 			c.notice(acct, l.notice)
@@ -176,7 +187,12 @@ func (c *client) omemoSave() error {
 		off = append(off, j)
 	}
 	slices.Sort(off)
-	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists, off)
+	var held []string
+	for a := range o.held {
+		held = append(held, a)
+	}
+	slices.Sort(held)
+	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists, off, held)
 }
 
 // omemoPublishOwn publishes our bundle, then adds this device to our
@@ -184,6 +200,7 @@ func (c *client) omemoSave() error {
 func (c *client) omemoPublishOwn() {
 	o := c.om()
 	acct := Conversation{Account: c.account()}
+	c.omemoRotate(false) // a new signed prekey first, if one is due
 	c.omemoPublishBundle()
 	c.pepFetch(c.account(), omemo.DeviceListNode, func(b []byte, err error) {
 		var l omemo.DeviceList
@@ -205,6 +222,39 @@ func (c *client) omemoPublishOwn() {
 			c.omemoListSeen(c.account(), l)
 		}
 	})
+}
+
+// omemoRotateEvery: how often a signed-in account checks whether its
+// signed prekey is due (omemo/rotate.go: weekly, the old one kept 30 days).
+const omemoRotateEvery = time.Hour
+
+// omemoRotate applies the signed prekey rotation at the account's clock;
+// a new key is saved, then (publish) published.
+func (c *client) omemoRotate(publish bool) {
+	o := c.om()
+	if o.phase != omemoReady {
+		return
+	}
+	now := c.m.opt.now()
+	o.rotateAt = now
+	changed, rotated, err := o.st.RotateSignedPreKey(now.UnixMilli())
+	if err == nil && changed {
+		err = c.omemoSave()
+	}
+	if err != nil {
+		c.notice(Conversation{Account: c.account()}, "a new OMEMO signed prekey could not be made or saved: "+plainErr(err))
+		return
+	}
+	if rotated && publish && c.sess != nil {
+		c.omemoPublishBundle()
+	}
+}
+
+// omemoHousekeeping: the rotation check while signed in.
+func (c *client) omemoHousekeeping() {
+	if c.omemoOn() && c.sess != nil && c.m.opt.now().Sub(c.om().rotateAt) >= omemoRotateEvery {
+		c.omemoRotate(true)
+	}
 }
 
 func (c *client) omemoPublishBundle() {
@@ -267,6 +317,9 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 	o := c.om()
 	o.fresh[owner] = true
 	prev, had := o.lists[owner]
+	if owner != c.account() && len(prev.Devices) > 0 {
+		c.omemoHoldNew(owner, prev, l)
+	}
 	o.lists[owner] = l
 	if owner == c.account() {
 		if o.phase == omemoReady && !slices.Contains(l.Devices, o.st.DeviceID()) {
@@ -296,6 +349,33 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 		if err := c.omemoSave(); err != nil {
 			c.notice(Conversation{Account: c.account()}, "the OMEMO state could not be saved: "+plainErr(err))
 		}
+	}
+}
+
+// omemoHoldNew applies the rule for devices a contact adds after the
+// first list we saw of it (that first list is taken as it is, as OTR's
+// first key is): no blind trust. Such a device gets no messages until the
+// user verifies or accepts it (SetOMEMOTrust), unless Preferences say to
+// trust new devices of unverified contacts; a new device of a contact
+// with a verified device always waits.
+func (c *client) omemoHoldNew(owner string, prev, l omemo.DeviceList) {
+	o := c.om()
+	verified := false
+	for _, d := range o.st.Devices(owner) {
+		verified = verified || d.Trust == omemo.Verified
+	}
+	if !verified && c.m.profile.Prefs().OMEMOTrustNewDevices {
+		return
+	}
+	for _, id := range l.Devices {
+		a := omemo.Address{JID: owner, Device: id}
+		if slices.Contains(prev.Devices, id) || o.held[a.String()] {
+			continue
+		}
+		o.held[a.String()] = true
+		c.notice(Conversation{Account: c.account(), Peer: owner}, owner+" has a new OMEMO device ("+
+			strconv.FormatUint(uint64(id), 10)+"); it gets none of your messages until you verify it "+
+			"(compare its fingerprint in the Fingerprints window)")
 	}
 }
 
@@ -374,6 +454,7 @@ func (c *client) newOMEMOSession(peer string) *omemoSession {
 		s.peer = omemo.NewPeer(o.st, c.account(), peer)
 		s.peer.SetDeviceList(c.account(), o.lists[c.account()])
 		s.peer.SetDeviceList(peer, o.lists[peer])
+		s.peer.Held = func(a omemo.Address) bool { return o.held[a.String()] }
 	}
 	return s
 }
@@ -527,8 +608,8 @@ func (c *client) omemoApplyList(pc *privConv, owner string, l omemo.DeviceList) 
 		case ch.Added && ch.WasPrivate:
 			sc := c.omemoSecurity(pc)
 			sc.KeyChanged, sc.NewFingerprint = true, true
-			sc.Reason = s.contact + " has a new device (" + id + ") that you have not verified: it receives your " +
-				"messages from now on. Check its fingerprint with " + s.contact + " before you trust this conversation again"
+			sc.Reason = s.contact + " has a new device (" + id + ") that you have not verified: it gets none of " +
+				"your messages until you verify it. Check its fingerprint with " + s.contact + " before you trust this conversation again"
 			c.m.emit(sc)
 		case !ch.Added:
 			c.notice(conv, s.contact+" removed a device ("+id+"); it receives nothing more")
@@ -751,7 +832,17 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 	case err == omemo.ErrNoSession && sender == contact && !sent:
 		c.notice(conv, cannot+": there is no private session with the sending device (it was lost); "+
 			"a new one is offered, so the next messages can be read")
-		c.omemoRepair(pc, s, omemo.Address{JID: sender, Device: e.SID})
+		c.omemoRepair(pc, s, omemo.Address{JID: sender, Device: e.SID}, false)
+		return false
+	case errors.Is(err, omemo.ErrUndecryptable) && sender == contact && !sent &&
+		o.st.HasSession(omemo.Address{JID: sender, Device: e.SID}):
+		// In no state of the session we have: the two sides went apart.
+		// Seen when a device restored from a backup rebuilt the session
+		// from an old prekey message the archive gave it again (mam.go),
+		// which its earlier self had answered already.
+		c.notice(conv, cannot+": the private session with the sending device no longer matches this one "+
+			"(was this device restored from a backup?); a new one is offered, so the next messages can be read")
+		c.omemoRepair(pc, s, omemo.Address{JID: sender, Device: e.SID}, true)
 		return false
 	case err != nil:
 		c.notice(conv, cannot+" ("+plainErr(err)+")")
@@ -793,7 +884,10 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 // element, a PreKeySignalMessage, from which it builds the same session:
 // its next messages are readable again. Once per device and conversation
 // state, so a stream of forged messages costs one fetch.
-func (c *client) omemoRepair(pc *privConv, s *omemoSession, a omemo.Address) {
+//
+// force builds the new session even though one exists (it no longer
+// decrypts what the device sends); the old one stays as a previous state.
+func (c *client) omemoRepair(pc *privConv, s *omemoSession, a omemo.Address, force bool) {
 	if s.repaired == nil {
 		s.repaired = map[omemo.Address]bool{}
 	}
@@ -806,7 +900,7 @@ func (c *client) omemoRepair(pc *privConv, s *omemoSession, a omemo.Address) {
 			return
 		}
 		bnd, err := omemo.ParseBundle(b)
-		if err == nil && !c.om().st.HasSession(a) {
+		if err == nil && (force || !c.om().st.HasSession(a)) {
 			err = c.om().st.BuildSession(a, bnd)
 		}
 		if err == nil {

@@ -5,8 +5,12 @@ package account
 
 import (
 	"context"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,7 +130,9 @@ func TestOMEMONeverPlain(t *testing.T) {
 		`<device id='4242'/></list></item></publish><publish-options><x xmlns='jabber:x:data' type='submit'>` +
 		`<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
 		`<field var='pubsub#access_model'><value>open</value></field></x></publish-options></pubsub></iq>`)
-	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always})
+	// Bob's real device comes after the ghost list: a new device, trusted
+	// at once by the Preferences choice (the default holds it).
+	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always, trustNew: true})
 	a.until("the ghost list published", func() bool {
 		for _, l := range strings.Split(srv.StanzaLog(), "\n") {
 			if strings.Contains(l, "SEND: <iq") && strings.Contains(l, "id='g1'") && strings.Contains(l, "type='result'") {
@@ -305,6 +311,12 @@ func TestOMEMOLockedKeyNeverReplacedNeverPlain(t *testing.T) {
 	if _, err := c.m.OwnOMEMO(ctxT(t), cj); err == nil || !strings.Contains(err.Error(), "not available") {
 		t.Fatalf("OwnOMEMO: %v", err)
 	}
+	// The archive was not read either (mam.go): its mark would move past
+	// messages this device can decrypt once the keyring opens. (The
+	// archive's answers came long before the round trips above.)
+	if mk, ok := c.profile.ArchiveMark(cj); ok {
+		t.Fatalf("the archive was read while OMEMO was unavailable (mark %q)", mk)
+	}
 	assertNoPlaintext(t, srv, text)
 }
 
@@ -430,5 +442,151 @@ func TestOMEMOServerWithoutPEPIsQuiet(t *testing.T) {
 		if n, ok := e.(Notice); ok && strings.Contains(n.Text, "OMEMO") {
 			t.Fatalf("a server without PEP gave the notice %q", n.Text)
 		}
+	}
+}
+
+// TestOMEMOSignedPreKeyRotates: a device signed in a week after its
+// signed prekey was made publishes a new one (id 2), and its sessions go
+// on.
+func TestOMEMOSignedPreKeyRotates(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	clk := WithClock(func() time.Time { return time.Unix(0, clock.Load()) })
+	srv, a, b, aj, bj, _, bpw := omemoPair(t, deviceOpts{}, deviceOpts{extra: []Option{clk}})
+	bid := b.ownID()
+	m1, m2, m3 := "one "+randomID(), "two "+randomID(), "three "+randomID()
+	sendOK(t, a, bj, m1)
+	b.waitFor(0, m1, omemoLine(aj, m1))
+	sendOK(t, b, aj, m2)
+	a.waitFor(0, m2, omemoLine(bj, m2))
+	node := regexp.QuoteMeta("eu.siacs.conversations.axolotl.bundles:" + strconv.FormatUint(uint64(bid), 10))
+	spk := regexp.MustCompile(`RECV: <iq[^\n]*<publish node=["']` + node + `["'][^\n]*signedPreKeyId=["'](\d+)["']`)
+	published := func() map[string]bool {
+		srv.Flush(t)
+		ids := map[string]bool{}
+		for _, m := range spk.FindAllStringSubmatch(srv.StanzaLog(), -1) {
+			ids[m[1]] = true
+		}
+		return ids
+	}
+	if ids := published(); !ids["1"] || len(ids) != 1 {
+		t.Fatalf("signed prekeys published before a week: %v", ids)
+	}
+	b.stop()
+	clock.Add(int64(8 * 24 * time.Hour))
+	b = startDevice(t, srv, bj, bpw, "b1", deviceOpts{dir: b.profile.Dir, secrets: b.secrets, extra: []Option{clk}})
+	b.until("a bundle with signed prekey 2", func() bool { return published()["2"] })
+	sendOK(t, a, bj, m3)
+	b.waitFor(0, m3, omemoLine(aj, m3))
+	b.never(0, "an undecryptable notice", undecryptable)
+}
+
+// heldDevice reports whether d sees device id of jid as held.
+func (d *device) held(jid string, id uint32) bool {
+	d.t.Helper()
+	devs, err := d.m.OMEMODevices(context.Background(), d.jid, jid)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, x := range devs {
+		if x.Device == id {
+			return x.Held
+		}
+	}
+	d.t.Fatalf("%s does not know %s's device %d", d.jid, jid, id)
+	return false
+}
+
+// TestOMEMONewDevicesHeld: no blind trust. A device a contact adds after
+// the first list alice saw gets none of her messages until she accepts
+// or verifies it; with Preferences' "trust new devices of unverified
+// contacts" it gets them at once, but never once one of the contact's
+// devices is verified.
+func TestOMEMONewDevicesHeld(t *testing.T) {
+	srv, a, b1, aj, bj, _, bpw := omemoPair(t, deviceOpts{}, deviceOpts{})
+	ctx := ctxT(t)
+	ids := map[string]uint32{"b1": b1.ownID()}
+	join := func(res string) *device {
+		t.Helper()
+		mk := a.rec.mark()
+		d := startDevice(t, srv, bj, bpw, res, deviceOpts{})
+		ids[res] = d.ownID()
+		want := []uint32{}
+		for _, id := range ids {
+			want = append(want, id)
+		}
+		a.knows(bj, want...)
+		a.until("a session with "+res, func() bool {
+			devs, _ := a.m.OMEMODevices(context.Background(), aj, bj)
+			return slices.ContainsFunc(devs, func(x OMEMODevice) bool { return x.Device == ids[res] && x.HasSession })
+		})
+		if a.held(bj, ids[res]) {
+			a.waitFor(mk, "the line about the new device", func(e Event) bool {
+				n, ok := e.(Notice)
+				return ok && strings.Contains(n.Text, "new OMEMO device ("+strconv.FormatUint(uint64(ids[res]), 10)+")")
+			})
+		}
+		return d
+	}
+	to := func(res ...string) {
+		t.Helper()
+		body := "to " + strings.Join(res, "+") + " " + randomID()
+		sendOK(t, a, bj, body)
+		var want []uint32
+		for _, r := range res {
+			want = append(want, ids[r])
+		}
+		slices.Sort(want)
+		if got := a.lastRecipients(); !slices.Equal(got, want) {
+			t.Fatalf("%q went to %v, want %v (%v)", body, got, want, ids)
+		}
+	}
+	to("b1")
+	b2 := join("b2")
+	if !a.held(bj, ids["b2"]) {
+		t.Fatal("bob's new device is not held")
+	}
+	to("b1")
+	// Alice accepts it without verifying.
+	var fp string
+	devs, _ := a.m.OMEMODevices(ctx, aj, bj)
+	for _, d := range devs {
+		if d.Device == ids["b2"] {
+			fp = d.Fingerprint
+		}
+	}
+	if err := a.m.SetOMEMOTrust(ctx, aj, bj, ids["b2"], fp, OMEMOUndecided); err != nil {
+		t.Fatal(err)
+	}
+	to("b1", "b2")
+	_ = b2
+
+	// Preferences: trust new devices of unverified contacts.
+	pr := a.profile.Prefs()
+	pr.OMEMOTrustNewDevices = true
+	if err := a.profile.SavePrefs(pr); err != nil {
+		t.Fatal(err)
+	}
+	join("b3")
+	if a.held(bj, ids["b3"]) {
+		t.Fatal("a new device of an unverified contact is held although Preferences trust them")
+	}
+	to("b1", "b2", "b3")
+
+	// Once a device of bob is verified, new ones wait, whatever the choice.
+	own, err := b1.m.OwnOMEMO(ctx, bj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.m.SetOMEMOTrust(ctx, aj, bj, ids["b1"], own.Fingerprint, OMEMOVerified); err != nil {
+		t.Fatal(err)
+	}
+	join("b4")
+	if !a.held(bj, ids["b4"]) {
+		t.Fatal("a new device of a verified contact got messages at once")
+	}
+	to("b1", "b2", "b3")
+	if s := a.m.Security(Conversation{Account: aj, Peer: bj}); s.Level != Unverified {
+		t.Fatalf("conversation %+v with devices not verified", s)
 	}
 }

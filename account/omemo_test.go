@@ -40,6 +40,9 @@ type deviceOpts struct {
 	dir     string       // profile folder; "" = a new one
 	secrets secret.Store // nil = a new secret.Memory
 	extra   []Option
+	// trustNew: Prefs.OMEMOTrustNewDevices (devices contacts add later
+	// get messages at once).
+	trustNew bool
 }
 
 // startDevice runs a Manager for jid (registered already) on resource
@@ -58,6 +61,13 @@ func startDevice(t *testing.T, srv *testbed.Server, jid, pw, res string, do devi
 	prof, err := OpenProfile(do.dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if do.trustNew {
+		pr := prof.Prefs()
+		pr.OMEMOTrustNewDevices = true
+		if err := prof.SavePrefs(pr); err != nil {
+			t.Fatal(err)
+		}
 	}
 	d := &device{res: res}
 	dialer := func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -185,11 +195,14 @@ func TestOMEMOOverProsodyTwoDevicesEach(t *testing.T) {
 	srv := omemoServer(t)
 	aj, apw := srv.AddUser(t, "alice")
 	bj, bpw := srv.AddUser(t, "bob")
-	a1 := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always})
-	b1 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always})
+	// The second devices come after the first lists were seen: new
+	// devices, trusted at once by the Preferences choice (no blind trust
+	// otherwise: TestOMEMONewDevicesHeld).
+	a1 := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always, trustNew: true})
+	b1 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always, trustNew: true})
 	befriend(t, a1.peer, b1.peer)
-	a2 := startDevice(t, srv, aj, apw, "a2", deviceOpts{policy: Always})
-	b2 := startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always})
+	a2 := startDevice(t, srv, aj, apw, "a2", deviceOpts{policy: Always, trustNew: true})
+	b2 := startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always, trustNew: true})
 	ids := map[*device]uint32{}
 	for _, d := range []*device{a1, a2, b1, b2} {
 		ids[d] = d.ownID()

@@ -58,7 +58,7 @@ func TestOMEMOStateFile(t *testing.T) {
 		t.Fatalf("first load: %+v", l)
 	}
 	id := l.st.DeviceID()
-	if err := saveOMEMO(path, l.key, l.st, map[string][]uint32{"bob@localhost": {7}}, []string{"carol@localhost"}); err != nil {
+	if err := saveOMEMO(path, l.key, l.st, map[string][]uint32{"bob@localhost": {7}}, []string{"carol@localhost"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	again := m.loadOMEMO(ctx, acct)

@@ -50,6 +50,10 @@ type OMEMODevice struct {
 	// messages); a device no longer listed is kept for its trust.
 	Active     bool
 	HasSession bool
+	// Held: a device the contact added later that gets no messages
+	// until it is verified, or accepted with SetOMEMOTrust(…,
+	// OMEMOUndecided) (Prefs.OMEMOTrustNewDevices says when).
+	Held bool
 	// This is the device Sotto runs as (only in our own list).
 	This bool
 }
@@ -96,11 +100,13 @@ func (m *Manager) OMEMODevices(ctx context.Context, account, jid string) ([]OMEM
 		for _, d := range o.st.Devices(jid) {
 			seen[d.Address.Device] = true
 			out = append(out, OMEMODevice{JID: jid, Device: d.Address.Device, Fingerprint: d.Fingerprint,
-				Trust: OMEMOTrust(d.Trust), Active: slices.Contains(listed, d.Address.Device), HasSession: d.HasSession})
+				Trust: OMEMOTrust(d.Trust), Active: slices.Contains(listed, d.Address.Device), HasSession: d.HasSession,
+				Held: o.held[d.Address.String()]})
 		}
 		for _, id := range listed {
 			if !seen[id] && !(jid == account && id == o.st.DeviceID()) {
-				out = append(out, OMEMODevice{JID: jid, Device: id, Active: true})
+				out = append(out, OMEMODevice{JID: jid, Device: id, Active: true,
+					Held: o.held[omemo.Address{JID: jid, Device: id}.String()]})
 			}
 		}
 		if jid == account {
@@ -115,12 +121,17 @@ func (m *Manager) OMEMODevices(ctx context.Context, account, jid string) ([]OMEM
 
 // SetOMEMOTrust records the user's decision about one device of jid.
 // fingerprint must be the one the user compared (a key that changed in
-// between is never marked verified).
+// between is never marked verified). Any decision ends the wait of a held
+// new device (OMEMODevice.Held): OMEMOUndecided accepts it unverified.
 func (m *Manager) SetOMEMOTrust(ctx context.Context, account, jid string, device uint32, fingerprint string, t OMEMOTrust) error {
 	return m.omemoCall(ctx, account, func(c *client, o *omemoAccount) error {
-		if err := o.st.SetTrust(omemo.Address{JID: jid, Device: device}, fingerprint, omemo.Trust(t)); err != nil {
+		a := omemo.Address{JID: jid, Device: device}
+		if err := o.st.SetTrust(a, fingerprint, omemo.Trust(t)); err != nil {
 			return err
 		}
+		// Any decision ends the wait of a new device (omemoHoldNew):
+		// verified or accepted it gets messages, distrusted it never does.
+		delete(o.held, a.String())
 		if err := c.omemoSave(); err != nil {
 			return err
 		}
@@ -185,6 +196,7 @@ func (m *Manager) VerifyOMEMOURI(ctx context.Context, account, uri string) (int,
 					" does not have the fingerprint in that code, or is not known yet: it was not verified")
 				continue
 			}
+			delete(o.held, a.String())
 			n++
 		}
 		if n > 0 {

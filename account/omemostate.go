@@ -56,6 +56,7 @@ type omemoDoc struct {
 	Store   []byte              // omemo.Store.Marshal
 	Lists   map[string][]uint32 `json:",omitempty"` // bare JID → devices it published
 	NoOMEMO []string            `json:",omitempty"` // contacts the user talks to with OTR (UseOMEMO)
+	Held    []string            `json:",omitempty"` // new devices not accepted yet (omemoHoldNew)
 }
 
 // omemoLoad is what loadOMEMO found: the state, or why OMEMO is not
@@ -65,6 +66,7 @@ type omemoLoad struct {
 	st          *omemo.Store
 	lists       map[string][]uint32
 	noOMEMO     []string
+	held        []string
 	key         []byte
 	notice      string
 	unavailable string
@@ -97,7 +99,7 @@ func (m *Manager) loadOMEMO(ctx context.Context, account string) omemoLoad {
 		if derr != nil {
 			return m.newOMEMO(path, key, moveAsideNotice(path))
 		}
-		return omemoLoad{st: st, lists: doc.Lists, noOMEMO: doc.NoOMEMO, key: key}
+		return omemoLoad{st: st, lists: doc.Lists, noOMEMO: doc.NoOMEMO, held: doc.Held, key: key}
 	case errors.Is(err, secret.ErrNotFound):
 		notice := ""
 		if _, serr := os.Stat(path); serr == nil {
@@ -132,7 +134,7 @@ func moveAsideNotice(path string) string {
 func (m *Manager) newOMEMO(path string, key []byte, notice string) omemoLoad {
 	st, err := omemo.NewStore()
 	if err == nil {
-		err = saveOMEMO(path, key, st, nil, nil)
+		err = saveOMEMO(path, key, st, nil, nil, nil)
 	}
 	if err != nil {
 		clear(key)
@@ -143,12 +145,12 @@ func (m *Manager) newOMEMO(path string, key []byte, notice string) omemoLoad {
 
 // saveOMEMO writes the state, encrypted. aad binds the file to its name
 // (the account), so one account's file cannot be swapped for another's.
-func saveOMEMO(path string, key []byte, st *omemo.Store, lists map[string][]uint32, noOMEMO []string) error {
+func saveOMEMO(path string, key []byte, st *omemo.Store, lists map[string][]uint32, noOMEMO, held []string) error {
 	b, err := st.Marshal()
 	if err != nil {
 		return fmt.Errorf("the encryption state could not be saved: %w", err)
 	}
-	doc, err := json.Marshal(omemoDoc{Version: omemoDocVersion, Store: b, Lists: lists, NoOMEMO: noOMEMO})
+	doc, err := json.Marshal(omemoDoc{Version: omemoDocVersion, Store: b, Lists: lists, NoOMEMO: noOMEMO, Held: held})
 	clear(b)
 	if err != nil {
 		return fmt.Errorf("the encryption state could not be saved: %w", err)

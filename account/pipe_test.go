@@ -36,6 +36,9 @@ type fakeServer struct {
 
 	mu  sync.Mutex
 	got []string // every stanza the client sent, as XML
+	// answer, if set, sees each stanza first: ok means it was handled
+	// (reply, if not "", is sent back) and the default answer is skipped.
+	answer func(start xml.StartElement, raw string) (reply string, ok bool)
 }
 
 // selfSigned makes a certificate for localhost.
@@ -72,6 +75,14 @@ func pipeAccount(t *testing.T) (*peer, *fakeServer) {
 // Manager's events (a UI that does not keep up).
 func pipeAccountUI(t *testing.T, read bool, extra ...Option) (*peer, *fakeServer) {
 	t.Helper()
+	return pipeAccountWith(t, read, nil, nil, extra...)
+}
+
+// pipeAccountWith is pipeAccountUI with the fake server's answer hook
+// and prep run on the profile before the account is added.
+func pipeAccountWith(t *testing.T, read bool, answer func(xml.StartElement, string) (string, bool),
+	prep func(*Profile), extra ...Option) (*peer, *fakeServer) {
+	t.Helper()
 	cert, pool := selfSigned(t)
 	srvCh := make(chan *fakeServer, 1)
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -88,7 +99,7 @@ func pipeAccountUI(t *testing.T, read bool, extra ...Option) (*peer, *fakeServer
 				s.Close()
 				return
 			}
-			fs := &fakeServer{t: t, sess: sess}
+			fs := &fakeServer{t: t, sess: sess, answer: answer}
 			go fs.read()
 			srvCh <- fs
 		}()
@@ -97,6 +108,9 @@ func pipeAccountUI(t *testing.T, read bool, extra ...Option) (*peer, *fakeServer
 	prof, err := OpenProfile(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if prep != nil {
+		prep(prof)
 	}
 	m := NewManager(prof, secret.NewMemory(), append([]Option{WithDialer(dial), WithRootCAs(pool), WithPingInterval(time.Hour)}, extra...)...)
 	p := &peer{t: t, m: m, jid: "alice@localhost", rec: &recorder{}, profile: prof}
@@ -167,6 +181,14 @@ func (fs *fakeServer) read() {
 		fs.mu.Lock()
 		fs.got = append(fs.got, s)
 		fs.mu.Unlock()
+		if fs.answer != nil {
+			if reply, ok := fs.answer(start, s); ok {
+				if reply != "" {
+					go fs.send(reply)
+				}
+				continue
+			}
+		}
 		if start.Name.Local == "iq" && (attr(start, "type") == "get" || attr(start, "type") == "set") {
 			reply := `<iq type='result' id='` + attr(start, "id") + `'/>`
 			if strings.Contains(s, "jabber:iq:roster") && attr(start, "type") == "get" {

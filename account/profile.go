@@ -37,6 +37,11 @@ type Prefs struct {
 	// NoTypingOrReceipts: send no typing notifications (XEP-0085) and no
 	// delivery receipts (XEP-0184), and ask for none.
 	NoTypingOrReceipts bool `json:",omitempty"`
+	// OMEMOTrustNewDevices: a device a contact adds later gets messages
+	// at once, if none of the contact's devices is verified. Off: no
+	// blind trust, it waits until the user verifies (or accepts) it. A
+	// new device of a contact with a verified device always waits.
+	OMEMOTrustNewDevices bool `json:",omitempty"`
 }
 
 // Files in the profile directory. Each concern has its own file so that a
@@ -96,6 +101,7 @@ type Profile struct {
 	contacts contactsDoc
 	prefs    prefsDoc
 	pins     certPinsDoc
+	marks    archiveDoc // archivemark.go
 	ui       []byte
 	// uiLegacy: ui came from an old prefs.json and is not yet in its own
 	// file (see legacyUIState).
@@ -144,6 +150,7 @@ func OpenProfile(dir string) (*Profile, error) {
 		loadJSON(filepath.Join(dir, contactsFile), &p.contacts),
 		loadJSON(filepath.Join(dir, prefsFile), &p.prefs),
 		loadJSON(filepath.Join(dir, certPinsFile), &p.pins),
+		loadJSON(filepath.Join(dir, archiveFile), &p.marks),
 		p.loadUIState(),
 	} {
 		var ce *CorruptFileError
@@ -155,7 +162,7 @@ func OpenProfile(dir string) (*Profile, error) {
 	}
 	// Whatever the files said, we write the current format from now on.
 	p.accounts.Version, p.fps.Version, p.contacts.Version = profileVersion, profileVersion, profileVersion
-	p.prefs.Version, p.pins.Version = profileVersion, profileVersion
+	p.prefs.Version, p.pins.Version, p.marks.Version = profileVersion, profileVersion, profileVersion
 	if p.pins.Pins == nil {
 		p.pins.Pins = map[string]string{}
 	}
@@ -319,7 +326,7 @@ func (p *Profile) RemoveAccount(jid string) error {
 			return err
 		}
 	}
-	return nil
+	return p.dropArchiveMark(jid)
 }
 
 // Fingerprints returns a copy of all known fingerprints.

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sotto-im/sotto/otr"
+	"github.com/sotto-im/sotto/secret"
 )
 
 // secretNeedles are the forms a secret could leak in.
@@ -227,54 +228,110 @@ func TestSecretsScanAfterOMEMO(t *testing.T) {
 			t.Fatalf("%s: OMEMO key %v", d.jid, err)
 		}
 		secretNeedles(d.jid+" OMEMO file key", key, needles)
-		var st []byte
-		if err := d.m.accountCall(ctxT(t), d.jid, func(c *client, reply func(error)) {
-			var err error
-			st, err = c.om().st.Marshal()
-			reply(err)
-		}); err != nil {
-			t.Fatal(err)
-		}
-		// The store as Marshal writes it (its start names the device,
-		// so it is this test's own), also as any wrapper would encode it.
-		secretNeedles(d.jid+" store", st[:48], needles)
-		var doc struct {
-			IdentityPrivate []byte `json:"identity_private"`
-			SignedPreKey    struct {
-				Private []byte `json:"private"`
-			} `json:"signed_prekey"`
-			PreKeys []struct {
-				Private []byte `json:"private"`
-			} `json:"prekeys"`
-			Devices []struct {
-				Session []byte `json:"session"`
-			} `json:"devices"`
-		}
-		if err := json.Unmarshal(st, &doc); err != nil || len(doc.IdentityPrivate) != 32 || len(doc.PreKeys) < 5 {
-			t.Fatalf("%s: store %v", d.jid, err)
-		}
-		secretNeedles(d.jid+" identity private key", doc.IdentityPrivate, needles)
-		secretNeedles(d.jid+" signed prekey private", doc.SignedPreKey.Private, needles)
-		for i, pk := range doc.PreKeys[:5] {
-			secretNeedles(fmt.Sprintf("%s prekey %d private", d.jid, i), pk.Private, needles)
-		}
-		sessions := 0
-		for _, dv := range doc.Devices {
-			if len(dv.Session) > 96 {
-				secretNeedles(d.jid+" session record", dv.Session[32:96], needles)
-				sessions++
-			}
-		}
-		if sessions == 0 {
-			t.Fatalf("%s has no session to look for", d.jid)
-		}
+		omemoStoreNeedles(t, d, needles)
 	}
 	for _, s := range texts {
 		secretNeedles(fmt.Sprintf("OMEMO text %q", s), []byte(s), needles)
 	}
-	var hits []string
-	scanned := 0
-	scan := func(root string, since time.Time) {
+	scan, hits, scanned := needleScanner(needles)
+	for _, d := range []*device{a, b} {
+		scan(d.profile.Dir, time.Time{})
+		checkModes(t, d.profile.Dir)
+		f, err := os.ReadFile(omemoStatePath(d.profile.Dir, d.jid))
+		if err != nil || len(f) < 1000 || !bytes.HasPrefix(f, []byte(omemoFileMagic)) || bytes.Contains(f, []byte(`{"Version"`)) {
+			t.Fatalf("%s: the OMEMO state file is missing or not encrypted (%v)", d.jid, err)
+		}
+	}
+	scan(srv.Dir(), time.Time{})
+	scan(os.TempDir(), start)
+	for _, h := range *hits {
+		t.Errorf("found %s", h)
+	}
+	if *scanned < 5 {
+		t.Fatalf("only %d files scanned", *scanned)
+	}
+	t.Logf("scanned %d files for %d needles", *scanned, len(needles))
+}
+
+// omemoStoreNeedles adds the secrets of d's OMEMO store as it is now:
+// the store itself as Marshal writes it, the identity, signed prekey and
+// every prekey private key, and each session's record piece, root key and
+// sending chain key.
+func omemoStoreNeedles(t *testing.T, d *device, needles map[string][]byte) {
+	t.Helper()
+	var st []byte
+	if err := d.m.accountCall(ctxT(t), d.jid, func(c *client, reply func(error)) {
+		var err error
+		st, err = c.om().st.Marshal()
+		reply(err)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Its start names the device, so it is this test's own; also as any
+	// wrapper would encode it.
+	secretNeedles(d.jid+" store", st[:48], needles)
+	var doc struct {
+		IdentityPrivate []byte `json:"identity_private"`
+		SignedPreKey    struct {
+			Private []byte `json:"private"`
+		} `json:"signed_prekey"`
+		PreKeys []struct {
+			Private []byte `json:"private"`
+		} `json:"prekeys"`
+		Devices []struct {
+			Session []byte `json:"session"`
+		} `json:"devices"`
+	}
+	if err := json.Unmarshal(st, &doc); err != nil || len(doc.IdentityPrivate) != 32 || len(doc.PreKeys) < 5 {
+		t.Fatalf("%s: store %v", d.jid, err)
+	}
+	secretNeedles(d.jid+" identity private key", doc.IdentityPrivate, needles)
+	secretNeedles(d.jid+" signed prekey private", doc.SignedPreKey.Private, needles)
+	for i, pk := range doc.PreKeys {
+		secretNeedles(fmt.Sprintf("%s prekey %d private", d.jid, i), pk.Private, needles)
+	}
+	sessions := 0
+	for _, dv := range doc.Devices {
+		if len(dv.Session) <= 96 {
+			continue
+		}
+		secretNeedles(fmt.Sprintf("%s session %d record", d.jid, sessions), dv.Session[32:96], needles)
+		root, chain := sessionKeys(t, dv.Session)
+		if len(root) != 32 || len(chain) != 32 {
+			t.Fatalf("%s: a session without root (%d bytes) or chain key (%d bytes)", d.jid, len(root), len(chain))
+		}
+		secretNeedles(fmt.Sprintf("%s session %d root key", d.jid, sessions), root, needles)
+		secretNeedles(fmt.Sprintf("%s session %d chain key", d.jid, sessions), chain, needles)
+		sessions++
+	}
+	if sessions == 0 {
+		t.Fatalf("%s has no session to look for", d.jid)
+	}
+}
+
+// sessionKeys are a stored session's root key and sending chain key
+// (libsignal's JSON session record, as package omemo keeps it).
+func sessionKeys(t *testing.T, rec []byte) (root, chain []byte) {
+	t.Helper()
+	var s struct {
+		SessionState struct {
+			RootKey     []byte
+			SenderChain struct {
+				ChainKey struct{ Key []byte }
+			}
+		}
+	}
+	if err := json.Unmarshal(rec, &s); err != nil {
+		t.Fatalf("session record: %v", err)
+	}
+	return s.SessionState.RootKey, s.SessionState.SenderChain.ChainKey.Key
+}
+
+// needleScanner returns scan, which reads every regular file under root
+// changed since since (zero: all) and records each needle it finds.
+func needleScanner(needles map[string][]byte) (scan func(root string, since time.Time), hits *[]string, scanned *int) {
+	hits, scanned = new([]string), new(int)
+	scan = func(root string, since time.Time) {
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return nil
@@ -287,30 +344,104 @@ func TestSecretsScanAfterOMEMO(t *testing.T) {
 			if err != nil {
 				return nil
 			}
-			scanned++
+			*scanned++
 			for name, n := range needles {
 				if bytes.Contains(data, n) {
-					hits = append(hits, name+" in "+path)
+					*hits = append(*hits, name+" in "+path)
 				}
 			}
 			return nil
 		})
 	}
-	for _, d := range []*device{a, b} {
-		scan(d.profile.Dir, time.Time{})
-		checkModes(t, d.profile.Dir)
-		f, err := os.ReadFile(omemoStatePath(d.profile.Dir, d.jid))
-		if err != nil || len(f) < 1000 || !bytes.HasPrefix(f, []byte(omemoFileMagic)) || bytes.Contains(f, []byte(`{"Version"`)) {
-			t.Fatalf("%s: the OMEMO state file is missing or not encrypted (%v)", d.jid, err)
-		}
+	return scan, hits, scanned
+}
+
+// TestOMEMOVaultScanAcrossRestart: portable mode's store — every secret
+// in the vault file beside the profile (secret.Vault, as secret.Profile
+// uses it with Portable set) — through an OMEMO conversation, a restart
+// (the vault opened again with its passphrase) that goes on with the same
+// session, and more messages. Then the OMEMO file key is in the vault,
+// and no file of the profile folder (the vault included), of the server
+// or new in the temporary folder holds it, the passphrase, the password,
+// the store, its private keys, a session's root or sending chain key, or
+// a message's text. (The portable-mode script never signs in, so it has
+// no OMEMO state to look at.)
+func TestOMEMOVaultScanAcrossRestart(t *testing.T) {
+	start := time.Now().Add(-time.Second)
+	srv := omemoServer(t)
+	aj, apw := srv.AddUser(t, "alice")
+	bj, bpw := srv.AddUser(t, "bob")
+	// The stick's sotto-data folder: alice's profile and her vault.
+	stick := t.TempDir()
+	pass := "stick passphrase " + randomID()
+	vpath := filepath.Join(stick, secret.VaultFile)
+	cheap := secret.WithKDFParams(secret.KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1})
+	v, err := secret.CreateVault(vpath, []byte(pass), cheap)
+	if err != nil {
+		t.Fatal(err)
 	}
+	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{dir: stick, secrets: v})
+	b := startDevice(t, srv, bj, bpw, "b1", deviceOpts{})
+	befriend(t, a.peer, b.peer)
+	aid, bid := a.ownID(), b.ownID()
+	a.knows(bj, bid)
+	b.knows(aj, aid)
+	texts := []string{"vault one " + randomID(), "vault two " + randomID(), "vault three " + randomID(), "vault four " + randomID()}
+	sendOK(t, a, bj, texts[0])
+	b.waitFor(0, texts[0], omemoLine(aj, texts[0]))
+	sendOK(t, b, aj, texts[1])
+	a.waitFor(0, texts[1], omemoLine(bj, texts[1]))
+
+	// A restart: the vault is locked and opened again with the passphrase.
+	a.stop()
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	v, err = secret.OpenVault(vpath, []byte(pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	a = startDevice(t, srv, aj, apw, "a1", deviceOpts{dir: stick, secrets: v})
+	if got := a.ownID(); got != aid {
+		t.Fatalf("alice came back as device %d, was %d", got, aid)
+	}
+	a.knows(bj, bid)
+	sendOK(t, a, bj, texts[2])
+	b.waitFor(0, texts[2], omemoLine(aj, texts[2]))
+	if w := a.wire(); len(w) == 0 || strings.Contains(w[len(w)-1], "prekey=") {
+		t.Fatalf("alice started a new session after the restart: %q", w)
+	}
+	sendOK(t, b, aj, texts[3])
+	a.waitFor(0, texts[3], omemoLine(bj, texts[3]))
+
+	// The OMEMO state file's key is in the vault, nowhere else.
+	key, err := v.Get(context.Background(), omemoKeyName(aj))
+	if err != nil || len(key) != omemoKeySize {
+		t.Fatalf("the OMEMO key is not in the vault: %v", err)
+	}
+	needles := map[string][]byte{}
+	secretNeedles("OMEMO file key", key, needles)
+	secretNeedles("vault passphrase", []byte(pass), needles)
+	secretNeedles("account password", []byte(apw), needles)
+	omemoStoreNeedles(t, a, needles)
+	for i, s := range texts {
+		secretNeedles(fmt.Sprintf("text %d", i), []byte(s), needles)
+	}
+
+	scan, hits, scanned := needleScanner(needles)
+	scan(stick, time.Time{})
 	scan(srv.Dir(), time.Time{})
 	scan(os.TempDir(), start)
-	for _, h := range hits {
+	for _, h := range *hits {
 		t.Errorf("found %s", h)
 	}
-	if scanned < 5 {
-		t.Fatalf("only %d files scanned", scanned)
+	checkModes(t, stick)
+	if _, err := os.Stat(omemoStatePath(stick, aj)); err != nil {
+		t.Fatalf("no OMEMO state file in the profile: %v", err)
 	}
-	t.Logf("scanned %d files for %d needles", scanned, len(needles))
+	if *scanned < 5 {
+		t.Fatalf("only %d files scanned", *scanned)
+	}
+	t.Logf("scanned %d files for %d needles", *scanned, len(needles))
 }

@@ -65,14 +65,15 @@ func (a signalStore) RemovePreKey(_ context.Context, id uint32) error {
 // SignedPreKey
 
 func (a signalStore) LoadSignedPreKey(_ context.Context, id uint32) (*record.SignedPreKey, error) {
-	if id != a.s.signedPreKey.ID() {
-		return nil, nil
-	}
-	return a.s.signedPreKey, nil
+	return a.s.signedPreKeyByID(id), nil // rotate.go: the current one or a kept one
 }
 
 func (a signalStore) LoadSignedPreKeys(context.Context) ([]*record.SignedPreKey, error) {
-	return []*record.SignedPreKey{a.s.signedPreKey}, nil
+	out := []*record.SignedPreKey{a.s.signedPreKey}
+	for _, o := range a.s.oldSignedPreKeys {
+		out = append(out, o.rec)
+	}
+	return out, nil
 }
 
 func (a signalStore) StoreSignedPreKey(_ context.Context, _ uint32, r *record.SignedPreKey) error {
@@ -81,7 +82,7 @@ func (a signalStore) StoreSignedPreKey(_ context.Context, _ uint32, r *record.Si
 }
 
 func (a signalStore) ContainsSignedPreKey(_ context.Context, id uint32) (bool, error) {
-	return id == a.s.signedPreKey.ID(), nil
+	return a.s.signedPreKeyByID(id) != nil, nil
 }
 
 func (a signalStore) RemoveSignedPreKey(context.Context, uint32) error { return nil }

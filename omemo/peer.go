@@ -17,7 +17,13 @@ type Peer struct {
 	own     string
 	contact string
 	lists   map[string][]uint32 // bare JID → its published device ids
+	// Held, if set, names devices that get no messages for now although
+	// they are listed and not distrusted: new devices the user has not
+	// accepted yet (the caller's rule; no blind trust of new devices).
+	Held func(Address) bool
 }
+
+func (p *Peer) held(a Address) bool { return p.Held != nil && p.Held(a) }
 
 // NewPeer makes the Peer for contact, for the account own, over st.
 func NewPeer(st *Store, own, contact string) *Peer {
@@ -99,13 +105,13 @@ func (p *Peer) trust(a Address) Trust {
 
 // Recipients are the devices a message goes to now: every listed device
 // of the contact and of our own account (but this one) that has a session
-// and is not distrusted.
+// and is neither distrusted nor held.
 func (p *Peer) Recipients() []Address {
 	var out []Address
 	for _, jid := range []string{p.contact, p.own} {
 		for _, id := range p.lists[jid] {
 			a := Address{JID: jid, Device: id}
-			if p.st.HasSession(a) && p.trust(a) != Distrusted {
+			if p.st.HasSession(a) && p.trust(a) != Distrusted && !p.held(a) {
 				out = append(out, a)
 			}
 		}
@@ -120,7 +126,7 @@ func (p *Peer) Pending() []Address {
 	for _, jid := range []string{p.contact, p.own} {
 		for _, id := range p.lists[jid] {
 			a := Address{JID: jid, Device: id}
-			if !p.st.HasSession(a) && p.trust(a) != Distrusted {
+			if !p.st.HasSession(a) && p.trust(a) != Distrusted && !p.held(a) {
 				out = append(out, a)
 			}
 		}
@@ -142,6 +148,8 @@ func (p *Peer) Level() Level {
 		case t == Distrusted:
 		case t == Verified && p.st.HasSession(a):
 			reachable = true
+		case p.held(a):
+			level = Unverified // it gets nothing, but the user has not decided
 		default:
 			if p.st.HasSession(a) {
 				reachable = true

@@ -65,10 +65,12 @@ type Store struct {
 	registrationID uint32
 	identity       *identity.KeyPair
 	signedPreKey   *record.SignedPreKey
-	preKeys        map[uint32]*record.PreKey
-	nextPreKeyID   uint32
-	devices        map[string]*device // by Address.String()
-	ser            *serialize.Serializer
+	// oldSignedPreKeys: replaced ones still kept (rotate.go), oldest first.
+	oldSignedPreKeys []oldSignedPreKey
+	preKeys          map[uint32]*record.PreKey
+	nextPreKeyID     uint32
+	devices          map[string]*device // by Address.String()
+	ser              *serialize.Serializer
 }
 
 type device struct {
@@ -104,8 +106,8 @@ func NewStore() (*Store, error) {
 		return nil, fmt.Errorf("omemo: generating the signed prekey: %w", err)
 	}
 	sig := ecc.CalculateSignature(s.identity.PrivateKey(), spk.PublicKey().Serialize())
-	// The timestamp is for rotation, which is not done yet; 0 keeps the
-	// package free of the clock.
+	// Timestamp 0: the package does not read the clock; the first
+	// RotateSignedPreKey stamps it (rotate.go).
 	s.signedPreKey = record.NewSignedPreKey(signedPreKeyID, 0, spk, sig, s.ser.SignedPreKeyRecord)
 	if err := s.refill(); err != nil {
 		return nil, err
@@ -255,9 +257,11 @@ type storedState struct {
 	IdentityPrivate []byte             `json:"identity_private"`
 	IdentityPublic  []byte             `json:"identity_public"`
 	SignedPreKey    storedSignedPreKey `json:"signed_prekey"`
-	PreKeys         []storedPreKey     `json:"prekeys"`
-	NextPreKeyID    uint32             `json:"next_prekey_id"`
-	Devices         []storedDevice     `json:"devices"`
+	// Replaced signed prekeys still kept (rotate.go); absent before rotation.
+	OldSignedPreKeys []storedSignedPreKey `json:"old_signed_prekeys,omitempty"`
+	PreKeys          []storedPreKey       `json:"prekeys"`
+	NextPreKeyID     uint32               `json:"next_prekey_id"`
+	Devices          []storedDevice       `json:"devices"`
 }
 
 type storedSignedPreKey struct {
@@ -265,6 +269,36 @@ type storedSignedPreKey struct {
 	Private   []byte `json:"private"`
 	Public    []byte `json:"public"`
 	Signature []byte `json:"signature"`
+	Timestamp int64  `json:"timestamp,omitempty"` // made at (Unix ms); 0: unknown
+	Retired   int64  `json:"retired,omitempty"`   // replaced at (Unix ms); old ones only
+}
+
+func storeSignedPreKey(r *record.SignedPreKey, retired int64) storedSignedPreKey {
+	priv := r.KeyPair().PrivateKey().Serialize()
+	sig := r.Signature()
+	return storedSignedPreKey{ID: r.ID(), Private: priv[:], Public: r.KeyPair().PublicKey().Serialize(),
+		Signature: sig[:], Timestamp: r.Timestamp(), Retired: retired}
+}
+
+// loadSignedPreKey checks one stored signed prekey: its key pair, and its
+// signature by the identity key.
+func (s *Store) loadSignedPreKey(st storedSignedPreKey, identity ecc.ECPublicKeyable) (*record.SignedPreKey, error) {
+	if st.ID == 0 || st.ID > maxPreKeyID || st.Timestamp < 0 || st.Retired < 0 {
+		return nil, errBadState("a signed prekey id or time is out of range")
+	}
+	spk, err := loadKeyPair("signed prekey", st.Private, st.Public)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.Signature) != signatureLen {
+		return nil, errBadState("the signed prekey signature is not 64 bytes")
+	}
+	var sig [64]byte
+	copy(sig[:], st.Signature)
+	if !ecc.VerifySignature(identity, st.Public, sig) {
+		return nil, errBadState("the signed prekey signature does not verify")
+	}
+	return record.NewSignedPreKey(st.ID, st.Timestamp, spk, sig, s.ser.SignedPreKeyRecord), nil
 }
 
 type storedPreKey struct {
@@ -285,21 +319,17 @@ type storedDevice struct {
 // are secret: the caller encrypts them before they touch a disk.
 func (s *Store) Marshal() ([]byte, error) {
 	priv := s.identity.PrivateKey().Serialize()
-	spkPriv := s.signedPreKey.KeyPair().PrivateKey().Serialize()
-	sig := s.signedPreKey.Signature()
 	st := storedState{
 		Version:         storeVersion,
 		DeviceID:        s.deviceID,
 		RegistrationID:  s.registrationID,
 		IdentityPrivate: priv[:],
 		IdentityPublic:  s.IdentityKey(),
-		SignedPreKey: storedSignedPreKey{
-			ID:        s.signedPreKey.ID(),
-			Private:   spkPriv[:],
-			Public:    s.signedPreKey.KeyPair().PublicKey().Serialize(),
-			Signature: sig[:],
-		},
-		NextPreKeyID: s.nextPreKeyID,
+		SignedPreKey:    storeSignedPreKey(s.signedPreKey, 0),
+		NextPreKeyID:    s.nextPreKeyID,
+	}
+	for _, o := range s.oldSignedPreKeys {
+		st.OldSignedPreKeys = append(st.OldSignedPreKeys, storeSignedPreKey(o.rec, o.retired))
 	}
 	for _, id := range sortedIDs(s.preKeys) {
 		kp := s.preKeys[id].KeyPair()
@@ -363,19 +393,25 @@ func UnmarshalStore(b []byte) (s *Store, err error) {
 		return nil, err
 	}
 	s.identity = identity.NewKeyPair(identity.NewKey(kp.PublicKey()), kp.PrivateKey())
-	spk, err := loadKeyPair("signed prekey", st.SignedPreKey.Private, st.SignedPreKey.Public)
-	if err != nil {
+	if st.SignedPreKey.Retired != 0 {
+		return nil, errBadState("the current signed prekey is marked replaced")
+	}
+	if s.signedPreKey, err = s.loadSignedPreKey(st.SignedPreKey, kp.PublicKey()); err != nil {
 		return nil, err
 	}
-	if len(st.SignedPreKey.Signature) != signatureLen {
-		return nil, errBadState("the signed prekey signature is not 64 bytes")
+	if len(st.OldSignedPreKeys) > maxOldSignedPreKeys {
+		return nil, errBadState("it keeps too many replaced signed prekeys")
 	}
-	var sig [64]byte
-	copy(sig[:], st.SignedPreKey.Signature)
-	if !ecc.VerifySignature(kp.PublicKey(), st.SignedPreKey.Public, sig) {
-		return nil, errBadState("the signed prekey signature does not verify")
+	for _, o := range st.OldSignedPreKeys {
+		if s.signedPreKeyByID(o.ID) != nil || o.Retired == 0 {
+			return nil, errBadState("a replaced signed prekey is repeated or has no time")
+		}
+		r, err := s.loadSignedPreKey(o, kp.PublicKey())
+		if err != nil {
+			return nil, err
+		}
+		s.oldSignedPreKeys = append(s.oldSignedPreKeys, oldSignedPreKey{rec: r, retired: o.Retired})
 	}
-	s.signedPreKey = record.NewSignedPreKey(st.SignedPreKey.ID, 0, spk, sig, s.ser.SignedPreKeyRecord)
 	if len(st.PreKeys) > maxPreKeys {
 		return nil, errBadState("it has too many prekeys")
 	}

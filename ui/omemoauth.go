@@ -185,14 +185,16 @@ func (a *omemoAuthDialog) set(d account.OMEMODevice, t account.OMEMOTrust) {
 }
 
 // showNewOMEMODevice is showKeyChanged for OMEMO: a contact the user had
-// verified has a device nobody checked, and it gets the messages.
+// verified has a device nobody checked; it gets no messages until it is
+// verified (account: a new device of a verified contact always waits).
 func (v *convView) showNewOMEMODevice() {
 	n := v.peerName()
-	v.keyWarn.show("Warning: " + n + " has a new device. You had verified all of " + n + "'s devices, but a new " +
-		"one now receives your messages. Someone may be listening in — or " + n + " set up a new phone or " +
-		"computer. Do not share anything sensitive until you compare its fingerprint with " + n + ".")
-	d := dialog.NewCustom("New device — "+n, "OK", wrapLabel("A device you have not verified now receives "+
-		n+"'s messages.\n\nCompare its fingerprint with "+n+" before you trust this conversation."), v.window())
+	v.keyWarn.show("Warning: " + n + " has a new device. You had verified all of " + n + "'s devices; the new " +
+		"one gets none of your messages until you verify it. Someone may be trying to listen in — or " + n +
+		" set up a new phone or computer. Compare its fingerprint with " + n + " before you verify it.")
+	d := dialog.NewCustom("New device — "+n, "OK", wrapLabel("A device you have not verified was added to "+
+		n+"'s account. It gets none of your messages until you verify it.\n\nCompare its fingerprint with "+n+
+		" before you trust this conversation."), v.window())
 	d.SetIcon(theme.NewErrorThemedResource(theme.WarningIcon()))
 	d.Resize(fyne.NewSize(420, 220))
 	d.Show()

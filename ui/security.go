@@ -177,7 +177,7 @@ func omemoLines(prev, e account.SecurityChanged, n string) []sysLine {
 		}
 	}
 	if e.KeyChanged {
-		add("Warning: "+n+" has a new device you have not verified. It receives your messages from now on.",
+		add("Warning: "+n+" has a new device you have not verified. It gets none of your messages until you verify it.",
 			widget.DangerImportance)
 	}
 	if e.Reason != "" && len(out) == 0 {

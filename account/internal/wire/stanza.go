@@ -5,6 +5,8 @@ package wire
 import (
 	"encoding/xml"
 
+	"mellium.im/xmpp/history"
+
 	"github.com/sotto-im/sotto/account/internal/sm"
 )
 
@@ -74,6 +76,12 @@ type Message struct {
 	Delay    *struct {
 		Stamp string `xml:"stamp,attr"`
 	} `xml:"urn:xmpp:delay delay"`
+	// XEP-0359: ids given by archives (ours is the one we trust) and by
+	// the sender.
+	StanzaIDs []StanzaID `xml:"urn:xmpp:sid:0 stanza-id"`
+	OriginID  *LineRef   `xml:"urn:xmpp:sid:0 origin-id"`
+	// XEP-0313: one message of an archive query we made (mam.go).
+	MAM *MAMResult `xml:"urn:xmpp:mam:2 result"`
 	MessageExt
 }
 
@@ -173,6 +181,10 @@ type IQ struct {
 	Unblock   *BlockQuery `xml:"urn:xmpp:blocking unblock"`
 	// XEP-0060 items of a node we fetched (pep.go).
 	PubSub *PubSubResult `xml:"http://jabber.org/protocol/pubsub pubsub"`
+	// XEP-0030 disco#info answer; XEP-0313 end of an archive query
+	// (mam.go: decoded by the caller with history.Result).
+	DiscoInfo *DiscoInfoResult `xml:"http://jabber.org/protocol/disco#info query"`
+	MAMFin    *RawXML          `xml:"urn:xmpp:mam:2 fin"`
 }
 
 // OutIQ is an IQ we send; exactly one payload is set.
@@ -190,6 +202,9 @@ type OutIQ struct {
 	Unblock   *BlockQuery `xml:"urn:xmpp:blocking unblock"`
 	// XEP-0060 fetch or publish (pep.go).
 	PubSub *PubSubQuery `xml:"http://jabber.org/protocol/pubsub pubsub"`
+	// XEP-0030 disco#info; XEP-0313 archive query (mellium's, mam.go).
+	DiscoInfo *DiscoInfoQuery `xml:"http://jabber.org/protocol/disco#info query"`
+	MAM       *history.Query  `xml:"urn:xmpp:mam:2 query"`
 }
 
 // Inbound is one decoded stanza for the account loop: exactly one of the
