@@ -62,6 +62,11 @@ func applyTheme(a fyne.App, name string) {
 const historyHelp = "Only conversations that were not private are kept. " +
 	"Private conversations are never written to disk."
 
+// trustNewHelp says what the new-device choice does, and what it never does.
+const trustNewHelp = "Off (the default): a device a contact adds later gets nothing until you verify it " +
+	"in Fingerprints. On: it gets messages at once and the chat says so. " +
+	"A new device of a contact you have verified always waits for you."
+
 var themeNames = []string{"System", "Light", "Dark"}
 
 // prefsWindow edits the plain history setting (account.Prefs) and the
@@ -74,8 +79,10 @@ type prefsWindow struct {
 	history *widget.Check
 	// version and signals are the inverse of account.Prefs' opt-outs.
 	version, signals *widget.Check
-	theme            *widget.RadioGroup
-	status           *widget.Label
+	// trustNew is account.Prefs.OMEMOTrustNewDevices.
+	trustNew *widget.Check
+	theme    *widget.RadioGroup
+	status   *widget.Label
 	// clearBtn asks before deleting; clearBox holds the question's
 	// buttons (kept for tests).
 	clearBtn *widget.Button
@@ -99,6 +106,8 @@ func newPrefsWindow(u *UI) *prefsWindow {
 	p.signals.SetChecked(!u.prefs.NoTypingOrReceipts)
 	p.version = widget.NewCheck("Tell other clients which version of Sotto you use", nil)
 	p.version.SetChecked(!u.prefs.HideVersion)
+	p.trustNew = widget.NewCheck("Let a new OMEMO device of a contact I have not verified get messages at once", nil)
+	p.trustNew.SetChecked(u.prefs.OMEMOTrustNewDevices)
 	p.theme = widget.NewRadioGroup(themeNames, nil)
 	p.theme.Horizontal = true
 	p.theme.SetSelected(themeLabel(u.state.Theme))
@@ -112,19 +121,23 @@ func newPrefsWindow(u *UI) *prefsWindow {
 	histHelp.Wrapping = fyne.TextWrapWord
 	histHelp.Importance = widget.LowImportance
 	p.clearBtn = widget.NewButtonWithIcon("Clear history", theme.DeleteIcon(), p.askClear)
+	trustHelp := widget.NewLabel(trustNewHelp)
+	trustHelp.Wrapping = fyne.TextWrapWord
+	trustHelp.Importance = widget.LowImportance
 
 	form := widget.NewForm(
 		widget.NewFormItem("Privacy", privacy),
 		widget.NewFormItem("History", container.NewVBox(p.history, histHelp,
 			container.NewHBox(p.clearBtn, layoutSpacer()))),
 		widget.NewFormItem("Chats", container.NewVBox(p.signals, p.version)),
+		widget.NewFormItem("New devices", container.NewVBox(p.trustNew, trustHelp)),
 		widget.NewFormItem("Theme", p.theme),
 	)
 	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.save)
 	save.Importance = widget.HighImportance
 	p.win.SetContent(container.NewPadded(container.NewBorder(nil,
 		container.NewVBox(p.status, container.NewHBox(layoutSpacer(), save)), nil, nil, form)))
-	p.win.Resize(fyne.NewSize(520, 460))
+	p.win.Resize(fyne.NewSize(560, 600))
 	return p
 }
 
@@ -145,6 +158,7 @@ func (p *prefsWindow) save() {
 	u.prefs.PlainHistory = p.history.Checked
 	u.prefs.NoTypingOrReceipts = !p.signals.Checked
 	u.prefs.HideVersion = !p.version.Checked
+	u.prefs.OMEMOTrustNewDevices = p.trustNew.Checked
 	u.state.Theme = strings.ToLower(p.theme.Selected)
 	if u.state.Theme == "" {
 		u.state.Theme = "system"

@@ -80,10 +80,17 @@ func TestPrefsWindow(t *testing.T) {
 			t.Error("the preferences window still has a select (the old policy choice)")
 		}
 	}
+	if p.trustNew.Checked {
+		t.Error("new OMEMO devices of unverified contacts trusted by default")
+	}
 	p.history.SetChecked(true)
+	p.trustNew.SetChecked(true)
 	p.theme.SetSelected("Dark")
 	test.Tap(findButton(p.win.Content(), "Save"))
 	h.drain()
+	if !h.prefs.Prefs().OMEMOTrustNewDevices {
+		t.Error("the new-device choice was not saved")
+	}
 	if c := h.b.called("SetPolicy"); len(c) != 0 {
 		t.Errorf("saving preferences changed a policy: %v", c)
 	}
