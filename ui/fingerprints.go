@@ -77,6 +77,13 @@ func newFingerprintsWindow(u *UI) *fingerprintsWindow {
 	f.tabs = container.NewAppTabs(f.otrTab, f.omemoTab)
 	f.win.SetContent(container.NewPadded(container.NewBorder(f.filter, nil, nil, nil, f.tabs)))
 	f.win.Resize(fyne.NewSize(660, 640))
+	// A Fyne window closed by the window manager never shows again:
+	// forget it, so that the next showFingerprints makes a new one.
+	f.win.SetOnClosed(func() {
+		if u.fps == f {
+			u.fps = nil
+		}
+	})
 	return f
 }
 

@@ -61,3 +61,24 @@ func TestFingerprintsManager(t *testing.T) {
 		t.Errorf("filtered rows %+v", f.rows)
 	}
 }
+
+// A Fingerprints window closed by the window manager is gone for good in
+// Fyne; opening Fingerprints again makes a new one with the current list.
+func TestFingerprintsReopenAfterClose(t *testing.T) {
+	h := newHarness(t).withBob()
+	h.b.fps = []account.KnownFingerprint{{Account: me, Contact: "bob@example.org", Fingerprint: bobFP}}
+	h.u.showFingerprints("")
+	f := h.u.fps
+	f.win.Close()
+	h.drain()
+	h.b.fps = append(h.b.fps, account.KnownFingerprint{Account: me, Contact: "carol@example.org",
+		Fingerprint: "AAAAAAAABBBBBBBBCCCCCCCCDDDDDDDDEEEEEEEE"})
+	h.u.showFingerprints("")
+	g := h.u.fps
+	if g == f {
+		t.Fatal("Fingerprints reopened the closed window")
+	}
+	if len(g.rows) != 2 {
+		t.Errorf("reopened Fingerprints lists %d rows, want 2", len(g.rows))
+	}
+}

@@ -138,6 +138,14 @@ func newPrefsWindow(u *UI) *prefsWindow {
 	p.win.SetContent(container.NewPadded(container.NewBorder(nil,
 		container.NewVBox(p.status, container.NewHBox(layoutSpacer(), save)), nil, nil, form)))
 	p.win.Resize(fyne.NewSize(560, 600))
+	// Closed by the window manager, a Fyne window is gone for good (Show
+	// on it again shows nothing): forget it, so that the menu opens a new
+	// one, which shows what is saved, not changes left unsaved.
+	p.win.SetOnClosed(func() {
+		if u.prefsWin == p {
+			u.prefsWin = nil
+		}
+	})
 	return p
 }
 

@@ -180,3 +180,29 @@ func TestAutoStartFollowsPolicy(t *testing.T) {
 		})
 	}
 }
+
+// Preferences closed by the window manager opens again from the menu (a
+// closed Fyne window never shows again), as a new window with what was
+// saved: a change left unsaved is gone.
+func TestPrefsReopenAfterClose(t *testing.T) {
+	h := newHarness(t).withBob()
+	h.u.showPrefs()
+	p := h.u.prefsWin
+	p.trustNew.SetChecked(true)
+	test.Tap(findButton(p.win.Content(), "Save"))
+	h.drain()
+	p.history.SetChecked(true) // not saved
+	p.win.Close()
+	h.drain()
+	h.u.showPrefs()
+	q := h.u.prefsWin
+	if q == p {
+		t.Fatal("Preferences reopened the closed window")
+	}
+	if !q.trustNew.Checked {
+		t.Error("reopened Preferences lost the saved new-device choice")
+	}
+	if q.history.Checked {
+		t.Error("reopened Preferences kept a change that was not saved")
+	}
+}

@@ -26,12 +26,13 @@ import (
 
 // probeItem is one widget on screen, in window pixels.
 type probeItem struct {
-	Kind       string // button, entry, label, link, row
-	Text       string // a button's or label's text, an entry's placeholder, a row's contact
+	Kind       string // button, check, entry, label, link, row
+	Text       string // a button's, check box's or label's text, an entry's placeholder, a row's contact
 	X, Y, W, H int
 	Layer      int  // 0 = the window's content, n = its n-th dialog
 	Disabled   bool `json:",omitempty"`
 	Focused    bool `json:",omitempty"`
+	Checked    bool `json:",omitempty"` // a check box that is ticked
 }
 
 type probeDialog struct {
@@ -113,21 +114,27 @@ func (u *UI) probeWindow(w fyne.Window) probeWindow {
 	pw := probeWindow{Title: w.Title(), W: px(sz.Width), H: px(sz.Height)}
 	d := u.app.Driver()
 	focused := c.Focused()
-	add := func(layer int, o fyne.CanvasObject, kind, text string, disabled bool) {
+	// add records o and says so; it leaves out what is not on screen.
+	add := func(layer int, o fyne.CanvasObject, kind, text string, disabled bool) bool {
 		p := d.AbsolutePositionForObject(o)
 		s := o.Size()
 		if p.IsZero() || s.Width <= 0 {
-			return // not on screen (hidden or not laid out)
+			return false // not on screen (hidden or not laid out)
 		}
 		f, _ := o.(fyne.Focusable)
 		pw.Items = append(pw.Items, probeItem{Kind: kind, Text: text, X: px(p.X), Y: px(p.Y),
 			W: px(s.Width), H: px(s.Height), Layer: layer, Disabled: disabled, Focused: f != nil && f == focused})
+		return true
 	}
 	visit := func(layer int) func(o fyne.CanvasObject) {
 		return func(o fyne.CanvasObject) {
 			switch x := o.(type) {
 			case *widget.Button:
 				add(layer, x, "button", x.Text, x.Disabled())
+			case *widget.Check:
+				if add(layer, x, "check", x.Text, x.Disabled()) {
+					pw.Items[len(pw.Items)-1].Checked = x.Checked
+				}
 			case *widget.Entry:
 				add(layer, x, "entry", x.PlaceHolder, x.Disabled())
 			case *widget.Label:
