@@ -375,7 +375,7 @@ func (c *client) omemoHoldNew(owner string, prev, l omemo.DeviceList) {
 		o.held[a.String()] = true
 		c.notice(Conversation{Account: c.account(), Peer: owner}, owner+" has a new OMEMO device ("+
 			strconv.FormatUint(uint64(id), 10)+"); it gets none of your messages until you verify it "+
-			"(compare its fingerprint in the Fingerprints window)")
+			"(compare its fingerprint in the Fingerprints window) or accept it there unverified")
 	}
 }
 

@@ -344,3 +344,31 @@ func TestOMEMOSwitchToOTRAndBack(t *testing.T) {
 		t.Fatal("the account still has OTR chosen for bob")
 	}
 }
+
+// A held new device (it gets nothing until the user decides) says so in
+// the Fingerprints tab and can be accepted unverified with one action;
+// a device that is not held has no such button.
+func TestOMEMOHeldDeviceAccept(t *testing.T) {
+	h := newHarness(t).withBob()
+	withOMEMODevices(h)
+	h.b.omemo["bob@example.org"][1].Held = true
+	h.u.showFingerprints("")
+	h.drain()
+	bob := h.u.fps.om.devRows["bob@example.org"]
+	if len(bob) != 2 {
+		t.Fatalf("bob's rows %v", bob)
+	}
+	if bob[0].accept != nil {
+		t.Error("a device that is not held offers Accept unverified")
+	}
+	if got := bob[1].state.Text; !strings.Contains(got, "gets no messages until you verify or accept it") {
+		t.Errorf("held device reads %q", got)
+	}
+	if bob[1].accept == nil {
+		t.Fatal("a held device has no Accept unverified")
+	}
+	test.Tap(bob[1].accept)
+	if c := h.calls("SetOMEMOTrust", 1)[0]; c.args[2] != uint32(22) || c.args[3] != bobDev2FP || c.args[4] != account.OMEMOUndecided {
+		t.Errorf("SetOMEMOTrust%v", c.args)
+	}
+}

@@ -31,6 +31,8 @@ func trustLook(d account.OMEMODevice) (string, widget.Importance) {
 		return "Distrusted: gets no messages", widget.DangerImportance
 	case d.Fingerprint == "":
 		return "Key not fetched yet", widget.LowImportance
+	case d.Held:
+		return "New device: gets no messages until you verify or accept it", widget.WarningImportance
 	}
 	return "Not verified", widget.WarningImportance
 }
@@ -43,6 +45,8 @@ type omemoDeviceRow struct {
 	title, fp *widget.Label
 	state     *widget.Label
 	yes, no   *widget.Button
+	// accept takes a held new device unverified (nil unless held).
+	accept *widget.Button
 	// extra is an action for our own other devices (Remove).
 	extra *widget.Button
 }
@@ -81,6 +85,12 @@ func newOMEMODeviceRow(d account.OMEMODevice, yes, no string, set func(account.O
 			r.no.Disable()
 		}
 		buttons = append(buttons, r.yes, r.no)
+		// A new device that gets nothing yet can also be let in without
+		// comparing: the conversation then says Unverified, truthfully.
+		if d.Held && d.Fingerprint != "" && d.Trust == account.OMEMOUndecided {
+			r.accept = widget.NewButton("Accept unverified", func() { set(account.OMEMOUndecided) })
+			buttons = append(buttons, r.accept)
+		}
 	}
 	r.box = container.NewVBox(head, r.fp)
 	if len(buttons) > 0 {
