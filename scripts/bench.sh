@@ -62,7 +62,7 @@ size_em=$(stat -c %s "$out/sotto-stripped-emoji")
 run idle scripts/idle.sh "${BENCH_IDLE_SECONDS:-300}"
 
 xvfb_start
-run app dbus-run-session -- build/perfapp -contacts 2000 -runs 3
+run app dbus-run-session -- build/perfapp -contacts 2000 -runs 5
 run app_emoji dbus-run-session -- "$out/perfapp-emoji" -contacts 2000 -runs 3
 xvfb_stop || true
 XVFB_PID=
@@ -212,7 +212,7 @@ stanza debug logging on), each on its own TLS connection.
 
 ## The app under Xvfb
 
-\`dbus-run-session -- build/perfapp -contacts 2000 -runs 3\` (median of 3
+\`dbus-run-session -- build/perfapp -contacts 2000 -runs 5\` (median of 5
 cold starts after a warm-up): a real Prosody account with 2,000 contacts,
 the UI built as main.go builds it with the real account.Manager, under
 Xvfb with Mesa llvmpipe. "Drawn" = the first frame painted with the

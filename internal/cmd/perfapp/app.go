@@ -58,6 +58,7 @@ func init() { setPhase("starting") }
 
 func runApp(args []string) error {
 	t0 := time.Now()
+	tMain := t0
 	if v, err := strconv.ParseInt(os.Getenv("PERFAPP_T0"), 10, 64); err == nil {
 		t0 = time.Unix(0, v) // the parent's clock just before exec
 	}
@@ -103,13 +104,18 @@ func runApp(args []string) error {
 	mgr := account.NewManager(profile, store, account.WithOMEMO(true), account.WithStartAfter(started))
 	mgr.PreloadCachedRosters()
 	app.SetMetadata(fyne.AppMetadata{ID: appID, Name: "Sotto", Version: "perf", Icon: assets.Icon})
+	tApp := time.Now()
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon)
+	tUI := time.Now()
 	u := ui.New(a, mgr, ui.Options{KeyStorage: "memory (perfapp)", Prefs: profile})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = mgr.Run(ctx) }()
 	p := &probe{t0: t0, app: a, mgr: mgr, jid: *jid, u: u, want: *contacts}
+	// Where the time before the first frame goes (printed by finish):
+	// exec → main, → the Fyne app, → ui.New, → ui.Start (roster_applied_ms).
+	p.phases = []time.Time{tMain, tApp, tUI}
 	// The UI draws the cached roster in the window's first frame, which
 	// Fyne paints inside Show (ui.Start): the marker goes in before, as
 	// the bare app's does, so that frame is the one timed. It counts only
@@ -151,6 +157,8 @@ type probe struct {
 	// prePainted, when set, receives the time of the first frame, which
 	// already shows the cached roster Start applied at preApplied.
 	preApplied time.Time
+	// phases: main entered, the Fyne app made, ui.New called.
+	phases     []time.Time
 	prePainted <-chan time.Time
 	// reconnected, when set (by reconnect), receives the time of the
 	// first frame painted after the roster that follows the next login.
@@ -343,6 +351,11 @@ func (p *probe) finish(arrived, applied, drawn time.Time, login time.Duration, e
 	fmt.Printf("perf: login_drawn_ms=%.2f\n", ms(login))
 	fmt.Printf("perf: roster_event_ms=%.2f\n", ms(arrived.Sub(p.t0)))
 	fmt.Printf("perf: roster_applied_ms=%.2f\n", ms(applied.Sub(p.t0)))
+	for i, name := range []string{"main_ms", "app_new_ms", "ui_new_ms"} {
+		if i < len(p.phases) {
+			fmt.Printf("perf: %s=%.2f\n", name, ms(p.phases[i].Sub(p.t0)))
+		}
+	}
 	fmt.Printf("perf: roster_drawn_ms=%.2f\n", ms(drawn.Sub(p.t0)))
 	fmt.Printf("perf: apply_roster_ms=%.2f\n", ms(applied.Sub(arrived)))
 	fmt.Printf("perf: rss_anon_drawn_mib=%.2f\n", rssAnonMiB())

@@ -27,6 +27,7 @@ import (
 
 func runBare(args []string) error {
 	t0 := time.Now()
+	tMain := t0
 	if v, err := strconv.ParseInt(os.Getenv("PERFAPP_T0"), 10, 64); err == nil {
 		t0 = time.Unix(0, v)
 	}
@@ -61,6 +62,7 @@ func runBare(args []string) error {
 		select {
 		case t := <-drawn:
 			fmt.Printf("perf: roster_drawn_ms=%.2f\n", ms(t.Sub(t0)))
+			fmt.Printf("perf: main_ms=%.2f\n", ms(tMain.Sub(t0)))
 			fmt.Printf("perf: rss_anon_drawn_mib=%.2f\n", rssAnonMiB())
 			printGoMem("drawn")
 			time.Sleep(2 * time.Second)
