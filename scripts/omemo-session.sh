@@ -10,46 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/goenv.sh
 source scripts/xvfb.sh
-for tool in openbox xdotool jq import prosody zbarimg; do
-  command -v "$tool" >/dev/null || { echo "omemo-session: $tool is not installed (scripts/deps.sh test)" >&2; exit 1; }
-done
-[ -x build/sotto ] || { echo "omemo-session: no build/sotto" >&2; exit 1; }
-go build -o build/sotto-demo ./internal/cmd/demo
+command -v zbarimg >/dev/null || { echo "omemo-session: zbarimg is not installed (scripts/deps.sh test)" >&2; exit 1; }
 shots=${OMEMO_SHOTS:-screenshots/omemo}
-mkdir -p "$shots"
-export LANG=en_US.UTF-8; unset LC_ALL
-tmp=$(mktemp -d)
-demo="" wm=""
-cleanup() {
-  trap - EXIT
-  if [ -n "$demo" ] && kill -0 "$demo" 2>/dev/null; then kill -INT "$demo"; wait "$demo" 2>/dev/null || true; fi
-  if [ -n "$wm" ]; then kill "$wm" 2>/dev/null || true; fi
-  xvfb_stop
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-xvfb_start
-openbox >"$tmp/openbox.log" 2>&1 &
-wm=$!
-sleep 1
-mkdir -p "$tmp/state"
-DEMO_STATE_DIR=$tmp/state build/sotto-demo -pep -second-bob -sotto build/sotto >"$tmp/demo.log" 2>&1 &
-demo=$!
-
-fail() { echo "omemo-session: $*" >&2; tail -30 "$tmp/demo.log" >&2; shot "$shots/failed.png" || true; exit 1; }
-st() { cat "$tmp/state/$1.json" 2>/dev/null || echo '{}'; }
-# wait_for NAME JQ-EXPR SECONDS
-wait_for() {
-  local i
-  for i in $(seq 1 $(($3 * 4))); do
-    if st "$1" | jq -e "$2" >/dev/null 2>&1; then return 0; fi
-    sleep 0.25
-  done
-  fail "$1: timed out waiting for $2"
-}
-pid_of() { pgrep -f -- "build/sotto --profile .*/$1/profile" | head -1; }
-# win NAME TITLE-REGEX: the X window id.
-win() { xdotool search --all --onlyvisible --pid "$(pid_of "$1")" --name "$2" 2>/dev/null | head -1; }
+source scripts/session-lib.sh
+session_start omemo-session "$shots" -pep -second-bob
 # item NAME TITLE-REGEX KIND TEXT [LAYER]: prints "x y" (centre, window pixels).
 item() {
   st "$1" | jq -r --arg re "$2" --arg k "$3" --arg t "$4" --argjson l "${5:-0}" \
@@ -65,7 +29,6 @@ click() {
   sleep 0.2
   xdotool click --repeat "${6:-1}" --delay 120 1
 }
-snap() { sleep "${2:-1}"; shot "$shots/$1.png"; echo "omemo-session: $shots/$1.png"; }
 
 wait_for alice '[.Windows[] | select(.Title|test("^Sotto"))] | length > 0' 60
 wait_for bob '[.Windows[] | select(.Title|test("^Sotto"))] | length > 0' 60

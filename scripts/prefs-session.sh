@@ -15,54 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/goenv.sh
 source scripts/xvfb.sh
-for tool in openbox xdotool jq import prosody; do
-  command -v "$tool" >/dev/null || { echo "prefs-session: $tool is not installed (scripts/deps.sh test)" >&2; exit 1; }
-done
-[ -x build/sotto ] || { echo "prefs-session: no build/sotto" >&2; exit 1; }
-go build -o build/sotto-demo ./internal/cmd/demo
 shots=${PREFS_SHOTS:-screenshots/prefs}
 mkdir -p "$shots"
 rm -f "$shots"/*.png
-export LANG=en_US.UTF-8; unset LC_ALL
-tmp=$(mktemp -d)
-demo="" wm=""
-cleanup() {
-  trap - EXIT
-  if [ -n "$demo" ] && kill -0 "$demo" 2>/dev/null; then kill -INT "$demo"; wait "$demo" 2>/dev/null || true; fi
-  if [ -n "$wm" ]; then kill "$wm" 2>/dev/null || true; fi
-  xvfb_stop
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-xvfb_start
-openbox >"$tmp/openbox.log" 2>&1 &
-wm=$!
-sleep 1
-mkdir -p "$tmp/state"
-DEMO_STATE_DIR=$tmp/state build/sotto-demo -sotto build/sotto >"$tmp/demo.log" 2>&1 &
-demo=$!
-
-fail() { echo "prefs-session: $*" >&2; tail -30 "$tmp/demo.log" >&2; shot "$shots/failed.png" || true; exit 1; }
-st() { cat "$tmp/state/$1.json" 2>/dev/null || echo '{}'; }
-# wait_for NAME JQ-EXPR SECONDS
-wait_for() {
-  local i
-  for i in $(seq 1 $(($3 * 4))); do
-    if st "$1" | jq -e "$2" >/dev/null 2>&1; then return 0; fi
-    sleep 0.25
-  done
-  fail "$1: timed out waiting for $2"
-}
-# The demo's folder: its Sottos are told apart from any other demo's on
-# the machine by their profile paths in it.
-for i in $(seq 1 120); do
-  ddir=$(sed -n 's/.*(folder \(.*\))$/\1/p' "$tmp/demo.log" | head -1)
-  [ -n "$ddir" ] && break
-  sleep 0.25
-done
-[ -n "$ddir" ] || fail "the demo did not start"
-pid_of() { pgrep -f -- "build/sotto --profile $ddir/$1/profile\$" | head -1; }
-win() { xdotool search --all --onlyvisible --pid "$(pid_of "$1")" --name "$2" 2>/dev/null | head -1; }
+source scripts/session-lib.sh
+session_start prefs-session "$shots"
 # at ID X Y: click at window pixels X Y of window ID.
 at() {
   xdotool windowactivate --sync "$1" >/dev/null 2>&1 || true
@@ -83,7 +40,6 @@ click() {
   xy=$(item "$1" "$2" "$3" "$4"); [ -n "$xy" ] || fail "no $3 '$4' in $2 of $1"
   at "$id" $xy
 }
-snap() { sleep "${2:-1}"; shot "$shots/$1.png"; echo "prefs-session: $shots/$1.png"; }
 
 box="Let a new OMEMO device of a contact I have not verified get messages at once"
 help_start="Off (the default): a device a contact adds later gets nothing until you verify it"

@@ -17,46 +17,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/goenv.sh
 source scripts/xvfb.sh
-for tool in openbox xdotool jq import prosody; do
-  command -v "$tool" >/dev/null || { echo "resend-session: $tool is not installed (scripts/deps.sh test)" >&2; exit 1; }
-done
-[ -x build/sotto ] || { echo "resend-session: no build/sotto" >&2; exit 1; }
-go build -o build/sotto-demo ./internal/cmd/demo
 shots=${RESEND_SHOTS:-screenshots/resend}
-mkdir -p "$shots"
-export LANG=en_US.UTF-8; unset LC_ALL
-tmp=$(mktemp -d)
-demo="" wm="" frozen=""
-cleanup() {
-  trap - EXIT
-  if [ -n "$frozen" ]; then kill -CONT "$frozen" 2>/dev/null || true; fi
-  if [ -n "$demo" ] && kill -0 "$demo" 2>/dev/null; then kill -INT "$demo"; wait "$demo" 2>/dev/null || true; fi
-  if [ -n "$wm" ]; then kill "$wm" 2>/dev/null || true; fi
-  xvfb_stop
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-xvfb_start
-openbox >"$tmp/openbox.log" 2>&1 &
-wm=$!
-sleep 1
-mkdir -p "$tmp/state"
-DEMO_STATE_DIR=$tmp/state build/sotto-demo -always alice -sotto build/sotto >"$tmp/demo.log" 2>&1 &
-demo=$!
-
-fail() { echo "resend-session: $*" >&2; tail -30 "$tmp/demo.log" >&2; shot "$shots/failed.png" || true; exit 1; }
-st() { cat "$tmp/state/$1.json" 2>/dev/null || echo '{}'; }
-# wait_for NAME JQ-EXPR SECONDS
-wait_for() {
-  local i
-  for i in $(seq 1 $(($3 * 4))); do
-    if st "$1" | jq -e "$2" >/dev/null 2>&1; then return 0; fi
-    sleep 0.25
-  done
-  fail "$1: timed out waiting for $2"
-}
-pid_of() { pgrep -f -- "build/sotto --profile .*/$1/profile" | head -1; }
-win() { xdotool search --all --onlyvisible --pid "$(pid_of "$1")" --name "$2" 2>/dev/null | head -1; }
+frozen=""
+# bob is thawed on any exit.
+session_on_exit() { if [ -n "$frozen" ]; then kill -CONT "$frozen" 2>/dev/null || true; fi; }
+source scripts/session-lib.sh
+session_start resend-session "$shots" -always alice
 # item NAME TITLE-REGEX KIND TEXT [LAST]: prints "x y" (centre, window
 # pixels) of the first such item, or the lowest on screen with LAST=1.
 item() {
@@ -76,7 +42,6 @@ click() {
 }
 # has_label NAME TEXT: one of its windows has a label with exactly TEXT.
 has_label() { st "$1" | jq -e --arg t "$2" '[.Windows[].Items[] | select(.Kind=="label" and .Text==$t)] | length > 0' >/dev/null; }
-snap() { sleep "${2:-1}"; shot "$shots/$1.png"; echo "resend-session: $shots/$1.png"; }
 
 first="Are you there, Bob? The keys are under the mat."
 second="Ignore that, I am sending it privately later."
