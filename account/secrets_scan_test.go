@@ -120,29 +120,7 @@ func TestSecretsScanAfterPrivateSession(t *testing.T) {
 	// scan returns the needles found in regular files under root written
 	// at or after since.
 	scan := func(root string, since time.Time) []string {
-		var hits []string
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil // vanished or unreadable (another process's file)
-			}
-			fi, err := d.Info()
-			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 || fi.ModTime().Before(since) {
-				return nil
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return nil
-			}
-			scanned++
-			size += len(data)
-			for name, n := range needles {
-				if bytes.Contains(data, n) {
-					hits = append(hits, name+" in "+path)
-				}
-			}
-			return nil
-		})
-		return hits
+		return findNeedles(root, since, needles, &scanned, &size)
 	}
 	// The scanner finds what it looks for.
 	probe := t.TempDir()
@@ -332,28 +310,39 @@ func sessionKeys(t *testing.T, rec []byte) (root, chain []byte) {
 func needleScanner(needles map[string][]byte) (scan func(root string, since time.Time), hits *[]string, scanned *int) {
 	hits, scanned = new([]string), new(int)
 	scan = func(root string, since time.Time) {
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 || fi.ModTime().Before(since) {
-				return nil
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return nil
-			}
-			*scanned++
-			for name, n := range needles {
-				if bytes.Contains(data, n) {
-					*hits = append(*hits, name+" in "+path)
-				}
-			}
-			return nil
-		})
+		var size int
+		*hits = append(*hits, findNeedles(root, since, needles, scanned, &size)...)
 	}
 	return scan, hits, scanned
+}
+
+// findNeedles walks the regular files under root written at or after
+// since (at most 64 MiB each) and returns "<needle> in <path>" for every
+// needle a file holds; it adds to *scanned and *size what it read.
+func findNeedles(root string, since time.Time, needles map[string][]byte, scanned, size *int) []string {
+	var hits []string
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil // vanished or unreadable (another process's file)
+		}
+		fi, err := d.Info()
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 || fi.ModTime().Before(since) {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		*scanned++
+		*size += len(data)
+		for name, n := range needles {
+			if bytes.Contains(data, n) {
+				hits = append(hits, name+" in "+path)
+			}
+		}
+		return nil
+	})
+	return hits
 }
 
 // TestOMEMOVaultScanAcrossRestart: portable mode's store — every secret
