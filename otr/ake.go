@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/dsa" //nolint:staticcheck // OTR v2/v3 mandate DSA-1024.
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -459,7 +458,7 @@ func (c *Conversation) verifySignedBlock(mKey, aesKey, macKey, encSig, mac []byt
 	// key still signed exactly those bytes.
 	m := hmacSHA256(mKey, appendMPI(nil, theirs), appendMPI(nil, ours), pubBytes, appendInt(nil, keyID))
 	c.ops.verify++
-	if !dsa.Verify(&pub.PublicKey, m, r, s) {
+	if !verifyDSA(&pub.PublicKey, m, r, s) {
 		return nil, 0, "bad signature"
 	}
 	return pub, keyID, ""

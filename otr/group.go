@@ -58,5 +58,8 @@ type opCounts struct {
 // data keys count into opCounts.dh, SMP into smpState.exps.
 func modExp(n *int, base, e *big.Int) *big.Int {
 	*n++
+	if montADX && e.Sign() >= 0 {
+		return groupMont().exp(base, e)
+	}
 	return new(big.Int).Exp(base, e, groupP)
 }

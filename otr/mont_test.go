@@ -3,6 +3,7 @@ package otr
 import (
 	"crypto/dsa" //nolint:staticcheck // OTR v2/v3 mandate DSA-1024.
 	"crypto/rand"
+	"fmt"
 	"math/big"
 	"testing"
 )
@@ -84,13 +85,18 @@ func BenchmarkFixedBase(b *testing.B) {
 		}
 	})
 	x := new(big.Int).Add(randBelow(b, 1535), bigTwo)
-	b.Run("mont-mul", func(b *testing.B) {
-		ctx := groupMont()
-		z := ctx.toMont(x)
-		for b.Loop() {
-			ctx.mul(z, z, z)
-		}
-	})
+	for _, adx := range []bool{montADX, false} {
+		b.Run(fmt.Sprintf("mont-mul-adx=%v", adx), func(b *testing.B) {
+			was := montADX
+			defer func() { montADX = was }()
+			montADX = adx
+			ctx := groupMont()
+			z := ctx.toMont(x)
+			for b.Loop() {
+				ctx.mul(z, z, z)
+			}
+		})
+	}
 }
 
 // TestDSASignVerifies: our signatures verify with crypto/dsa, a changed
@@ -118,6 +124,147 @@ func TestDSASignVerifies(t *testing.T) {
 		}
 		if got, want := tab.exp(e), new(big.Int).Exp(key.G, e, key.P); got.Cmp(want) != 0 {
 			t.Fatalf("g^%x mod the DSA p wrong", e)
+		}
+	}
+}
+
+// TestMontMulMatchesBig: the Montgomery product equals x·y·R⁻¹ mod m
+// computed with big.Int, on the assembly path and on the Go loop, for
+// moduli of 1 to 64 words (the assembly takes multiples of four) and
+// operands at the edges: 0, 1, m−1, m−2 and random ones; also with z
+// aliasing x and y. The moduli include all-ones words, where a lost
+// carry shows.
+func TestMontMulMatchesBig(t *testing.T) {
+	adx := montADX
+	t.Cleanup(func() { montADX = adx })
+	var mods []*big.Int
+	for _, n := range []int{1, 2, 3, 4, 5, 8, 12, 16, 17, 24, 32, 48, 64} {
+		bits := 64 * n
+		allOnes := new(big.Int).Sub(new(big.Int).Lsh(bigOne, uint(bits)), bigOne)
+		mods = append(mods, allOnes, new(big.Int).SetBit(randBelow(t, bits), 0, 1).SetBit(allOnes, 0, 1))
+		m := randBelow(t, bits)
+		m.SetBit(m, bits-1, 1).SetBit(m, 0, 1)
+		mods = append(mods, m)
+		if n > 1 {
+			short := randBelow(t, bits-40) // a modulus well below 2^(64n)
+			mods = append(mods, short.SetBit(short, bits-41, 1).SetBit(short, 0, 1))
+		}
+	}
+	mods = append(mods, groupP)
+	for _, m := range mods {
+		ctx := newMont(m)
+		if ctx == nil {
+			t.Fatalf("no context for a %d-bit modulus", m.BitLen())
+		}
+		n := ctx.words()
+		rInv := new(big.Int).ModInverse(new(big.Int).Lsh(bigOne, uint(64*n)), m)
+		vals := []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(m, bigOne), new(big.Int).Sub(m, bigTwo)}
+		for range 6 {
+			vals = append(vals, new(big.Int).Mod(randBelow(t, m.BitLen()), m))
+		}
+		for _, path := range []bool{false, true} {
+			if path && !adx {
+				continue
+			}
+			montADX = path
+			for _, x := range vals {
+				for _, y := range vals {
+					want := new(big.Int).Mul(x, y)
+					want.Mul(want, rInv).Mod(want, m)
+					xw, yw := toWords(x, n), toWords(y, n)
+					z := make([]uint64, n)
+					ctx.mul(z, xw, yw)
+					if got := fromWords(z); got.Cmp(want) != 0 {
+						t.Fatalf("adx=%v, %d-bit m=%x: x·y·R⁻¹ = %x, want %x (x=%x y=%x)", path, m.BitLen(), m, got, want, x, y)
+					}
+					ctx.mul(xw, xw, yw) // z aliases x
+					ctx.mul(yw, toWords(x, n), yw)
+					if fromWords(xw).Cmp(want) != 0 || fromWords(yw).Cmp(want) != 0 {
+						t.Fatalf("adx=%v, %d-bit: wrong with z aliasing an operand", path, m.BitLen())
+					}
+				}
+			}
+		}
+	}
+	if !adx {
+		t.Log("this CPU has no BMI2+ADX: only the Go loop was checked")
+	}
+}
+
+// TestMontExpMatchesBig: exp and exp2 give what big.Int.Exp gives, in the
+// D-H group and modulo a DSA key's p, for edge and random exponents of
+// the lengths the engine uses (160-bit DSA, 320-bit D-H, 1536-bit SMP)
+// and bases at the edges (0, 1, p−1, a base ≥ p).
+func TestMontExpMatchesBig(t *testing.T) {
+	if !montADX {
+		t.Log("no BMI2+ADX: exp and exp2 still run, on the Go loop")
+	}
+	key := testKey(t, 2)
+	for _, m := range []*big.Int{groupP, key.P} {
+		ctx := newMont(m)
+		bases := []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(2), new(big.Int).Sub(m, bigOne),
+			new(big.Int).Add(m, big.NewInt(5)), randBelow(t, m.BitLen()-1)}
+		var es []*big.Int
+		for _, bits := range []int{160, 320, 1536} {
+			es = append(es, edgeExps(bits)...)
+			es = append(es, randBelow(t, bits), randBelow(t, bits/2+1))
+		}
+		for _, b := range bases {
+			for _, e := range es {
+				want := new(big.Int).Exp(b, e, m)
+				if got := ctx.exp(b, e); got.Cmp(want) != 0 {
+					t.Fatalf("%d-bit m: %x^%x = %x, want %x", m.BitLen(), b, e, got, want)
+				}
+			}
+		}
+		for i, b1 := range bases {
+			b2 := bases[(i+3)%len(bases)]
+			for j, e1 := range es {
+				e2 := es[(j*7+1)%len(es)]
+				want := new(big.Int).Exp(b1, e1, m)
+				want.Mul(want, new(big.Int).Exp(b2, e2, m)).Mod(want, m)
+				if got := ctx.exp2(b1, e1, b2, e2); got.Cmp(want) != 0 {
+					t.Fatalf("%d-bit m: %x^%x·%x^%x wrong", m.BitLen(), b1, e1, b2, e2)
+				}
+			}
+		}
+	}
+}
+
+// TestVerifyDSAMatchesCrypto: verifyDSA accepts and refuses exactly what
+// crypto/dsa.Verify does: good signatures, a changed digest, r or s out
+// of range (0, q, negative), s without an inverse, another key.
+func TestVerifyDSAMatchesCrypto(t *testing.T) {
+	key, other := testKey(t, 1), testKey(t, 2)
+	q := key.Q
+	for i := range 40 {
+		h := randBelow(t, 256).FillBytes(make([]byte, 32))
+		r, s, err := key.signDSA(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := append([]byte(nil), h...)
+		bad[i%32] ^= 1
+		cases := []struct {
+			pub  *dsa.PublicKey
+			h    []byte
+			r, s *big.Int
+			want bool
+		}{
+			{&key.PublicKey, h, r, s, true},
+			{&key.PublicKey, bad, r, s, false},
+			{&other.PublicKey, h, r, s, false},
+			{&key.PublicKey, h, new(big.Int), s, false},
+			{&key.PublicKey, h, r, new(big.Int), false},
+			{&key.PublicKey, h, q, s, false},
+			{&key.PublicKey, h, r, new(big.Int).Add(s, q), false},
+			{&key.PublicKey, h, new(big.Int).Neg(r), s, false},
+			{&key.PublicKey, h, new(big.Int).Add(r, bigOne), s, false},
+		}
+		for k, c := range cases {
+			if got, std := verifyDSA(c.pub, c.h, c.r, c.s), dsa.Verify(c.pub, c.h, c.r, c.s); got != c.want || std != c.want {
+				t.Fatalf("signature %d case %d: verifyDSA %v, crypto/dsa %v, want %v", i, k, got, std, c.want)
+			}
 		}
 	}
 }
