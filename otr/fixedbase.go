@@ -56,7 +56,7 @@ func newComb(ctx *montCtx, base *big.Int, l, h, v int) *comb {
 		gen[k] = append([]uint64(nil), cur...)
 		if k+1 < len(gen) {
 			for range b {
-				ctx.mul(cur, cur, cur)
+				ctx.sqr(cur, cur)
 			}
 		}
 	}
@@ -91,7 +91,7 @@ func (cb *comb) exp(e *big.Int) *big.Int {
 	size := 1 << cb.h
 	a := cb.v * cb.b
 	for k := cb.b - 1; k >= 0; k-- {
-		ctx.mul(acc, acc, acc)
+		ctx.sqr(acc, acc)
 		for j := cb.v - 1; j >= 0; j-- {
 			s := 0
 			for i := range cb.h {

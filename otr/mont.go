@@ -121,26 +121,25 @@ func (c *montCtx) mul(z, x, y []uint64) {
 	m := c.m
 	n := len(m)
 	x, y, z = x[:n], y[:n], z[:n]
-	var tBuf [2*maxMontWords + 2]uint64
-	t := tBuf[:2*n+2]
-	var top uint64 // the carry above t[2n-1]
 	if montADX && n%4 == 0 {
-		montMulADX(&t[0], &x[0], &y[0], &m[0], n, c.k0)
-		top = t[2*n]
-	} else {
-		for i := range n {
-			c1 := addMulRow(t[i:i+n], x, y[i])
-			u := t[i] * c.k0
-			c2 := addMulRow(t[i:i+n], m, u)
-			s, k1 := bits.Add64(top, c1, 0)
-			s, k2 := bits.Add64(s, c2, 0)
-			t[n+i] = s
-			top = k1 + k2
-		}
+		montMulADX(&z[0], &x[0], &y[0], &m[0], n, c.k0)
+		return
+	}
+	var tBuf [2 * maxMontWords]uint64
+	t := tBuf[:2*n]
+	var top uint64 // the carry above t[2n-1]
+	for i := range n {
+		c1 := addMulRow(t[i:i+n], x, y[i])
+		u := t[i] * c.k0
+		c2 := addMulRow(t[i:i+n], m, u)
+		s, k1 := bits.Add64(top, c1, 0)
+		s, k2 := bits.Add64(s, c2, 0)
+		t[n+i] = s
+		top = k1 + k2
 	}
 	// The result t[n:2n] (+ top·R) is < 2m: subtract m unless that
 	// borrows, choosing by mask.
-	r := t[n : 2*n]
+	r := t[n:]
 	var dBuf [maxMontWords]uint64
 	d := dBuf[:n]
 	var b uint64
@@ -154,6 +153,16 @@ func (c *montCtx) mul(z, x, y []uint64) {
 	}
 	clear(t)
 	clear(d)
+}
+
+// sqr sets z = x²·R⁻¹ mod m, as mul(z, x, x) does; z may alias x.
+func (c *montCtx) sqr(z, x []uint64) {
+	n := len(c.m)
+	if montADX && n%4 == 0 {
+		montSqrADX(&z[:n][0], &x[:n][0], &c.m[0], n, c.k0)
+		return
+	}
+	c.mul(z, x, x)
 }
 
 // addMulRow sets t += x·y over len(x) words and returns the carry out.

@@ -1,6 +1,7 @@
 package otr
 
 import (
+	"bytes"
 	"crypto/dsa" //nolint:staticcheck // OTR v2/v3 mandate DSA-1024.
 	"crypto/rand"
 	"fmt"
@@ -97,6 +98,13 @@ func BenchmarkFixedBase(b *testing.B) {
 			}
 		})
 	}
+	b.Run("mont-sqr", func(b *testing.B) {
+		ctx := groupMont()
+		z := ctx.toMont(x)
+		for b.Loop() {
+			ctx.sqr(z, z)
+		}
+	})
 }
 
 // TestDSASignVerifies: our signatures verify with crypto/dsa, a changed
@@ -128,7 +136,7 @@ func TestDSASignVerifies(t *testing.T) {
 	}
 }
 
-// TestMontMulMatchesBig: the Montgomery product equals x·y·R⁻¹ mod m
+// TestMontMulMatchesBig: the Montgomery product (and square) equals x·y·R⁻¹ mod m
 // computed with big.Int, on the assembly path and on the Go loop, for
 // moduli of 1 to 64 words (the assembly takes multiples of four) and
 // operands at the edges: 0, 1, m−1, m−2 and random ones; also with z
@@ -176,6 +184,18 @@ func TestMontMulMatchesBig(t *testing.T) {
 					ctx.mul(z, xw, yw)
 					if got := fromWords(z); got.Cmp(want) != 0 {
 						t.Fatalf("adx=%v, %d-bit m=%x: x·y·R⁻¹ = %x, want %x (x=%x y=%x)", path, m.BitLen(), m, got, want, x, y)
+					}
+					if x == y {
+						sq := make([]uint64, n)
+						ctx.sqr(sq, xw)
+						if got := fromWords(sq); got.Cmp(want) != 0 {
+							t.Fatalf("adx=%v, %d-bit m=%x: x²·R⁻¹ = %x, want %x (x=%x)", path, m.BitLen(), m, got, want, x)
+						}
+						ctx.sqr(sq, sq) // z aliases x
+						want2 := new(big.Int).Mul(want, want)
+						if want2.Mul(want2, rInv).Mod(want2, m); fromWords(sq).Cmp(want2) != 0 {
+							t.Fatalf("adx=%v, %d-bit: square wrong with z aliasing x", path, m.BitLen())
+						}
 					}
 					ctx.mul(xw, xw, yw) // z aliases x
 					ctx.mul(yw, toWords(x, n), yw)
@@ -267,4 +287,48 @@ func TestVerifyDSAMatchesCrypto(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzMontMul: for a modulus and operands taken from the input (padded
+// to 4, 16 or 24 words, so the assembly runs where the CPU has it), the
+// product and the square agree with big.Int. Inputs full of 0xff words
+// and long carry runs are where a dropped carry would show.
+func FuzzMontMul(f *testing.F) {
+	f.Add(uint8(0), []byte{0xff, 0xff, 0xff}, []byte{0xff}, []byte{1})
+	f.Add(uint8(1), bytes.Repeat([]byte{0xff}, 128), bytes.Repeat([]byte{0xff}, 127), bytes.Repeat([]byte{0xfe}, 100))
+	f.Add(uint8(2), groupP.Bytes(), bytes.Repeat([]byte{0x80, 0}, 90), []byte{2})
+	f.Fuzz(func(t *testing.T, size uint8, mb, xb, yb []byte) {
+		n := []int{4, 16, 24}[int(size)%3]
+		m := new(big.Int).SetBytes(mb)
+		m.SetBit(m, 0, 1)
+		if m.BitLen() > 64*n || m.BitLen() < 2 {
+			return
+		}
+		ctx := newMont(m)
+		if ctx == nil {
+			t.Fatal("no context for an odd modulus")
+		}
+		// Pad the context to n words (newMont takes the fewest words).
+		if ctx.words() != n {
+			ctx = &montCtx{mod: ctx.mod, m: toWords(m, n), k0: ctx.k0}
+			r := new(big.Int).Lsh(bigOne, uint(64*n))
+			ctx.one = toWords(new(big.Int).Mod(r, m), n)
+			r.Mul(r, r)
+			ctx.rr = toWords(r.Mod(r, m), n)
+		}
+		x := new(big.Int).Mod(new(big.Int).SetBytes(xb), m)
+		y := new(big.Int).Mod(new(big.Int).SetBytes(yb), m)
+		rInv := new(big.Int).ModInverse(new(big.Int).Lsh(bigOne, uint(64*n)), m)
+		z := make([]uint64, n)
+		ctx.mul(z, toWords(x, n), toWords(y, n))
+		want := new(big.Int).Mul(x, y)
+		if want.Mul(want, rInv).Mod(want, m); fromWords(z).Cmp(want) != 0 {
+			t.Fatalf("n=%d m=%x: x·y·R⁻¹ = %x, want %x", n, m, fromWords(z), want)
+		}
+		ctx.sqr(z, toWords(x, n))
+		want.Mul(x, x).Mul(want, rInv).Mod(want, m)
+		if fromWords(z).Cmp(want) != 0 {
+			t.Fatalf("n=%d m=%x: x²·R⁻¹ = %x, want %x", n, m, fromWords(z), want)
+		}
+	})
 }

@@ -43,7 +43,7 @@ func (c *montCtx) exp(base, e *big.Int) *big.Int {
 	copy(acc, c.one)
 	for pos := (64*len(ew)+w-1)/w*w - w; pos >= 0; pos -= w {
 		for range w {
-			c.mul(acc, acc, acc)
+			c.sqr(acc, acc)
 		}
 		d := windowAt(ew, pos, w)
 		c.mul(acc, acc, tab[d*n:(d+1)*n])
@@ -86,8 +86,8 @@ func (c *montCtx) exp2(b1, e1, b2, e2 *big.Int) *big.Int {
 	acc := accBuf[:n]
 	copy(acc, c.one)
 	for pos := 64*words - w; pos >= 0; pos -= w {
-		c.mul(acc, acc, acc)
-		c.mul(acc, acc, acc)
+		c.sqr(acc, acc)
+		c.sqr(acc, acc)
 		c.mul(acc, acc, at(windowAt(ew1, pos, w), windowAt(ew2, pos, w)))
 	}
 	r := c.fromMont(acc)
