@@ -332,3 +332,44 @@ func FuzzMontMul(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMontExp: a variable-base power (1536-bit and 320-bit
+// exponents) and a DSA verification, ours against math/big and
+// crypto/dsa.
+func BenchmarkMontExp(b *testing.B) {
+	base := new(big.Int).Add(randBelow(b, 1535), bigTwo)
+	ctx := groupMont()
+	for _, bits := range []int{320, 1536} {
+		e := randBelow(b, bits)
+		b.Run(fmt.Sprintf("exp%d-ours", bits), func(b *testing.B) {
+			for b.Loop() {
+				ctx.exp(base, e)
+			}
+		})
+		b.Run(fmt.Sprintf("exp%d-bigExp", bits), func(b *testing.B) {
+			for b.Loop() {
+				new(big.Int).Exp(base, e, groupP)
+			}
+		})
+	}
+	key := testKey(b, 1)
+	h := randBelow(b, 256).FillBytes(make([]byte, 32))
+	r, s, err := key.signDSA(h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("dsa-verify-ours", func(b *testing.B) {
+		for b.Loop() {
+			if !verifyDSA(&key.PublicKey, h, r, s) {
+				b.Fatal("no")
+			}
+		}
+	})
+	b.Run("dsa-verify-crypto", func(b *testing.B) {
+		for b.Loop() {
+			if !dsa.Verify(&key.PublicKey, h, r, s) {
+				b.Fatal("no")
+			}
+		}
+	})
+}

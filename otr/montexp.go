@@ -1,12 +1,12 @@
 package otr
 
 // Variable-base powers on the Montgomery product of mont.go, used where
-// that product runs in assembly (montADX): there it is about twice as fast
-// as math/big's (775 against 1,735 ns for the Go loop per 1536-bit
-// product; BenchmarkFixedBase), so the powers big.Int.Exp used to do go
-// faster here, and a product of two powers can share its squarings
-// (Straus's simultaneous exponentiation), which with the Go loop did not
-// pay (see mont.go).
+// that product runs in assembly (montADX, else big.Int.Exp and
+// crypto/dsa do the work): the D-H secret g^xy, the SMP's powers of
+// other bases, and DSA verification, where g^u1·y^u2 shares its
+// squarings (Straus's simultaneous exponentiation in 2-bit windows: one
+// squaring per bit for both powers). With the Go loop that did not pay
+// (see mont.go); with the assembly product it does.
 //
 // Timing: like big.Int.Exp, both walk the exponent in fixed windows and
 // multiply once per window whatever its digits, so the sequence of
