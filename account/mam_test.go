@@ -52,10 +52,11 @@ func TestOMEMOMAMCatchUp(t *testing.T) {
 	srv := omemoServer(t)
 	aj, apw := srv.AddUser(t, "alice")
 	bj, bpw := srv.AddUser(t, "bob")
-	// b2 comes after alice saw bob's first list: trusted at once by the
-	// Preferences choice (TestOMEMONewDevicesHeld has the default).
+	// b2 comes after alice and b1 saw bob's first list: trusted at once
+	// by the Preferences choice on both (TestOMEMONewDevicesHeld and
+	// TestOMEMOOwnNewDeviceHeld have the default).
 	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always, trustNew: true})
-	b1 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always})
+	b1 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always, trustNew: true})
 	befriend(t, a.peer, b1.peer)
 	b2 := startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always})
 	ids := map[*device]uint32{a: a.ownID(), b1: b1.ownID(), b2: b2.ownID()}

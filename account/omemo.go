@@ -317,7 +317,7 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 	o := c.om()
 	o.fresh[owner] = true
 	prev, had := o.lists[owner]
-	if owner != c.account() && len(prev.Devices) > 0 {
+	if len(prev.Devices) > 0 {
 		c.omemoHoldNew(owner, prev, l)
 	}
 	o.lists[owner] = l
@@ -352,14 +352,20 @@ func (c *client) omemoListSeen(owner string, l omemo.DeviceList) {
 	}
 }
 
-// omemoHoldNew applies the rule for devices a contact adds after the
-// first list we saw of it (that first list is taken as it is, as OTR's
-// first key is): no blind trust. Such a device gets no messages until the
-// user verifies or accepts it (SetOMEMOTrust), unless Preferences say to
-// trust new devices of unverified contacts; a new device of a contact
-// with a verified device always waits.
+// omemoHoldNew applies the rule for devices a contact, or our own
+// account, adds after the first list we saw of it (that first list is
+// taken as it is, as OTR's first key is): no blind trust. Such a device
+// gets no messages until the user verifies or accepts it (SetOMEMOTrust),
+// unless Preferences say to trust new devices of unverified contacts; a
+// new device of a contact with a verified device always waits. Our own
+// account is held to the same rule: someone who learnt the password could
+// otherwise add a device and receive a copy of everything sent from here.
 func (c *client) omemoHoldNew(owner string, prev, l omemo.DeviceList) {
 	o := c.om()
+	if o.st == nil {
+		return
+	}
+	own := owner == c.account()
 	verified := false
 	for _, d := range o.st.Devices(owner) {
 		verified = verified || d.Trust == omemo.Verified
@@ -369,12 +375,20 @@ func (c *client) omemoHoldNew(owner string, prev, l omemo.DeviceList) {
 	}
 	for _, id := range l.Devices {
 		a := omemo.Address{JID: owner, Device: id}
-		if slices.Contains(prev.Devices, id) || o.held[a.String()] {
+		if slices.Contains(prev.Devices, id) || o.held[a.String()] || own && id == o.st.DeviceID() {
 			continue
 		}
 		o.held[a.String()] = true
-		c.notice(Conversation{Account: c.account(), Peer: owner}, owner+" has a new OMEMO device ("+
-			strconv.FormatUint(uint64(id), 10)+"); it gets none of your messages until you verify it "+
+		n := strconv.FormatUint(uint64(id), 10)
+		if own {
+			c.notice(Conversation{Account: c.account()}, "your account has a new OMEMO device ("+n+"); "+
+				"it gets no copies of the messages you send from here until you verify it (compare its "+
+				"fingerprint in the Fingerprints window) or accept it there unverified. If you did not add "+
+				"a device, distrust it there and change your password")
+			continue
+		}
+		c.notice(Conversation{Account: c.account(), Peer: owner}, owner+" has a new OMEMO device ("+n+
+			"); it gets none of your messages until you verify it "+
 			"(compare its fingerprint in the Fingerprints window) or accept it there unverified")
 	}
 }

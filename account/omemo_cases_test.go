@@ -590,3 +590,55 @@ func TestOMEMONewDevicesHeld(t *testing.T) {
 		t.Fatalf("conversation %+v with devices not verified", s)
 	}
 }
+
+// TestOMEMOOwnNewDeviceHeld: a device our own account adds after the
+// first list this device saw gets no copies of what is sent from here
+// until it is accepted or verified (someone with the password could
+// otherwise add one and read along); the new device itself takes the
+// list it first sees as it is. Alice's a1 is told in plain words.
+func TestOMEMOOwnNewDeviceHeld(t *testing.T) {
+	srv, a1, _, aj, bj, apw, _ := omemoPair(t, deviceOpts{}, deviceOpts{})
+	ctx := ctxT(t)
+	sendOK(t, a1, bj, "before a2 "+randomID())
+	mk := a1.rec.mark()
+	a2 := startDevice(t, srv, aj, apw, "a2", deviceOpts{})
+	id1, id2 := a1.ownID(), a2.ownID()
+	a1.knows(aj, id1, id2)
+	a1.until("a session with a2", func() bool {
+		devs, _ := a1.m.OMEMODevices(context.Background(), aj, aj)
+		return slices.ContainsFunc(devs, func(x OMEMODevice) bool { return x.Device == id2 && x.HasSession })
+	})
+	if !a1.held(aj, id2) {
+		t.Fatal("a new device of our own account is not held")
+	}
+	a1.waitFor(mk, "the line about our new device", func(e Event) bool {
+		n, ok := e.(Notice)
+		return ok && n.Conv.Peer == "" && strings.Contains(n.Text, "your account has a new OMEMO device ("+
+			strconv.FormatUint(uint64(id2), 10)+")")
+	})
+	a2.knows(aj, id1, id2)
+	if a2.held(aj, id1) {
+		t.Fatal("the new device holds the devices of the first list it saw")
+	}
+	body := "while a2 is held " + randomID()
+	sendOK(t, a1, bj, body)
+	if got := a1.lastRecipients(); slices.Contains(got, id2) {
+		t.Fatalf("%q went to the held own device: %v", body, got)
+	}
+	var fp string
+	devs, _ := a1.m.OMEMODevices(ctx, aj, aj)
+	for _, d := range devs {
+		if d.Device == id2 {
+			fp = d.Fingerprint
+		}
+	}
+	if err := a1.m.SetOMEMOTrust(ctx, aj, aj, id2, fp, OMEMOUndecided); err != nil {
+		t.Fatal(err)
+	}
+	body = "after a2 was accepted " + randomID()
+	sendOK(t, a1, bj, body)
+	if got := a1.lastRecipients(); !slices.Contains(got, id2) {
+		t.Fatalf("%q did not go to the accepted own device: %v", body, got)
+	}
+	a2.waitFor(0, body, carbonLine(bj, body))
+}

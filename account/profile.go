@@ -37,10 +37,11 @@ type Prefs struct {
 	// NoTypingOrReceipts: send no typing notifications (XEP-0085) and no
 	// delivery receipts (XEP-0184), and ask for none.
 	NoTypingOrReceipts bool `json:",omitempty"`
-	// OMEMOTrustNewDevices: a device a contact adds later gets messages
-	// at once, if none of the contact's devices is verified. Off: no
-	// blind trust, it waits until the user verifies (or accepts) it. A
-	// new device of a contact with a verified device always waits.
+	// OMEMOTrustNewDevices: a device a contact (or our own account)
+	// adds later gets messages at once, if none of that account's
+	// devices is verified. Off: no blind trust, it waits until the user
+	// verifies (or accepts) it. A new device of an account with a
+	// verified device always waits.
 	OMEMOTrustNewDevices bool `json:",omitempty"`
 }
 

@@ -41,7 +41,7 @@ click() {
   at "$id" $xy
 }
 
-box="Let a new OMEMO device of a contact I have not verified get messages at once"
+box="Let a new OMEMO device of a contact I have not verified, or of my own account, get messages at once"
 help_start="Off (the default): a device a contact adds later gets nothing until you verify it"
 prefs_title='Preferences$'
 roster_title='@localhost$' # the roster window: "Sotto — alice@localhost"

@@ -106,7 +106,7 @@ func newPrefsWindow(u *UI) *prefsWindow {
 	p.signals.SetChecked(!u.prefs.NoTypingOrReceipts)
 	p.version = widget.NewCheck("Tell other clients which version of Sotto you use", nil)
 	p.version.SetChecked(!u.prefs.HideVersion)
-	p.trustNew = widget.NewCheck("Let a new OMEMO device of a contact I have not verified get messages at once", nil)
+	p.trustNew = widget.NewCheck("Let a new OMEMO device of a contact I have not verified, or of my own account, get messages at once", nil)
 	p.trustNew.SetChecked(u.prefs.OMEMOTrustNewDevices)
 	p.theme = widget.NewRadioGroup(themeNames, nil)
 	p.theme.Horizontal = true
