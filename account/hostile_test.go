@@ -45,7 +45,7 @@ type rawClient struct {
 }
 
 // loginRaw logs user in on resource res (TLS, SCRAM, our own bind).
-func loginRaw(t *testing.T, srv *testbed.Server, user, pw, res string) *rawClient {
+func loginRaw(t *testing.T, srv testbed.XMPP, user, pw, res string) *rawClient {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", srv.Addr(), 5*time.Second)
 	if err != nil {

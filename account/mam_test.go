@@ -15,6 +15,7 @@ import (
 	"mellium.im/xmpp/ping"
 
 	"github.com/sotto-im/sotto/account/internal/wire"
+	"github.com/sotto-im/sotto/internal/testbed"
 )
 
 // archiveMark waits until d has an archive mark other than not (its
@@ -159,8 +160,16 @@ func containsID(ids []uint32, id uint32) bool {
 // TestMAMCatchUpPlainAndOTR: plain lines (the contact's and ours from
 // another client) come back Not private; archived OTR data is neither
 // shown nor answered: one plain line says a private message came.
-func TestMAMCatchUpPlainAndOTR(t *testing.T) {
-	srv := omemoServer(t)
+func TestMAMCatchUpPlainAndOTR(t *testing.T) { forEachMAMServer(t, mamCatchUpPlainAndOTR) }
+
+// forEachMAMServer runs body against Prosody with mod_mam and against
+// the shared ejabberd (mod_mam, everything archived).
+func forEachMAMServer(t *testing.T, body func(t *testing.T, srv testbed.XMPP)) {
+	t.Run("prosody", func(t *testing.T) { body(t, omemoServer(t)) })
+	t.Run("ejabberd", func(t *testing.T) { body(t, testbed.SharedEjabberd(t)) })
+}
+
+func mamCatchUpPlainAndOTR(t *testing.T, srv testbed.XMPP) {
 	aj, apw := srv.AddUser(t, "alice")
 	bj, bpw := srv.AddUser(t, "bob")
 	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{})
@@ -293,8 +302,9 @@ func withMAMPages(page, max int) Option {
 // TestMAMCatchUpPagedAndBounded: the archive is read page by page, at
 // most mamMax a sign-in, then a line says more wait; the next sign-in
 // goes on from there.
-func TestMAMCatchUpPagedAndBounded(t *testing.T) {
-	srv := omemoServer(t)
+func TestMAMCatchUpPagedAndBounded(t *testing.T) { forEachMAMServer(t, mamCatchUpPagedAndBounded) }
+
+func mamCatchUpPagedAndBounded(t *testing.T, srv testbed.XMPP) {
 	aj, apw := srv.AddUser(t, "alice")
 	bj, bpw := srv.AddUser(t, "bob")
 	small := deviceOpts{extra: []Option{withMAMPages(2, 3)}}

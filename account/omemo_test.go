@@ -48,7 +48,7 @@ type deviceOpts struct {
 // startDevice runs a Manager for jid (registered already) on resource
 // res and connects it. A profile that has the account already (a
 // restart) is used as it is.
-func startDevice(t *testing.T, srv *testbed.Server, jid, pw, res string, do deviceOpts) *device {
+func startDevice(t *testing.T, srv testbed.XMPP, jid, pw, res string, do deviceOpts) *device {
 	t.Helper()
 	if do.dir == "" {
 		do.dir = t.TempDir()

@@ -111,6 +111,8 @@ modules:
   mod_blocking: {}
   mod_privacy: {}
   mod_version: {}
+  mod_mam:
+    default: always
 `
 
 // ejabberdLoggerConfig defines ejabberd's file log handler before

@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"testing"
 )
@@ -18,6 +19,8 @@ type XMPP interface {
 	Domain() string
 	CertPEM() []byte
 	CertPool() *x509.CertPool
+	// TLSConfig trusts the server's certificate for its domain.
+	TLSConfig() *tls.Config
 	// StanzaLog holds every stanza the server received or sent so far,
 	// as the server itself logged it.
 	StanzaLog() string
