@@ -82,6 +82,8 @@ type mamState struct {
 	savedAt time.Time
 	seen    map[string]struct{}
 	otrSaid map[string]bool // contacts whose unreadable OTR was reported
+	// taking: an archived message is going through the receive path.
+	taking bool
 }
 
 // mamSessionStarted: a fresh session; ask whether the server archives.
@@ -152,6 +154,7 @@ func (c *client) mamFin(id string, q *wire.IQ) {
 		return
 	}
 	c.mam.query = ""
+	c.omemoArchivedSaved() // the page's OMEMO lines, whatever the answer
 	acct := Conversation{Account: c.account()}
 	if q == nil {
 		return // the link is gone; the next sign-in starts from the mark
@@ -199,9 +202,10 @@ func (c *client) mamFin(id string, q *wire.IQ) {
 	}
 }
 
-// mamSave writes the mark if it moved.
+// mamSave writes the mark if it moved, never before the OMEMO state of
+// the lines it moved past.
 func (c *client) mamSave() {
-	if !c.mam.dirty {
+	if !c.mam.dirty || !c.omemoArchivedSaved() {
 		return
 	}
 	if err := c.m.profile.SetArchiveMark(c.account(), c.mam.mark); err == nil {
@@ -345,7 +349,9 @@ func (c *client) mamTake(fwd *wire.Message, archiveID string, at int64) {
 			c.notice(conv, "a message that came while you were offline could not be decrypted: "+c.om().why)
 			return
 		}
+		c.mam.taking = true
 		c.omemoIncoming(fwd, contact, sender, id, at, sent)
+		c.mam.taking = false
 		return
 	}
 	if fwd.Body == nil {

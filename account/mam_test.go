@@ -7,6 +7,7 @@ package account
 import (
 	"encoding/xml"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -461,4 +462,71 @@ func TestPipeArchiveChecks(t *testing.T) {
 			t.Fatalf("the client answered archived OTR: %s", s)
 		}
 	}
+}
+
+// TestOMEMOMAMCatchUpSavesPerPage: a catch-up writes the OMEMO state once
+// per page of the archive, not once per line (each save writes and syncs
+// the whole state), and still before the archive mark moves: after a
+// restart nothing is read twice and the session goes on.
+func TestOMEMOMAMCatchUpSavesPerPage(t *testing.T) {
+	srv := omemoServer(t)
+	aj, apw := srv.AddUser(t, "alice")
+	bj, bpw := srv.AddUser(t, "bob")
+	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always, trustNew: true})
+	b1 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always, trustNew: true})
+	befriend(t, a.peer, b1.peer)
+	b2 := startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always})
+	a.knows(bj, b1.ownID(), b2.ownID())
+	hello := "hello " + randomID()
+	sendOK(t, a, bj, hello)
+	b2.waitFor(0, hello, omemoLine(aj, hello))
+	b2.stop()
+	mk, _ := b2.profile.ArchiveMark(bj)
+	const n = 20
+	var missed []string
+	for i := range n {
+		body := "missed " + strconv.Itoa(i) + " " + randomID()
+		sendOK(t, a, bj, body)
+		b1.waitFor(0, body, omemoLine(aj, body)) // read live by b1: nothing in offline storage
+		missed = append(missed, body)
+	}
+	saves := func(d *device) int {
+		var got int
+		if err := d.m.omemoCall(ctxT(t), bj, func(c *client, o *omemoAccount) error { got = o.saves; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	restart := func() {
+		b2 = startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always, dir: b2.profile.Dir, secrets: b2.secrets})
+	}
+	restart()
+	mk = b2.archiveMark(mk, true)
+	live := "live " + randomID()
+	sendOK(t, a, bj, live)
+	b2.waitFor(0, live, omemoLine(aj, live)) // sentinel: the catch-up was handled
+	for _, body := range missed {
+		if c := b2.count(0, omemoLine(aj, body)); c != 1 {
+			t.Fatalf("%q shown %d times", body, c)
+		}
+	}
+	// The sign-in itself saves a few times (bundle, lists, the live line);
+	// one save per archived line would be at least n.
+	if s := saves(b2); s >= n/2 {
+		t.Fatalf("%d saves of the OMEMO state for a catch-up of %d lines in one page", s, n)
+	} else {
+		t.Logf("%d saves of the OMEMO state for a sign-in with %d archived lines", s, n)
+	}
+	b2.stop()
+	restart()
+	b2.archiveMark("", true)
+	again := "after the restart " + randomID()
+	sendOK(t, a, bj, again)
+	b2.waitFor(0, again, omemoLine(aj, again))
+	for _, body := range append(missed, live) {
+		if c := b2.count(0, omemoLine(aj, body)); c != 0 {
+			t.Fatalf("%q read again after the restart", body)
+		}
+	}
+	b2.never(0, "an undecryptable notice", undecryptable)
 }

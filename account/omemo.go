@@ -67,6 +67,10 @@ type omemoAccount struct {
 	// after their first list and get no messages until the user verifies
 	// or accepts them (omemoHoldNew).
 	held map[string]bool
+	// unsaved: lines from the server's archive were decrypted since the
+	// last save (omemoArchivedSaved); saves counts the saves (tests).
+	unsaved bool
+	saves   int
 }
 
 func (c *client) om() *omemoAccount {
@@ -172,7 +176,8 @@ func (c *client) omemoWhenReady(f func()) {
 	}
 }
 
-// omemoSave writes the state; every caller saves before it sends or shows.
+// omemoSave writes the state; every caller saves before it sends or shows,
+// but for lines from the server's archive (omemoArchivedSaved).
 func (c *client) omemoSave() error {
 	o := c.om()
 	if o.phase != omemoReady {
@@ -192,7 +197,32 @@ func (c *client) omemoSave() error {
 		held = append(held, a)
 	}
 	slices.Sort(held)
-	return saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists, off, held)
+	if err := saveOMEMO(omemoStatePath(c.m.profile.Dir, c.account()), o.key, o.st, lists, off, held); err != nil {
+		return err
+	}
+	o.unsaved = false
+	o.saves++
+	return nil
+}
+
+// omemoArchivedSaved writes the state if lines from the server's archive
+// were decrypted since the last save, and reports whether the state on
+// disk is now up to date. A catch-up saves once per page, here, before
+// the archive mark moves past the page (mamSave), and not once per line:
+// each save writes and syncs the whole state, and a catch-up of 1,000
+// lines did that 1,000 times. If Sotto stops before this save, the mark
+// has not moved either: the same lines are read again at the next
+// sign-in, from the state they were first decrypted with.
+func (c *client) omemoArchivedSaved() bool {
+	if !c.omemoOn() || !c.om().unsaved {
+		return true
+	}
+	if err := c.omemoSave(); err != nil {
+		c.notice(Conversation{Account: c.account()}, "the OMEMO state could not be saved: "+plainErr(err)+
+			"; the messages read from the server's archive will be read again at the next sign-in")
+		return false
+	}
+	return true
 }
 
 // omemoPublishOwn publishes our bundle, then adds this device to our
@@ -862,7 +892,9 @@ func (c *client) omemoIncoming(m *wire.Message, contact, sender, id string, at i
 		c.notice(conv, cannot+" ("+plainErr(err)+")")
 		return false
 	}
-	if err := c.omemoSave(); err != nil {
+	if c.mam.taking {
+		o.unsaved = true // saved with the page (omemoArchivedSaved)
+	} else if err := c.omemoSave(); err != nil {
 		c.notice(conv, cannot+": "+plainErr(err))
 		return false
 	}
