@@ -31,6 +31,9 @@ func runBare(args []string) error {
 	if v, err := strconv.ParseInt(os.Getenv("PERFAPP_T0"), 10, 64); err == nil {
 		t0 = time.Unix(0, v)
 	}
+	if err := startProfile("PERFAPP_BARE_CPUPROFILE"); err != nil { // as the app's, to its first frame
+		return err
+	}
 	fs := flag.NewFlagSet("bare", flag.ContinueOnError)
 	contacts := fs.Int("contacts", 2000, "rows")
 	if err := fs.Parse(args); err != nil {
@@ -48,7 +51,7 @@ func runBare(args []string) error {
 	var once sync.Once
 	drawn := make(chan time.Time, 1)
 	mark := canvas.NewRaster(func(int, int) image.Image {
-		once.Do(func() { drawn <- time.Now() })
+		once.Do(func() { t := time.Now(); noteFirstFrameCPU(); drawn <- t })
 		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
 	})
 	mark.Resize(fyne.NewSize(1, 1))
@@ -61,8 +64,10 @@ func runBare(args []string) error {
 		var err error
 		select {
 		case t := <-drawn:
+			stopProfile()
 			fmt.Printf("perf: roster_drawn_ms=%.2f\n", ms(t.Sub(t0)))
 			fmt.Printf("perf: main_ms=%.2f\n", ms(tMain.Sub(t0)))
+			printFirstFrameCPU()
 			fmt.Printf("perf: rss_anon_drawn_mib=%.2f\n", rssAnonMiB())
 			printGoMem("drawn")
 			time.Sleep(2 * time.Second)
