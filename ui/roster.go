@@ -58,9 +58,9 @@ type rosterWindow struct {
 	renameDlg *renameDialog              // the last rename dialog (tests)
 }
 
-func newRosterWindow(u *UI) *rosterWindow {
-	r := &rosterWindow{u: u, acctRows: map[string]*acctRow{}, byAcct: map[string][]rosterEntry{}}
-	r.win = u.app.NewWindow("Sotto")
+// newRosterWindow builds the roster window in win (New makes it).
+func newRosterWindow(u *UI, win fyne.Window) *rosterWindow {
+	r := &rosterWindow{u: u, win: win, acctRows: map[string]*acctRow{}, byAcct: map[string][]rosterEntry{}}
 	r.accounts = container.NewVBox()
 	r.requests = container.NewVBox()
 	r.notice = wrapLabel("")

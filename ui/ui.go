@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/sotto-im/sotto/account"
 )
@@ -107,8 +108,29 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	a.Lifecycle().SetOnEnteredForeground(u.enteredForeground)
 	a.Lifecycle().SetOnExitedForeground(func() { u.foreground = false })
 	u.chats = newChatWindow(u)
-	u.roster = newRosterWindow(u)
+	fonts := loadFonts()
+	win := a.NewWindow("Sotto") // the driver's first window: GLFW starts, meanwhile the fonts load
+	<-fonts                     // before any text is measured here: font faces are not safe for concurrent use
+	u.roster = newRosterWindow(u, win)
 	return u
+}
+
+// loadFonts loads, on another goroutine, the theme's font faces the
+// roster window's first frame uses (regular and bold, and the system
+// fallback fonts Fyne looks up with them), so that they are parsed while
+// the Fyne goroutine waits for GLFW's initialisation rather than after it
+// (about 20–30 ms of a cold start, issue 17). The channel is closed when
+// they are loaded. The caller must not measure or draw text before that.
+func loadFonts() <-chan struct{} {
+	done := make(chan struct{})
+	size := theme.TextSize()
+	go func() {
+		defer close(done)
+		for _, st := range []fyne.TextStyle{{}, {Bold: true}} {
+			fyne.MeasureText("Sotto", size, st)
+		}
+	}()
+	return done
 }
 
 // Start shows the first-run wizard when there is no account, the roster

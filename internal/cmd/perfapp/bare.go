@@ -31,13 +31,19 @@ func runBare(args []string) error {
 	if v, err := strconv.ParseInt(os.Getenv("PERFAPP_T0"), 10, 64); err == nil {
 		t0 = time.Unix(0, v)
 	}
+	if err := startProfile("PERFAPP_BARE_CPUPROFILE"); err != nil { // as the app's, to its first frame
+		return err
+	}
 	fs := flag.NewFlagSet("bare", flag.ContinueOnError)
 	contacts := fs.Int("contacts", 2000, "rows")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tApp := time.Now()
 	a := app.NewWithID(appID + ".bare")
-	w := a.NewWindow("Bare")
+	tWin := time.Now()
+	w := a.NewWindow("Bare") // GLFW's initialisation
+	tContent := time.Now()
 	names := make([]string, *contacts)
 	for i := range names {
 		names[i] = fmt.Sprintf("User %04d", i)
@@ -48,7 +54,7 @@ func runBare(args []string) error {
 	var once sync.Once
 	drawn := make(chan time.Time, 1)
 	mark := canvas.NewRaster(func(int, int) image.Image {
-		once.Do(func() { drawn <- time.Now() })
+		once.Do(func() { t := time.Now(); noteFirstFrameCPU(); drawn <- t })
 		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
 	})
 	mark.Resize(fyne.NewSize(1, 1))
@@ -57,12 +63,22 @@ func runBare(args []string) error {
 	w.SetContent(list)
 	w.Canvas().Overlays().Add(ov)
 	w.Resize(fyne.NewSize(360, 640)) // Sotto's roster window's default
+	tShow := time.Now()
 	go func() {
 		var err error
 		select {
 		case t := <-drawn:
+			stopProfile()
 			fmt.Printf("perf: roster_drawn_ms=%.2f\n", ms(t.Sub(t0)))
 			fmt.Printf("perf: main_ms=%.2f\n", ms(tMain.Sub(t0)))
+			// Where the time before the first frame goes: exec → main,
+			// → app.New, → NewWindow, → the list built and set
+			// (SetContent measures it), → Show, which paints the frame.
+			fmt.Printf("perf: app_new_ms=%.2f\n", ms(tApp.Sub(t0)))
+			fmt.Printf("perf: window_new_ms=%.2f\n", ms(tWin.Sub(t0)))
+			fmt.Printf("perf: content_ms=%.2f\n", ms(tContent.Sub(t0)))
+			fmt.Printf("perf: show_ms=%.2f\n", ms(tShow.Sub(t0)))
+			printFirstFrameCPU()
 			fmt.Printf("perf: rss_anon_drawn_mib=%.2f\n", rssAnonMiB())
 			printGoMem("drawn")
 			time.Sleep(2 * time.Second)

@@ -14,6 +14,14 @@
 // run ("perfapp app", see app.go) that builds the UI exactly as main.go
 // does, with the real account.Manager, and reports what it measured on
 // stdout. The first run warms the OS and font caches and is not counted.
+// Each child starts once the server has been idle for 300 ms (an app
+// run leaves Prosody busy for about half a second of CPU).
+//
+// PERFAPP_AB="K=V ..." adds a third child per round, "app A": the app
+// with those variables in its environment (PERFAPP_STARTGOGC=50, say),
+// before the app and the bare one; its medians are the PERFAPP_A line.
+// PERFAPP_CPUPROFILE and PERFAPP_BARE_CPUPROFILE write each child's
+// start-up CPU profile ("%p" in the name becomes its process id).
 // The child keeps the account password in memory (given on stdin), not
 // in the OS keyring; a keyring read costs about 8 ms (see FACTS.md).
 package main
@@ -115,12 +123,24 @@ func run(contacts, runs int) error {
 			return err
 		}
 	}
-	var results, bare []map[string]float64
+	var results, bare, resA []map[string]float64
+	modes := []string{"app", "bare"}
+	if os.Getenv("PERFAPP_AB") != "" {
+		modes = []string{"appA", "app", "bare"}
+	}
 	firstLogin := -1.0
 	failed := 0
 	for i := 0; i <= runs; i++ {
-		for _, mode := range []string{"app", "bare"} {
+		for _, mode := range modes {
+			// Each child starts with the server idle: an app run's sign-in,
+			// reconnect and quit leave Prosody busy for a while (presence
+			// for 2,000 contacts), and that would slow whichever child
+			// came next (in this loop, always the bare app).
+			busy, waited := waitServerQuiet(srv.PID())
 			r, err := runChild(mode, dir, profile, jid, pw, contacts)
+			if r != nil {
+				r["server_busy_ms"], r["quiet_wait_ms"] = ms(busy), ms(waited)
+			}
 			if err != nil {
 				// A run that hangs or fails is reported and retried once,
 				// so that one flake does not lose the whole measurement;
@@ -132,12 +152,17 @@ func run(contacts, runs int) error {
 				}
 			}
 			if i == 0 {
+				if mode == "appA" {
+					continue
+				}
 				if mode == "app" {
 					firstLogin = r["login_drawn_ms"]
 				}
 				continue // warm-up
 			}
-			if mode == "bare" {
+			if mode == "appA" {
+				resA = append(resA, r)
+			} else if mode == "bare" {
 				bare = append(bare, r)
 			} else {
 				results = append(results, r)
@@ -146,6 +171,9 @@ func run(contacts, runs int) error {
 		}
 	}
 	fmt.Printf("PERFAPP contacts=%d runs=%d failed_runs=%d first_login_drawn_ms=%.2f %s\n", contacts, runs, failed, firstLogin, format(medians(results)))
+	if len(resA) > 0 {
+		fmt.Printf("PERFAPP_A %s\n", format(medians(resA)))
+	}
 	fmt.Printf("PERFAPP_BARE contacts=%d runs=%d %s\n", contacts, runs, format(medians(bare)))
 	return nil
 }
@@ -183,9 +211,15 @@ func runChild(mode, dir, profile, jid, pw string, contacts int) (map[string]floa
 	if mode == "bare" {
 		args = []string{"bare", "-contacts", strconv.Itoa(contacts)}
 	}
+	if mode == "appA" {
+		args[0] = "app"
+	}
 	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share"))
+	if mode == "appA" {
+		cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("PERFAPP_AB"))...)
+	}
 	cmd.Stdin = strings.NewReader(pw)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -288,4 +322,57 @@ func certPin(pemBytes []byte) (string, error) {
 		return "", err
 	}
 	return account.CertFingerprint(b.Bytes), nil
+}
+
+// waitServerQuiet waits (at most 10 s) until the process pid has used no
+// CPU for 300 ms, and returns the CPU time it used meanwhile and how long
+// that took.
+func waitServerQuiet(pid int) (busy, waited time.Duration) {
+	start := time.Now()
+	first, ok := procCPU(pid)
+	if !ok {
+		return 0, 0
+	}
+	last, still := first, 0
+	for still < 3 && time.Since(start) < 10*time.Second {
+		time.Sleep(100 * time.Millisecond)
+		now, ok := procCPU(pid)
+		if !ok {
+			break
+		}
+		if now == last {
+			still++
+		} else {
+			still = 0
+		}
+		last = now
+	}
+	return last - first, time.Since(start)
+}
+
+// procCPU is the user and system time process pid has used, from
+// /proc/pid/stat (in clock ticks of 10 ms, Linux's USER_HZ).
+func procCPU(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) may hold spaces; the fields after it are plain.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64) // field 14, utime
+	st, err2 := strconv.ParseInt(f[12], 10, 64) // field 15, stime
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }
