@@ -96,9 +96,9 @@ func (p *e2ePeer) conv(other *e2ePeer) Conversation {
 
 // e2eFriends starts Prosody with two accounts that are each other's
 // contacts and online.
-func e2eFriends(tb testing.TB) (*e2ePeer, *e2ePeer) {
+func e2eFriends(tb testing.TB, opts ...testbed.Option) (*e2ePeer, *e2ePeer) {
 	tb.Helper()
-	srv := testbed.Start(tb)
+	srv := testbed.Start(tb, opts...)
 	a, b := newE2EPeer(tb, srv, "alice"), newE2EPeer(tb, srv, "bob")
 	ctx := ctxT(tb)
 	if err := a.m.AddContact(ctx, a.jid, b.jid, "Bob", nil); err != nil {
@@ -198,8 +198,17 @@ func BenchmarkStartPrivate(b *testing.B) {
 // BenchmarkRoundTrip: alice sends an encrypted message, bob's Manager
 // decrypts it (MessageReceived), bob replies, alice's decrypts the reply.
 // One iteration is one round trip; run it with -benchtime 1000x.
+//
+// Sub-benchmarks: through the test bed's Prosody, which writes every
+// stanza to its debug log (testbed-log), and through one logging as a
+// production server does (production-log).
 func BenchmarkRoundTrip(b *testing.B) {
-	a, c := e2eFriends(b)
+	b.Run("testbed-log", func(b *testing.B) { benchRoundTrip(b) })
+	b.Run("production-log", func(b *testing.B) { benchRoundTrip(b, testbed.WithProductionLog()) })
+}
+
+func benchRoundTrip(b *testing.B, opts ...testbed.Option) {
+	a, c := e2eFriends(b, opts...)
 	goPrivate(b, a, c)
 	// The whole run, not one round trip: 1,000 of them on a busy 2-core
 	// machine can take longer than ctxT's 30 s.

@@ -23,7 +23,8 @@ import (
 //   - mod_posix is kept (autoloaded on POSIX) for the pidfile, but Prosody
 //     stays in the foreground because we start it with "prosody", not
 //     "prosodyctl start".
-//   - mod_stanza_debug + a debug-level file log record every stanza.
+//   - mod_stanza_debug + a debug-level file log record every stanza
+//     (not with WithProductionLog).
 //   - mod_smacks (XEP-0198): a dropped client session waits
 //     smacks_hibernation_time seconds for a resumption (Options.Hibernation,
 //     short by default so a cut client shows offline soon, as before).
@@ -38,7 +39,7 @@ c2s_direct_tls_ports = { @TLSPORT@ }
 s2s_ports = { }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping"; "blocklist";
-	"stanza_debug"; "smacks";@MODULES@
+	@STANZADEBUG@"smacks";@MODULES@
 }
 smacks_hibernation_time = @HIBERNATE@
 modules_disabled = { "s2s"; "s2s_auth_certs"; "s2s_bidi"; "dialback" }
@@ -61,7 +62,7 @@ ssl = {
 	key = "@DIR@/certs/localhost.key";
 }
 log = {
-	{ levels = { min = "debug" }, to = "file", filename = "@DIR@/prosody.log" };
+	{ levels = { min = "@LOGLEVEL@" }, to = "file", filename = "@DIR@/prosody.log" };
 	{ levels = { min = "error" }, to = "console" };
 }
 VirtualHost "localhost"
@@ -84,7 +85,13 @@ func (s *Server) writeConfig() error {
 	for _, h := range s.opt.hosts {
 		hosts += fmt.Sprintf("VirtualHost %q\n", h)
 	}
+	stanzaDebug, level := `"stanza_debug"; `, "debug"
+	if s.opt.productionLog {
+		stanzaDebug, level = "", "info"
+	}
 	cfg := strings.NewReplacer(
+		"@STANZADEBUG@", stanzaDebug,
+		"@LOGLEVEL@", level,
 		"@ROOT@", root,
 		"@MODULES@", modules,
 		"@REGISTRATION@", registration,

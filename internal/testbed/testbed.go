@@ -47,11 +47,12 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
-	hosts        []string      // virtual hosts besides "localhost"
-	registration bool          // XEP-0077 in-band registration on
-	preferPort   int           // STARTTLS port tried first (WithPort)
-	hibernation  time.Duration // XEP-0198 resumption window (WithHibernation)
-	modules      []string      // extra modules_enabled entries (WithModules)
+	hosts         []string      // virtual hosts besides "localhost"
+	registration  bool          // XEP-0077 in-band registration on
+	preferPort    int           // STARTTLS port tried first (WithPort)
+	hibernation   time.Duration // XEP-0198 resumption window (WithHibernation)
+	modules       []string      // extra modules_enabled entries (WithModules)
+	productionLog bool          // info-level log, no mod_stanza_debug (WithProductionLog)
 }
 
 // san is the certificate's subjectAltName: localhost, 127.0.0.1 and every
@@ -88,6 +89,12 @@ func WithRegistration() Option { return func(o *options) { o.registration = true
 func WithModules(names ...string) Option {
 	return func(o *options) { o.modules = append(o.modules, names...) }
 }
+
+// WithProductionLog runs Prosody as a production server logs: at info
+// level, without mod_stanza_debug. StanzaLog is then empty, so only
+// benchmarks use it: writing every stanza to the debug log is most of
+// the test-bed server's CPU time per message (BenchmarkRoundTrip).
+func WithProductionLog() Option { return func(o *options) { o.productionLog = true } }
 
 // DefaultHibernation is how long a dropped client session waits for a
 // XEP-0198 resumption unless WithHibernation says otherwise: short, so a
