@@ -98,7 +98,12 @@ func (p *e2ePeer) conv(other *e2ePeer) Conversation {
 // contacts and online.
 func e2eFriends(tb testing.TB, opts ...testbed.Option) (*e2ePeer, *e2ePeer) {
 	tb.Helper()
-	srv := testbed.Start(tb, opts...)
+	return e2eFriendsOn(tb, testbed.Start(tb, opts...))
+}
+
+// e2eFriendsOn is e2eFriends on a server the caller started.
+func e2eFriendsOn(tb testing.TB, srv *testbed.Server) (*e2ePeer, *e2ePeer) {
+	tb.Helper()
 	a, b := newE2EPeer(tb, srv, "alice"), newE2EPeer(tb, srv, "bob")
 	ctx := ctxT(tb)
 	if err := a.m.AddContact(ctx, a.jid, b.jid, "Bob", nil); err != nil {
@@ -208,8 +213,12 @@ func BenchmarkRoundTrip(b *testing.B) {
 }
 
 func benchRoundTrip(b *testing.B, opts ...testbed.Option) {
-	a, c := e2eFriends(b, opts...)
+	srv := testbed.Start(b, opts...)
+	a, c := e2eFriendsOn(b, srv)
 	goPrivate(b, a, c)
+	// Where the time goes: CPU of the server and of this process (both
+	// clients) over the round trips, per round trip.
+	srv0, self0 := procTicks(b, srv.PID()), selfCPU()
 	// The whole run, not one round trip: 1,000 of them on a busy 2-core
 	// machine can take longer than ctxT's 30 s.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -235,6 +244,10 @@ func benchRoundTrip(b *testing.B, opts ...testbed.Option) {
 		}
 		ds = append(ds, got.at.Sub(start))
 	}
+	b.StopTimer()
+	n := float64(len(ds))
+	b.ReportMetric(float64(procTicks(b, srv.PID())-srv0)*10/n, "server-cpu-ms/op")
+	b.ReportMetric(float64(selfCPU()-self0)/1e6/n, "clients-cpu-ms/op")
 	reportPercentiles(b, ds)
 }
 
