@@ -399,7 +399,12 @@ func (c *client) startSession(sess *xmpp.Session, raw net.Conn) {
 	c.connectedAt = time.Now()
 	c.pingID, c.lastPing, c.serveEnded, c.lastInbound = "", time.Now(), false, time.Now()
 	st, ext := c.sm, c.extensionHandlers() // read here, in the loop
-	go func() { done <- sess.Serve(wire.CountedHandler(ctx, in, st, ext...)) }()
+	h := wire.CountedHandler(ctx, in, st, ext...)
+	early := st.TakeEarly() // what the server sent before <enabled/>
+	go func() {
+		wire.HandleEarly(h, sess.TokenWriter, early)
+		done <- sess.Serve(h)
+	}()
 	c.setState(Connected, "", 0)
 	if c.smSessionStarted() {
 		// Resumed: the server kept our presence, carbons and roster

@@ -66,9 +66,12 @@ func ParseH(v string) (uint32, error) {
 	return uint32(n), nil
 }
 
-// readReply reads elements until one in NS (skipping whitespace and, for
-// robustness, anything else the server interleaves).
-func readReply(r xml.TokenReader) (reply, error) {
+// readReply reads elements until one in NS, skipping whitespace and
+// anything else the server interleaves — but a stanza is kept in st
+// (Stream.TakeEarly), not skipped: a server may route a message to the
+// session it has just bound before it answers <enable/>, and dropping it
+// lost that message for good (TestEarlyStanzaKept).
+func readReply(r xml.TokenReader, st *Stream) (reply, error) {
 	d := xml.NewTokenDecoder(r)
 	for {
 		tok, err := d.Token()
@@ -83,6 +86,14 @@ func readReply(r xml.TokenReader) (reply, error) {
 			continue
 		}
 		if start.Name.Space != NS {
+			if IsStanza(start.Name) && st != nil {
+				inner, err := readInner(d)
+				if err != nil {
+					return reply{}, err
+				}
+				st.keepEarly(Early{Start: start.Copy(), Inner: inner})
+				continue
+			}
 			if err := d.Skip(); err != nil {
 				return reply{}, err
 			}
@@ -105,7 +116,7 @@ func Enable(ctx context.Context, r xml.TokenReader, w xmlstream.TokenWriteFlushe
 	if err := writeEmpty(w, start); err != nil {
 		return err
 	}
-	rp, err := readReply(r)
+	rp, err := readReply(r, st)
 	if err != nil {
 		return err
 	}
@@ -147,7 +158,7 @@ func Resume(ctx context.Context, r xml.TokenReader, w xmlstream.TokenWriteFlushe
 	if err := writeEmpty(w, start); err != nil {
 		return false, err
 	}
-	rp, err := readReply(r)
+	rp, err := readReply(r, st)
 	if err != nil {
 		return false, err
 	}
@@ -185,4 +196,29 @@ func writeEmpty(w xmlstream.TokenWriteFlusher, start xml.StartElement) error {
 		return err
 	}
 	return w.Flush()
+}
+
+// readInner reads the rest of an element whose start was read: its inner
+// tokens and its end element, copied.
+func readInner(r xml.TokenReader) ([]xml.Token, error) {
+	var toks []xml.Token
+	for depth := 0; ; {
+		tok, err := r.Token()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		toks = append(toks, xml.CopyToken(tok))
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			if depth == 0 {
+				return toks, nil
+			}
+			depth--
+		}
+	}
 }

@@ -393,3 +393,48 @@ func TestUntakenResumeKeepsResend(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyStanzaKept: a message (and a presence) the server routes to
+// the new session before it answers <enable/> is kept, in order, for the
+// session to handle, not skipped; anything else interleaved is skipped;
+// nothing of it counts (XEP-0198 counts from <enabled/> on).
+func TestEarlyStanzaKept(t *testing.T) {
+	st := New()
+	r := xml.NewDecoder(strings.NewReader(`<message xmlns='jabber:client' from='alice@localhost/sotto' type='chat' id='m1'>` +
+		`<body>this one stays</body><request xmlns='urn:xmpp:receipts'/></message>` +
+		`<junk xmlns='urn:example'><deep/></junk>` +
+		`<presence xmlns='jabber:client' from='alice@localhost/sotto'/>` +
+		`<enabled xmlns='urn:xmpp:sm:3' id='s1' resume='true'/>`))
+	var w bytes.Buffer
+	if err := Enable(context.Background(), r, xml.NewEncoder(&w), st); err != nil || !st.Enabled() {
+		t.Fatalf("enable: %v", err)
+	}
+	early := st.TakeEarly()
+	if len(early) != 2 || early[0].Start.Name.Local != "message" || early[1].Start.Name.Local != "presence" {
+		t.Fatalf("kept %+v, want the message and the presence", early)
+	}
+	toks := early[0].Inner
+	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(early[0].Start), xmlstream.ReaderFunc(func() (xml.Token, error) {
+		if len(toks) == 0 {
+			return nil, io.EOF
+		}
+		tok := toks[0]
+		toks = toks[1:]
+		return tok, nil
+	})))
+	var m struct {
+		Body string `xml:"body"`
+	}
+	if err := d.Decode(&m); err != nil || m.Body != "this one stays" {
+		t.Fatalf("kept message: body %q, %v", m.Body, err)
+	}
+	if again := st.TakeEarly(); len(again) != 0 {
+		t.Fatalf("TakeEarly gave %d stanzas a second time", len(again))
+	}
+	st.mu.Lock()
+	h := st.in
+	st.mu.Unlock()
+	if h != 0 {
+		t.Fatalf("the early stanzas counted as handled: h=%d", h)
+	}
+}

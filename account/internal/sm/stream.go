@@ -3,6 +3,7 @@ package sm
 // The counters and the queue of unacknowledged stanzas (XEP-0198 §4, §5).
 
 import (
+	"encoding/xml"
 	"errors"
 	"sync"
 	"time"
@@ -56,6 +57,39 @@ type Stream struct {
 	later     []Item // written while the link was down (Later), Seq 0
 	requested bool   // an <r/> is outstanding
 	outcome   Outcome
+	early     []Early // stanzas that came before <enabled/> (TakeEarly)
+}
+
+// Early is a stanza the server sent between resource binding and its
+// answer to <enable/>: routed to the new session before stream
+// management counts (XEP-0198 §4 counts from <enabled/> on). Inner holds
+// its tokens after Start, the end element last.
+type Early struct {
+	Start xml.StartElement
+	Inner []xml.Token
+}
+
+// maxEarly bounds what is kept from before <enabled/>: a real server
+// routes a few stanzas there at most (a message that came while the
+// client signed in); a server that floods that window loses the rest.
+const maxEarly = 1000
+
+// TakeEarly returns, once, the stanzas that came before <enabled/>, in
+// order; the session handles them (uncounted) before anything else.
+func (s *Stream) TakeEarly() []Early {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.early
+	s.early = nil
+	return e
+}
+
+func (s *Stream) keepEarly(e Early) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.early) < maxEarly {
+		s.early = append(s.early, e)
+	}
 }
 
 // New returns a Stream with nothing enabled.

@@ -130,6 +130,11 @@ func encodeTo(w xmlstream.TokenWriteFlushCloser, v interface{}) error {
 	if err != nil {
 		return err
 	}
+	return copyXML(w, b)
+}
+
+// copyXML writes the XML in b to a token writer and flushes.
+func copyXML(w xmlstream.TokenWriteFlusher, b []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	for {
 		tok, err := d.RawToken()

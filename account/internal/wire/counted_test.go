@@ -115,3 +115,45 @@ func TestCutStanzaNotCounted(t *testing.T) {
 		t.Fatalf("handed over %+v, want message m2", v)
 	}
 }
+
+// nopCloser is a TokenWriteFlushCloser that drops what it is given.
+type nopCloser struct{ nopFlusher }
+
+func (nopCloser) Close() error { return nil }
+
+// TestHandleEarlyForwardsUncounted: a message that came before
+// <enabled/> reaches the loop like any other, but is not counted as
+// handled (the server did not count it either); one after it is.
+func TestHandleEarlyForwardsUncounted(t *testing.T) {
+	st := sm.New()
+	r := xml.NewDecoder(strings.NewReader(`<message xmlns='jabber:client' from='alice@localhost/sotto' to='bob@localhost/sotto' type='chat' id='m1'>` +
+		`<body>this one stays</body></message><enabled xmlns='urn:xmpp:sm:3' id='s1' resume='true'/>`))
+	if err := sm.Enable(ctxT(t), r, nopFlusher{}, st); err != nil || !st.Enabled() {
+		t.Fatalf("enable: %v", err)
+	}
+	in := make(chan Inbound, 4)
+	h := CountedHandler(context.Background(), in, st)
+	HandleEarly(h, func() xmlstream.TokenWriteFlushCloser { return nopCloser{} }, st.TakeEarly())
+	select {
+	case v := <-in:
+		if v.Msg == nil || v.Msg.Body == nil || *v.Msg.Body != "this one stays" {
+			t.Fatalf("forwarded %+v, want the early message", v)
+		}
+	default:
+		t.Fatal("the early message was not handed to the loop")
+	}
+	if n := st.In(); n != 0 {
+		t.Fatalf("the early message counted as handled: h=%d", n)
+	}
+	late := `<message xmlns='jabber:client' from='alice@localhost/sotto' type='chat' id='m2'><body>later</body></message>`
+	d := xml.NewDecoder(strings.NewReader(late))
+	tok, _ := d.Token()
+	start := tok.(xml.StartElement)
+	if err := h.HandleXMPP(replayRW{d, tokenEncoder{nopCloser{}}}, &start); err != nil {
+		t.Fatal(err)
+	}
+	<-in
+	if n := st.In(); n != 1 {
+		t.Fatalf("a message after <enabled/>: h=%d, want 1", n)
+	}
+}

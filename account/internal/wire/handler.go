@@ -3,6 +3,7 @@ package wire
 // The inbound side: what Session.Serve runs.
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"io"
@@ -118,6 +119,52 @@ type handler struct {
 	// cur is the IQ being routed through mux, decoded whole; set only
 	// during that call (Serve calls the handler from one goroutine).
 	cur *IQ
+	// early: the stanza came before <enabled/> (HandleEarly) and is not
+	// counted as handled.
+	early bool
+}
+
+// HandleEarly runs the stanzas that came before stream management was
+// enabled (sm.Stream.TakeEarly) through h, a CountedHandler, as Serve
+// runs the others, but uncounted: the server counts from <enabled/> on
+// too. Replies go to a writer from writer (the session's TokenWriter).
+// Call it before Serve, on Serve's goroutine (it hands what it reads to
+// the loop, which may be busy starting the session), so the order of the
+// stream is kept.
+func HandleEarly(h xmpp.Handler, writer func() xmlstream.TokenWriteFlushCloser, early []sm.Early) {
+	hh, ok := h.(*handler)
+	if !ok || len(early) == 0 {
+		return
+	}
+	hh.early = true
+	defer func() { hh.early = false }()
+	for _, e := range early {
+		w := writer()
+		start := e.Start
+		_ = hh.HandleXMPP(replayRW{&replay{toks: e.Inner}, tokenEncoder{w}}, &start)
+		_ = w.Flush()
+		_ = w.Close()
+	}
+}
+
+// tokenEncoder is an xmlstream.Encoder over a token writer.
+type tokenEncoder struct {
+	w xmlstream.TokenWriteFlushCloser
+}
+
+func (e tokenEncoder) EncodeToken(t xml.Token) error { return e.w.EncodeToken(t) }
+func (e tokenEncoder) Flush() error                  { return e.w.Flush() }
+func (e tokenEncoder) Encode(v any) error            { return encodeTo(e.w, v) }
+func (e tokenEncoder) EncodeElement(v any, start xml.StartElement) error {
+	var b bytes.Buffer
+	enc := xml.NewEncoder(&b)
+	if err := enc.EncodeElement(v, start); err != nil {
+		return err
+	}
+	if err := enc.Flush(); err != nil {
+		return err
+	}
+	return copyXML(e.w, b.Bytes())
 }
 
 func (h *handler) HandleXMPP(rw xmlstream.TokenReadEncoder, start *xml.StartElement) error {
@@ -154,7 +201,7 @@ func (h *handler) HandleXMPP(rw xmlstream.TokenReadEncoder, start *xml.StartElem
 		// (TestLinkCutsThousandMessagesNoLoss; TestCutStanzaNotCounted).
 		return err
 	}
-	if start.Name.Space == NSClient || start.Name.Space == "" {
+	if (start.Name.Space == NSClient || start.Name.Space == "") && !h.early {
 		defer func() {
 			if !h.dead {
 				h.st.Handled()
