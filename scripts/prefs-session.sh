@@ -3,8 +3,8 @@
 # with xdotool under Xvfb + openbox: the demo's private Prosody, alice and
 # bob on fresh profiles (only alice's windows are used). Alice opens
 # Preferences the way a user does (the menu button in the roster window,
-# then "Preferences…"), finds "Let a new OMEMO device of a contact I have
-# not verified get messages at once" off, ticks it and saves: the window
+# then "Preferences…"), finds "Let new OMEMO devices (of contacts and of
+# my own account) get messages at once" off, ticks it and saves: the window
 # says "Saved." and her profile's prefs.json has Prefs.OMEMOTrustNewDevices
 # true. She closes Preferences with the window manager (Alt+F4) and opens
 # it again from the menu: the box is still ticked.
@@ -41,8 +41,8 @@ click() {
   at "$id" $xy
 }
 
-box="Let a new OMEMO device of a contact I have not verified, or of my own account, get messages at once"
-help_start="Off (the default): a device a contact adds later gets nothing until you verify it"
+box="Let new OMEMO devices (of contacts and of my own account) get messages at once"
+help_start="Off (the default): a device a contact, or your own account, adds later gets nothing"
 prefs_title='Preferences$'
 roster_title='@localhost$' # the roster window: "Sotto — alice@localhost"
 # checked: jq expression, true when the box is drawn in Preferences and ticked.

@@ -63,9 +63,9 @@ const historyHelp = "Only conversations that were not private are kept. " +
 	"Private conversations are never written to disk."
 
 // trustNewHelp says what the new-device choice does, and what it never does.
-const trustNewHelp = "Off (the default): a device a contact adds later gets nothing until you verify it " +
-	"in Fingerprints. On: it gets messages at once and the chat says so. " +
-	"A new device of a contact you have verified always waits for you."
+const trustNewHelp = "Off (the default): a device a contact, or your own account, adds later gets nothing " +
+	"until you verify or accept it in Fingerprints. On: it gets messages at once and the chat says so. " +
+	"A new device of someone you have verified a device of always waits for you."
 
 var themeNames = []string{"System", "Light", "Dark"}
 
@@ -106,7 +106,7 @@ func newPrefsWindow(u *UI) *prefsWindow {
 	p.signals.SetChecked(!u.prefs.NoTypingOrReceipts)
 	p.version = widget.NewCheck("Tell other clients which version of Sotto you use", nil)
 	p.version.SetChecked(!u.prefs.HideVersion)
-	p.trustNew = widget.NewCheck("Let a new OMEMO device of a contact I have not verified, or of my own account, get messages at once", nil)
+	p.trustNew = widget.NewCheck("Let new OMEMO devices (of contacts and of my own account) get messages at once", nil)
 	p.trustNew.SetChecked(u.prefs.OMEMOTrustNewDevices)
 	p.theme = widget.NewRadioGroup(themeNames, nil)
 	p.theme.Horizontal = true
