@@ -87,7 +87,7 @@ func readReply(r xml.TokenReader, st *Stream) (reply, error) {
 		}
 		if start.Name.Space != NS {
 			if IsStanza(start.Name) && st != nil {
-				inner, err := readInner(d)
+				inner, err := ReadInner(d)
 				if err != nil {
 					return reply{}, err
 				}
@@ -198,27 +198,31 @@ func writeEmpty(w xmlstream.TokenWriteFlusher, start xml.StartElement) error {
 	return w.Flush()
 }
 
-// readInner reads the rest of an element whose start was read: its inner
-// tokens and its end element, copied.
-func readInner(r xml.TokenReader) ([]xml.Token, error) {
+// ReadInner reads the rest of an element whose start was consumed: its
+// inner tokens and its end element, copied. On success the last token is
+// that end element; a stream that ends first is io.ErrUnexpectedEOF.
+func ReadInner(r xml.TokenReader) ([]xml.Token, error) {
 	var toks []xml.Token
-	for depth := 0; ; {
+	depth := 0
+	for {
 		tok, err := r.Token()
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		if tok != nil {
+			toks = append(toks, xml.CopyToken(tok))
+			switch tok.(type) {
+			case xml.StartElement:
+				depth++
+			case xml.EndElement:
+				if depth == 0 {
+					return toks, nil
+				}
+				depth--
 			}
-			return nil, err
 		}
-		toks = append(toks, xml.CopyToken(tok))
-		switch tok.(type) {
-		case xml.StartElement:
-			depth++
-		case xml.EndElement:
-			if depth == 0 {
-				return toks, nil
-			}
-			depth--
+		if err == io.EOF {
+			return toks, io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return toks, err
 		}
 	}
 }

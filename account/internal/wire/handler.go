@@ -193,7 +193,7 @@ func (h *handler) HandleXMPP(rw xmlstream.TokenReadEncoder, start *xml.StartElem
 	// handles everything it accepted, see account's endSession) or
 	// answered here. A stanza cut off by the link is not counted, so the
 	// server sends it again after a resumption.
-	toks, err := readInner(t)
+	toks, err := sm.ReadInner(t)
 	if err != nil {
 		// Cut off: the link died (or the stream broke) inside the stanza.
 		// It is neither counted nor handed over; the server sends it
@@ -402,35 +402,6 @@ func isSpace(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// readInner reads the rest of a stanza whose start element was consumed:
-// its inner tokens and its end element, copied. On success the last token
-// is that end element.
-func readInner(r xml.TokenReader) ([]xml.Token, error) {
-	var toks []xml.Token
-	depth := 0
-	for {
-		tok, err := r.Token()
-		if tok != nil {
-			toks = append(toks, xml.CopyToken(tok))
-			switch tok.(type) {
-			case xml.StartElement:
-				depth++
-			case xml.EndElement:
-				if depth == 0 {
-					return toks, nil
-				}
-				depth--
-			}
-		}
-		if err == io.EOF {
-			return toks, io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return toks, err
-		}
-	}
 }
 
 // replay reads buffered tokens.
