@@ -50,17 +50,24 @@ func undecryptable(e Event) bool {
 	return ok && strings.Contains(n.Text, "could not be decrypted")
 }
 
-func TestOMEMOMAMCatchUp(t *testing.T) {
-	srv := omemoServer(t)
+// mamTrio is alice (a1) and bob on two devices, b1 befriended, b2 added
+// after alice and b1 saw bob's first list: trusted at once by the
+// Preferences choice on both (TestOMEMONewDevicesHeld and
+// TestOMEMOOwnNewDeviceHeld have the default).
+func mamTrio(t *testing.T) (srv *testbed.Server, a, b1, b2 *device, aj, bj, bpw string) {
+	t.Helper()
+	srv = omemoServer(t)
 	aj, apw := srv.AddUser(t, "alice")
-	bj, bpw := srv.AddUser(t, "bob")
-	// b2 comes after alice and b1 saw bob's first list: trusted at once
-	// by the Preferences choice on both (TestOMEMONewDevicesHeld and
-	// TestOMEMOOwnNewDeviceHeld have the default).
-	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always, trustNew: true})
-	b1 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always, trustNew: true})
+	bj, bpw = srv.AddUser(t, "bob")
+	a = startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always, trustNew: true})
+	b1 = startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always, trustNew: true})
 	befriend(t, a.peer, b1.peer)
-	b2 := startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always})
+	b2 = startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always})
+	return srv, a, b1, b2, aj, bj, bpw
+}
+
+func TestOMEMOMAMCatchUp(t *testing.T) {
+	srv, a, b1, b2, aj, bj, bpw := mamTrio(t)
 	ids := map[*device]uint32{a: a.ownID(), b1: b1.ownID(), b2: b2.ownID()}
 	for _, d := range []*device{a, b1, b2} {
 		d.knows(aj, ids[a])
@@ -469,13 +476,7 @@ func TestPipeArchiveChecks(t *testing.T) {
 // the whole state), and still before the archive mark moves: after a
 // restart nothing is read twice and the session goes on.
 func TestOMEMOMAMCatchUpSavesPerPage(t *testing.T) {
-	srv := omemoServer(t)
-	aj, apw := srv.AddUser(t, "alice")
-	bj, bpw := srv.AddUser(t, "bob")
-	a := startDevice(t, srv, aj, apw, "a1", deviceOpts{policy: Always, trustNew: true})
-	b1 := startDevice(t, srv, bj, bpw, "b1", deviceOpts{policy: Always, trustNew: true})
-	befriend(t, a.peer, b1.peer)
-	b2 := startDevice(t, srv, bj, bpw, "b2", deviceOpts{policy: Always})
+	srv, a, b1, b2, aj, bj, bpw := mamTrio(t)
 	a.knows(bj, b1.ownID(), b2.ownID())
 	hello := "hello " + randomID()
 	sendOK(t, a, bj, hello)
